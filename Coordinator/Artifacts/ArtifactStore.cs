@@ -1,0 +1,116 @@
+using System.Security.Cryptography;
+using Akka.Actor;
+using Akka.Event;
+using Akka.Streams;
+using Akka.Streams.Dsl;
+using Akka.Util;
+using Cis490.Protocols.Artifacts;
+
+namespace Cis490.Coordinator.Artifacts;
+
+/// <summary>Receives bundles over StreamRefs, verifies size and sha256, and commits them to the <see cref="ArtifactRepository"/>.
+/// Tells its parent (the JobCoordinator) only after the bundle is safely stored.</summary>
+public sealed class ArtifactStore : ReceiveActor
+{
+    /// <summary>To the parent: the bundle of this lease is stored; complete the job and answer <see cref="ReplyTo"/>.</summary>
+    public sealed record Stored(ArtifactProtocol.OfferUpload Offer, bool Deduplicated, IActorRef ReplyTo) : INoSerializationVerificationNeeded;
+
+    private sealed record UploadDone(ArtifactProtocol.OfferUpload Offer, string TempPath, IActorRef ReplyTo, string? Sha256, long Bytes, string? Error)
+        : INoSerializationVerificationNeeded;
+
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly ArtifactRepository _repo;
+    private readonly TimeSpan _idleTimeout;
+    private readonly IMaterializer _materializer;
+    private readonly HashSet<(string, long)> _inFlight = [];
+
+    public ArtifactStore(string modelsDir, TimeSpan idleTimeout)
+    {
+        _repo = new ArtifactRepository(modelsDir);
+        _idleTimeout = idleTimeout;
+        _materializer = Context.Materializer();
+
+        Receive<ArtifactProtocol.OfferUpload>(StartUpload);
+        Receive<UploadDone>(Finish);
+    }
+
+    public static Props Props(string modelsDir, TimeSpan idleTimeout) => Akka.Actor.Props.Create(() => new ArtifactStore(modelsDir, idleTimeout));
+
+    private void StartUpload(ArtifactProtocol.OfferUpload offer)
+    {
+        var replyTo = Sender;
+        if (offer.Bytes < 0 || offer.Sha256.Length != 64 || !offer.Sha256.All(Uri.IsHexDigit))
+        {
+            replyTo.Tell(new ArtifactProtocol.UploadRefused(offer.JobId, offer.LeaseId, $"malformed offer: sha256 '{offer.Sha256}', {offer.Bytes} bytes"));
+            return;
+        }
+        if (!_inFlight.Add((offer.JobId, offer.LeaseId)))
+        {
+            replyTo.Tell(new ArtifactProtocol.UploadRefused(offer.JobId, offer.LeaseId, "an upload for this lease is already in progress"));
+            return;
+        }
+        var temp = _repo.NewIncomingPath(offer.JobId, offer.LeaseId);
+        var hasher = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        long received = 0;
+        // The hasher and counter are touched only by this stream's single stage, and read after it completes.
+        var (sinkRef, io) = StreamRefs.SinkRef<byte[]>()
+            .IdleTimeout(_idleTimeout)
+            .Select(chunk =>
+            {
+                received += chunk.Length;
+                if (received > offer.Bytes)
+                    throw new InvalidDataException($"more bytes than the {offer.Bytes} offered");
+                hasher.AppendData(chunk);
+                return Akka.IO.ByteString.FromBytes(chunk);
+            })
+            .ToMaterialized(FileIO.ToFile(new FileInfo(temp)), Keep.Both)
+            .Run(_materializer);
+
+        sinkRef.PipeTo(replyTo,
+            success: r => new ArtifactProtocol.UploadReady(offer.JobId, offer.LeaseId, r),
+            failure: e => new ArtifactProtocol.UploadRefused(offer.JobId, offer.LeaseId, $"could not open an upload: {e.Message}"));
+
+        io.ContinueWith(t =>
+        {
+            string? error = t.IsFaulted ? t.Exception!.GetBaseException().Message
+                : t.IsCanceled ? "upload cancelled"
+                : t.Result.WasSuccessful ? null : t.Result.Error?.Message ?? "upload failed";
+            var sha = error is null ? Convert.ToHexStringLower(hasher.GetHashAndReset()) : null;
+            hasher.Dispose();
+            return new UploadDone(offer, temp, replyTo, sha, received, error);
+        }).PipeTo(Self);
+    }
+
+    private void Finish(UploadDone done)
+    {
+        var offer = done.Offer;
+        _inFlight.Remove((offer.JobId, offer.LeaseId));
+        var error = done.Error
+                    ?? (done.Bytes != offer.Bytes ? $"size mismatch: offered {offer.Bytes} bytes, received {done.Bytes}" : null)
+                    ?? (done.Sha256 != offer.Sha256 ? $"hash mismatch: offered sha256 {offer.Sha256}, received {done.Sha256}" : null);
+        if (error is not null)
+        {
+            TryDelete(done.TempPath);
+            _log.Warning("Refused upload for job {0} lease {1}: {2}", offer.JobId, offer.LeaseId, error);
+            done.ReplyTo.Tell(new ArtifactProtocol.UploadRefused(offer.JobId, offer.LeaseId, error));
+            return;
+        }
+        try
+        {
+            var isNew = _repo.Commit(done.TempPath, offer.Sha256, offer.Model, offer.Mode, offer.JobId, offer.LeaseId, offer.Bytes, DateTimeOffset.UtcNow);
+            _log.Info("Stored artifact {0} ({1} bytes) for job {2}{3}", offer.Sha256, offer.Bytes, offer.JobId, isNew ? "" : " (already stored: deduplicated)");
+            Context.Parent.Tell(new Stored(offer, !isNew, done.ReplyTo));
+        }
+        catch (IOException e)
+        {
+            TryDelete(done.TempPath);
+            _log.Error(e, "Could not store artifact {0} for job {1}", offer.Sha256, offer.JobId);
+            done.ReplyTo.Tell(new ArtifactProtocol.UploadRefused(offer.JobId, offer.LeaseId, $"store I/O error: {e.Message}"));
+        }
+    }
+
+    private static void TryDelete(string path)
+    {
+        try { File.Delete(path); } catch (IOException) { }
+    }
+}

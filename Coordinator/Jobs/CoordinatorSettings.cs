@@ -1,0 +1,18 @@
+namespace Cis490.Coordinator.Jobs;
+
+/// <summary>Typed settings of the coordinator, read once from <c>cis490.coordinator</c> in HOCON (hocon/coordinator.conf says why each value).</summary>
+public sealed record CoordinatorSettings(string DataDir, TimeSpan HeartbeatDeadline, TimeSpan LeaseCheckInterval, TimeSpan UploadTimeout)
+{
+    public string ModelsDir => Path.Combine(DataDir, "models");
+
+    public static CoordinatorSettings From(Akka.Configuration.Config config)
+    {
+        var c = config.GetConfig("cis490.coordinator")
+                ?? throw new InvalidOperationException("HOCON has no cis490.coordinator section (is coordinator.conf loaded?)");
+        return new CoordinatorSettings(
+            Path.GetFullPath(c.GetString("data-dir")),
+            c.GetTimeSpan("heartbeat-deadline"),
+            c.GetTimeSpan("lease-check-interval"),
+            c.GetTimeSpan("upload-timeout"));
+    }
+}

@@ -1,0 +1,131 @@
+using System.Collections.Immutable;
+using Cis490.Protocols.Jobs;
+using static Cis490.Protocols.Jobs.JobEvents;
+
+namespace Cis490.Coordinator.Jobs;
+
+/// <summary>One job's current state in the table.</summary>
+public sealed record JobEntry(
+    JobSpec Spec,
+    string Status,
+    long Seq,
+    int FailedAttempts,
+    long LeaseId,
+    string? WorkerId,
+    DateTimeOffset AddedAt,
+    DateTimeOffset? LeasedAt,
+    DateTimeOffset? StartedAt,
+    DateTimeOffset? FinishedAt,
+    string? ArtifactSha256,
+    IReadOnlyDictionary<string, double> Metrics,
+    string? LastError)
+{
+    public string JobId => Spec.JobId;
+    public bool HoldsLease => Status is JobStatus.Leased or JobStatus.Running;
+}
+
+/// <summary>The outcome of a decision: the event to persist, or why the command was refused (nothing to persist).</summary>
+public readonly record struct Decision(IJobEvent? Event, string? Refusal)
+{
+    public static Decision Refuse(string reason) => new(null, reason);
+    public static Decision Accept(IJobEvent e) => new(e, null);
+}
+
+/// <summary>The JobCoordinator's state: a pure, immutable fold over <see cref="JobEvents"/>, with the decisions that produce them.</summary>
+/// <remarks>No actors here: every rule (fencing, retries, ordering) is a plain function, unit-tested on its own.</remarks>
+public sealed record JobTable(ImmutableDictionary<string, JobEntry> Jobs, long LastLeaseId, long NextSeq)
+{
+    public static readonly JobTable Empty = new(ImmutableDictionary<string, JobEntry>.Empty, 0, 0);
+
+    // ---------- the fold ----------
+
+    public JobTable Apply(IJobEvent e) => e switch
+    {
+        JobAdded a when !Jobs.ContainsKey(a.JobId) => this with
+        {
+            Jobs = Jobs.Add(a.JobId, new JobEntry(a.Spec, JobStatus.Pending, NextSeq, 0, 0, null, a.At, null, null, null, null,
+                ImmutableDictionary<string, double>.Empty, null)),
+            NextSeq = NextSeq + 1,
+        },
+        JobAdded => this, // a replayed duplicate changes nothing
+        LeaseGranted g => Update(g.JobId, j => j with
+        {
+            Status = JobStatus.Leased, LeaseId = g.LeaseId, WorkerId = g.WorkerId, LeasedAt = g.At, StartedAt = null,
+        }) with { LastLeaseId = Math.Max(LastLeaseId, g.LeaseId) },
+        JobStarted s => Update(s.JobId, j => j with { Status = JobStatus.Running, StartedAt = s.At }),
+        JobCompleted c => Update(c.JobId, j => j with
+        {
+            Status = JobStatus.Completed, ArtifactSha256 = c.ArtifactSha256, Metrics = c.Metrics, FinishedAt = c.At, LastError = null,
+        }),
+        LeaseEnded x => Update(x.JobId, j =>
+        {
+            var failed = x.CountsAsAttempt ? j.FailedAttempts + 1 : j.FailedAttempts;
+            var exhausted = failed >= j.Spec.MaxAttempts;
+            return j with
+            {
+                FailedAttempts = failed,
+                Status = exhausted ? JobStatus.Failed : JobStatus.Pending,
+                LastError = x.CountsAsAttempt ? x.Reason : j.LastError,
+                WorkerId = exhausted ? j.WorkerId : null,
+                FinishedAt = exhausted ? x.At : null,
+            };
+        }),
+        _ => throw new ArgumentException($"unknown job event {e.GetType().Name}"),
+    };
+
+    private JobTable Update(string jobId, Func<JobEntry, JobEntry> change) =>
+        Jobs.TryGetValue(jobId, out var job)
+            ? this with { Jobs = Jobs.SetItem(jobId, change(job)) }
+            : throw new InvalidOperationException($"event for unknown job {jobId}");
+
+    // ---------- decisions ----------
+
+    /// <summary>Events for the manifest's jobs that are not known yet; known jobs keep their status (reload is idempotent).</summary>
+    public IReadOnlyList<JobAdded> AddJobs(IEnumerable<JobSpec> specs, string manifestFile, DateTimeOffset now) =>
+        specs.Where(s => !Jobs.ContainsKey(s.JobId)).Select(s => new JobAdded(s, manifestFile, now)).ToList();
+
+    /// <summary>The next pending job a worker may take: highest priority first, then the oldest.</summary>
+    public JobEntry? NextPending(Func<JobSpec, bool>? canRun = null) =>
+        Jobs.Values
+            .Where(j => j.Status == JobStatus.Pending && (canRun is null || canRun(j.Spec)))
+            .OrderByDescending(j => j.Spec.Priority)
+            .ThenBy(j => j.Seq)
+            .FirstOrDefault();
+
+    /// <summary>A new lease on a pending job, with a lease id larger than any before.</summary>
+    public Decision Grant(string jobId, string workerId, DateTimeOffset now)
+    {
+        if (!Jobs.TryGetValue(jobId, out var job)) return Decision.Refuse($"unknown job {jobId}");
+        if (job.Status != JobStatus.Pending) return Decision.Refuse($"job {jobId} is {job.Status}, not pending");
+        return Decision.Accept(new LeaseGranted(jobId, LastLeaseId + 1, workerId, now));
+    }
+
+    public Decision Start(string jobId, long leaseId, DateTimeOffset now) =>
+        Fence(jobId, leaseId) is { } refusal ? Decision.Refuse(refusal)
+        : Jobs[jobId].Status == JobStatus.Running ? Decision.Refuse($"job {jobId} lease {leaseId} is already running")
+        : Decision.Accept(new JobStarted(jobId, leaseId, now));
+
+    public Decision Complete(string jobId, long leaseId, string sha256, long bytes, IReadOnlyDictionary<string, double> metrics, DateTimeOffset now) =>
+        Fence(jobId, leaseId) is { } refusal ? Decision.Refuse(refusal)
+        : Decision.Accept(new JobCompleted(jobId, leaseId, sha256, bytes, metrics, now));
+
+    /// <summary>Ends a lease without an artifact; <paramref name="countsAsAttempt"/> is false when the worker never started it.</summary>
+    public Decision EndLease(string jobId, long leaseId, string reason, bool countsAsAttempt, DateTimeOffset now) =>
+        Fence(jobId, leaseId) is { } refusal ? Decision.Refuse(refusal)
+        : Decision.Accept(new LeaseEnded(jobId, leaseId, reason, countsAsAttempt, now));
+
+    /// <summary>Fencing: a message about a lease is accepted only while that lease is the job's current, live lease.</summary>
+    public string? Fence(string jobId, long leaseId)
+    {
+        if (!Jobs.TryGetValue(jobId, out var job)) return $"unknown job {jobId}";
+        if (job.LeaseId != leaseId) return $"stale lease {leaseId} for job {jobId}: the current lease is {job.LeaseId}";
+        if (!job.HoldsLease) return $"lease {leaseId} of job {jobId} has ended (job is {job.Status})";
+        return null;
+    }
+
+    /// <summary>The live leases a worker holds.</summary>
+    public IEnumerable<JobEntry> LeasesOf(string workerId) => Jobs.Values.Where(j => j.HoldsLease && j.WorkerId == workerId);
+
+    /// <summary>All live leases.</summary>
+    public IEnumerable<JobEntry> LiveLeases => Jobs.Values.Where(j => j.HoldsLease);
+}

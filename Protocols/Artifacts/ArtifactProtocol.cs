@@ -1,0 +1,29 @@
+using Akka.Streams;
+
+namespace Cis490.Protocols.Artifacts;
+
+/// <summary>The upload of a finished job's bundle to the artifact store over a StreamRef.</summary>
+public static class ArtifactProtocol
+{
+    /// <summary>Trainer → coordinator: I have a bundle of this hash and size for this lease.</summary>
+    public sealed record OfferUpload(
+        string JobId,
+        long LeaseId,
+        string Model,
+        string Mode,
+        string Sha256,
+        long Bytes,
+        IReadOnlyDictionary<string, double> Metrics) : IWithLease;
+
+    /// <summary>Store → trainer: stream the bundle's bytes, in chunks of at most <see cref="MaxChunkBytes"/>, into this sink.</summary>
+    public sealed record UploadReady(string JobId, long LeaseId, ISinkRef<byte[]> Sink) : IWithLease;
+
+    /// <summary>Store or coordinator → trainer: the upload was refused (stale lease, hash or size mismatch, I/O error); nothing was kept.</summary>
+    public sealed record UploadRefused(string JobId, long LeaseId, string Reason) : IWithLease;
+
+    /// <summary>Coordinator → trainer: the artifact is stored and the job completed.</summary>
+    public sealed record UploadCompleted(string JobId, long LeaseId, string Sha256, bool Deduplicated) : IWithLease;
+
+    /// <summary>Chunk size that fits a default Akka.Remote frame (128000 bytes) with room for the envelope; AKKA-NOTES measured 64 KiB as the fastest.</summary>
+    public const int MaxChunkBytes = 64 * 1024;
+}

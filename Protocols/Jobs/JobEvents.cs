@@ -1,0 +1,37 @@
+namespace Cis490.Protocols.Jobs;
+
+/// <summary>The persisted events of the JobCoordinator; its state is a fold over them.</summary>
+public static class JobEvents
+{
+    /// <summary>Common shape of every job event.</summary>
+    public interface IJobEvent : ICis490Message
+    {
+        string JobId { get; }
+        DateTimeOffset At { get; }
+    }
+
+    /// <summary>A manifest brought in a job that was not known before.</summary>
+    public sealed record JobAdded(JobSpec Spec, string ManifestFile, DateTimeOffset At) : IJobEvent
+    {
+        public string JobId => Spec.JobId;
+    }
+
+    /// <summary>A worker got the job under a new, strictly larger lease id.</summary>
+    public sealed record LeaseGranted(string JobId, long LeaseId, string WorkerId, DateTimeOffset At) : IJobEvent;
+
+    /// <summary>The worker's trainer process is running the leased job.</summary>
+    public sealed record JobStarted(string JobId, long LeaseId, DateTimeOffset At) : IJobEvent;
+
+    /// <summary>The artifact was verified and stored; the job is done.</summary>
+    public sealed record JobCompleted(
+        string JobId,
+        long LeaseId,
+        string ArtifactSha256,
+        long ArtifactBytes,
+        IReadOnlyDictionary<string, double> Metrics,
+        DateTimeOffset At) : IJobEvent;
+
+    /// <summary>An attempt ended without an artifact (trainer error, expired heartbeat, removed node, refused upload).</summary>
+    /// <param name="CountsAsAttempt">False when the worker handed the lease back untouched (no slot, draining).</param>
+    public sealed record LeaseEnded(string JobId, long LeaseId, string Reason, bool CountsAsAttempt, DateTimeOffset At) : IJobEvent;
+}

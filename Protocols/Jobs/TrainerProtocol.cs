@@ -1,0 +1,20 @@
+namespace Cis490.Protocols.Jobs;
+
+/// <summary>Messages a trainer actor sends to the JobCoordinator about the lease it runs, and the replies.</summary>
+public static class TrainerProtocol
+{
+    /// <summary>The trainer process started.</summary>
+    public sealed record Started(string JobId, long LeaseId, string WorkerId) : IWithLease;
+
+    /// <summary>Periodic liveness and progress of a running lease.</summary>
+    public sealed record Heartbeat(string JobId, long LeaseId, TrainingProgress Progress) : IWithLease;
+
+    /// <summary>The attempt failed; the coordinator retries it until max_attempts.</summary>
+    public sealed record Failed(string JobId, long LeaseId, string Error) : IWithLease;
+
+    /// <summary>The coordinator refused a message because its lease id is not the job's current lease (fencing) or the job is in another state.</summary>
+    public sealed record Refused(string JobId, long LeaseId, string Reason) : IWithLease;
+
+    /// <summary>The coordinator persisted the attempt's outcome (heartbeats are not acknowledged).</summary>
+    public sealed record Acknowledged(string JobId, long LeaseId, string Status) : IWithLease;
+}

@@ -1,0 +1,48 @@
+namespace Cis490.Protocols.Operator;
+
+/// <summary>Requests from operator tools (shell, manifest submit) to the coordinator node, and replies.</summary>
+public static class OperatorProtocol
+{
+    /// <summary>Load a manifest's text; the coordinator validates all of it before persisting anything.</summary>
+    public sealed record SubmitManifest(string FileName, string Text) : ICis490Message;
+
+    /// <summary>The manifest was valid; new jobs are pending, known jobs keep their status.</summary>
+    public sealed record ManifestAccepted(string FileName, IReadOnlyList<string> AddedJobIds, IReadOnlyList<string> KnownJobIds) : ICis490Message;
+
+    /// <summary>The manifest was invalid; nothing changed. Every error found, each with its line.</summary>
+    public sealed record ManifestRejected(string FileName, IReadOnlyList<ManifestError> Errors) : ICis490Message;
+
+    /// <summary>One manifest problem: file, 1-based line and column (0 when unknown), and what is wrong.</summary>
+    public sealed record ManifestError(string File, int Line, int Column, string Message) : ICis490Message
+    {
+        public override string ToString() => Line > 0 ? $"{File}:{Line}:{Column}: {Message}" : $"{File}: {Message}";
+    }
+
+    /// <summary>List jobs, optionally filtered by status and model.</summary>
+    public sealed record ListJobs(string? Status, string? Model) : ICis490Message;
+
+    /// <summary>The job table as operators see it.</summary>
+    public sealed record JobList(IReadOnlyList<JobView> Jobs, DateTimeOffset At) : ICis490Message;
+
+    /// <summary>One job's row.</summary>
+    public sealed record JobView(
+        string JobId,
+        string Model,
+        string Mode,
+        string HyperJson,
+        string Status,
+        int FailedAttempts,
+        int MaxAttempts,
+        long LeaseId,
+        string? WorkerId,
+        Jobs.TrainingProgress? Progress,
+        string? ArtifactSha256,
+        IReadOnlyDictionary<string, double> Metrics,
+        DateTimeOffset AddedAt,
+        DateTimeOffset? StartedAt,
+        DateTimeOffset? FinishedAt,
+        string? LastError) : ICis490Message;
+
+    /// <summary>A request could not be served (the coordinator is not reachable from this node yet, bad arguments).</summary>
+    public sealed record OperatorError(string Message) : ICis490Message;
+}

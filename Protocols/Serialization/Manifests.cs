@@ -1,0 +1,56 @@
+using Cis490.Protocols.Artifacts;
+using Cis490.Protocols.Jobs;
+using Cis490.Protocols.Operator;
+using Cis490.Protocols.Workers;
+
+namespace Cis490.Protocols.Serialization;
+
+/// <summary>The stable wire and journal name of every message type. A manifest, once shipped, is never reused or changed: journals hold it.</summary>
+public static class Manifests
+{
+    private static readonly (Type Type, string Manifest)[] Table =
+    [
+        // jobs (J*): value types and persisted events
+        (typeof(JobSpec), "J1"),
+        (typeof(TrainingProgress), "J2"),
+        (typeof(JobEvents.JobAdded), "JE1"),
+        (typeof(JobEvents.LeaseGranted), "JE2"),
+        (typeof(JobEvents.JobStarted), "JE3"),
+        (typeof(JobEvents.JobCompleted), "JE4"),
+        (typeof(JobEvents.LeaseEnded), "JE5"),
+        // trainer ↔ coordinator (T*)
+        (typeof(TrainerProtocol.Started), "T1"),
+        (typeof(TrainerProtocol.Heartbeat), "T2"),
+        (typeof(TrainerProtocol.Failed), "T3"),
+        (typeof(TrainerProtocol.Refused), "T4"),
+        (typeof(TrainerProtocol.Acknowledged), "T5"),
+        // workers (W*)
+        (typeof(WorkerCapability), "W1"),
+        (typeof(WorkerProtocol.Register), "W2"),
+        (typeof(WorkerProtocol.HeldLease), "W3"),
+        (typeof(WorkerProtocol.Registered), "W4"),
+        (typeof(WorkerProtocol.Lease), "W5"),
+        (typeof(WorkerProtocol.LeaseDeclined), "W6"),
+        (typeof(WorkerProtocol.RevokeLease), "W7"),
+        // artifacts (A*)
+        (typeof(ArtifactProtocol.OfferUpload), "A1"),
+        (typeof(ArtifactProtocol.UploadReady), "A2"),
+        (typeof(ArtifactProtocol.UploadRefused), "A3"),
+        (typeof(ArtifactProtocol.UploadCompleted), "A4"),
+        // operator (O*)
+        (typeof(OperatorProtocol.SubmitManifest), "O1"),
+        (typeof(OperatorProtocol.ManifestAccepted), "O2"),
+        (typeof(OperatorProtocol.ManifestRejected), "O3"),
+        (typeof(OperatorProtocol.ManifestError), "O4"),
+        (typeof(OperatorProtocol.ListJobs), "O5"),
+        (typeof(OperatorProtocol.JobList), "O6"),
+        (typeof(OperatorProtocol.JobView), "O7"),
+        (typeof(OperatorProtocol.OperatorError), "O8"),
+    ];
+
+    /// <summary>Type → manifest.</summary>
+    public static readonly IReadOnlyDictionary<Type, string> ByType = Table.ToDictionary(t => t.Type, t => t.Manifest);
+
+    /// <summary>Manifest → type.</summary>
+    public static readonly IReadOnlyDictionary<string, Type> ByManifest = Table.ToDictionary(t => t.Manifest, t => t.Type);
+}

@@ -1,0 +1,27 @@
+namespace Cis490.Protocols.Workers;
+
+/// <summary>Messages between a worker node and the JobCoordinator about membership and leases.</summary>
+public static class WorkerProtocol
+{
+    /// <summary>Worker → coordinator, at start and every re-register interval: who I am, how many slots, which leases I hold.
+    /// The sender is the worker node actor; re-registering is idempotent and survives a coordinator restart or hand-over.</summary>
+    public sealed record Register(string WorkerId, WorkerCapability Capability, int Slots, IReadOnlyList<HeldLease> Held) : ICis490Message;
+
+    /// <summary>A lease the worker says it is running.</summary>
+    public sealed record HeldLease(string JobId, long LeaseId) : ICis490Message;
+
+    /// <summary>Coordinator → worker: registration seen.</summary>
+    public sealed record Registered(string WorkerId, int RunningLeases) : ICis490Message;
+
+    /// <summary>Coordinator → worker: run this job under this lease id.</summary>
+    public sealed record Lease(Jobs.JobSpec Job, long LeaseId) : IWithLease
+    {
+        public string JobId => Job.JobId;
+    }
+
+    /// <summary>Worker → coordinator: the lease was not taken up (no free slot, draining); not a failed attempt.</summary>
+    public sealed record LeaseDeclined(string JobId, long LeaseId, string Reason) : IWithLease;
+
+    /// <summary>Coordinator → worker: stop this lease (it was cancelled, expired or re-leased).</summary>
+    public sealed record RevokeLease(string JobId, long LeaseId, string Reason) : IWithLease;
+}

@@ -1,0 +1,81 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+
+namespace Cis490.Shared.Jobs;
+
+/// <summary>Stable job ids: sha256 of the canonical (model, mode, hyper, split_recipe, train_hosts, seed).</summary>
+/// <remarks>Canonical means: hyper keys sorted ordinally, integers as integers, floats in round-trip form, train_hosts sorted.
+/// Hyper values are hashed as the manifest gave them (defaults are not filled in), so a release that adds a
+/// hyper-parameter with a default does not change the id of any existing job.</remarks>
+public static class JobIds
+{
+    /// <summary>Canonical JSON of hyper-parameter values (long, double, bool or string), keys sorted.</summary>
+    public static string CanonicalHyperJson(IReadOnlyDictionary<string, object> hyper)
+    {
+        using var stream = new MemoryStream();
+        using (var w = new Utf8JsonWriter(stream))
+        {
+            w.WriteStartObject();
+            foreach (var (key, value) in hyper.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+            {
+                w.WritePropertyName(key);
+                WriteValue(w, value);
+            }
+            w.WriteEndObject();
+        }
+        return Encoding.UTF8.GetString(stream.ToArray());
+    }
+
+    /// <summary>The job id: lowercase hex sha256 of the canonical tuple.</summary>
+    public static string Compute(string model, string mode, string hyperJson, string splitRecipe, IEnumerable<string> trainHosts, long seed)
+    {
+        var canonical = CanonicalTuple(model, mode, hyperJson, splitRecipe, trainHosts, seed);
+        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(canonical)));
+    }
+
+    /// <summary>The exact text that is hashed; exposed so that operators can recompute an id by hand.</summary>
+    public static string CanonicalTuple(string model, string mode, string hyperJson, string splitRecipe, IEnumerable<string> trainHosts, long seed)
+    {
+        using var stream = new MemoryStream();
+        using (var w = new Utf8JsonWriter(stream))
+        {
+            w.WriteStartArray();
+            w.WriteStringValue(model);
+            w.WriteStringValue(mode);
+            using (var hyperDoc = JsonDocument.Parse(hyperJson))
+                hyperDoc.RootElement.WriteTo(w);
+            w.WriteStringValue(splitRecipe);
+            w.WriteStartArray();
+            foreach (var h in trainHosts.OrderBy(h => h, StringComparer.Ordinal))
+                w.WriteStringValue(h);
+            w.WriteEndArray();
+            w.WriteNumberValue(seed);
+            w.WriteEndArray();
+        }
+        return Encoding.UTF8.GetString(stream.ToArray());
+    }
+
+    /// <summary>A short form for tables (first 12 hex digits).</summary>
+    public static string Short(string jobId) => jobId.Length > 12 ? jobId[..12] : jobId;
+
+    private static void WriteValue(Utf8JsonWriter w, object value)
+    {
+        switch (value)
+        {
+            case long l: w.WriteNumberValue(l); break;
+            case int i: w.WriteNumberValue(i); break;
+            case double d:
+                if (!double.IsFinite(d)) throw new ArgumentException($"hyper-parameter value {d} is not a finite number");
+                // Written as a raw token so 1.0 stays "1.0" (a float), never "1" (an int): the type is part of the identity.
+                var text = d.ToString("R", CultureInfo.InvariantCulture);
+                if (!text.Contains('.') && !text.Contains('E')) text += ".0";
+                w.WriteRawValue(text);
+                break;
+            case bool b: w.WriteBooleanValue(b); break;
+            case string s: w.WriteStringValue(s); break;
+            default: throw new ArgumentException($"unsupported hyper-parameter value type {value.GetType().Name}");
+        }
+    }
+}

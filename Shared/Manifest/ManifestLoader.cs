@@ -1,0 +1,287 @@
+using Cis490.Protocols.Jobs;
+using Cis490.Protocols.Operator;
+using Cis490.Shared.Jobs;
+using Cis490.Shared.Models;
+using Tomlyn.Parsing;
+using Tomlyn.Syntax;
+
+namespace Cis490.Shared.Manifest;
+
+/// <summary>The result of loading a manifest: either jobs, or every error found (never a partial list of jobs).</summary>
+public sealed record ManifestLoadResult(string FileName, IReadOnlyList<JobSpec> Jobs, IReadOnlyList<OperatorProtocol.ManifestError> Errors)
+{
+    public bool IsValid => Errors.Count == 0;
+}
+
+/// <summary>Parses and validates a training manifest (TOML). All of it is checked before anything is returned,
+/// so a caller persists either every job or none; each error names the file, line and column.</summary>
+public static class ManifestLoader
+{
+    /// <summary>Defaults applied to keys a job leaves out.</summary>
+    public const string DefaultSplitRecipe = "host";
+    public const string DefaultTrainHost = "elliott-thinkpad";
+    public const int DefaultMaxAttempts = 3;
+
+    private static readonly HashSet<string> JobKeys =
+        ["model", "mode", "hyper", "split_recipe", "train_hosts", "seed", "priority", "max_attempts"];
+
+    public static ManifestLoadResult Load(string path)
+    {
+        var name = Path.GetFileName(path);
+        if (!File.Exists(path))
+            return new(name, [], [new(path, 0, 0, "manifest file not found")]);
+        return Parse(path, File.ReadAllText(path));
+    }
+
+    public static ManifestLoadResult Parse(string fileName, string text)
+    {
+        var errors = new List<OperatorProtocol.ManifestError>();
+        var doc = SyntaxParser.Parse(text, fileName, true);
+        foreach (var d in doc.Diagnostics)
+            if (d.Kind == DiagnosticMessageKind.Error)
+                errors.Add(Error(fileName, d.Span, $"TOML syntax: {d.Message}"));
+        if (errors.Count > 0)
+            return new(fileName, [], errors);
+
+        foreach (var kv in doc.KeyValues)
+            errors.Add(Error(fileName, kv.Span, $"unknown top-level key '{KeyName(kv.Key)}'; a manifest holds [[jobs]] tables"));
+
+        var drafts = new List<JobDraft>();
+        foreach (var table in doc.Tables)
+        {
+            var name = KeyName(table.Name);
+            if (table is TableArraySyntax && name == "jobs")
+            {
+                var draft = new JobDraft(drafts.Count + 1, table.Span.Start.Line + 1);
+                drafts.Add(draft);
+                foreach (var kv in table.Items)
+                    ReadJobKey(fileName, draft, kv, errors);
+            }
+            else if (table is TableSyntax && name == "jobs.hyper" && drafts.Count > 0)
+            {
+                var draft = drafts[^1];
+                foreach (var kv in table.Items)
+                    ReadHyper(fileName, draft, kv, errors);
+            }
+            else
+            {
+                var shown = table is TableArraySyntax ? $"[[{name}]]" : $"[{name}]";
+                errors.Add(Error(fileName, table.Span, $"unknown table {shown}; a manifest holds [[jobs]] tables (with an optional [jobs.hyper])"));
+            }
+        }
+
+        if (drafts.Count == 0 && errors.Count == 0)
+            errors.Add(new(fileName, 0, 0, "the manifest declares no [[jobs]]"));
+
+        var specs = new List<JobSpec>();
+        var seen = new Dictionary<string, int>();
+        foreach (var draft in drafts)
+        {
+            var spec = Finish(fileName, draft, errors);
+            if (spec is null) continue;
+            if (seen.TryGetValue(spec.JobId, out var firstLine))
+            {
+                errors.Add(new(fileName, draft.Line, 1,
+                    $"job #{draft.Index} is the same job as the one on line {firstLine} (model, mode, hyper, split_recipe, train_hosts and seed all equal)"));
+                continue;
+            }
+            seen[spec.JobId] = draft.Line;
+            specs.Add(spec);
+        }
+        return errors.Count > 0 ? new(fileName, [], errors) : new(fileName, specs, []);
+    }
+
+    private static void ReadJobKey(string file, JobDraft draft, KeyValueSyntax kv, List<OperatorProtocol.ManifestError> errors)
+    {
+        var key = KeyName(kv.Key!);
+        if (key.StartsWith("hyper.", StringComparison.Ordinal))
+        {
+            ReadHyperValue(file, draft, key["hyper.".Length..], kv, errors);
+            return;
+        }
+        if (!JobKeys.Contains(key))
+        {
+            errors.Add(Error(file, kv.Span, $"job #{draft.Index}: unknown key '{key}' (known: {string.Join(", ", JobKeys.Order())})"));
+            return;
+        }
+        var value = kv.Value;
+        switch (key)
+        {
+            case "model": draft.Model = ExpectString(file, draft, key, value, errors); draft.ModelSpan = value!.Span; break;
+            case "mode": draft.Mode = ExpectString(file, draft, key, value, errors); draft.ModeSpan = value!.Span; break;
+            case "split_recipe": draft.SplitRecipe = ExpectString(file, draft, key, value, errors); draft.SplitSpan = value!.Span; break;
+            case "seed": draft.Seed = ExpectInt(file, draft, key, value, errors); break;
+            case "priority": draft.Priority = ExpectInt(file, draft, key, value, errors); break;
+            case "max_attempts":
+                var max = ExpectInt(file, draft, key, value, errors);
+                if (max is < 1 or > 100) errors.Add(Error(file, value!.Span, $"job #{draft.Index}: max_attempts must be between 1 and 100, got {max}"));
+                draft.MaxAttempts = max;
+                break;
+            case "train_hosts":
+                if (value is ArraySyntax array)
+                {
+                    var hosts = new List<string>();
+                    foreach (var item in array.Items)
+                    {
+                        if (item.Value is StringValueSyntax s && !string.IsNullOrWhiteSpace(s.Value)) hosts.Add(s.Value!);
+                        else errors.Add(Error(file, item.Span, $"job #{draft.Index}: train_hosts must be an array of non-empty host names"));
+                    }
+                    if (hosts.Count == 0) errors.Add(Error(file, value.Span, $"job #{draft.Index}: train_hosts must name at least one host"));
+                    draft.TrainHosts = hosts;
+                }
+                else errors.Add(Error(file, value!.Span, $"job #{draft.Index}: train_hosts must be an array of strings, got {Describe(value)}"));
+                break;
+            case "hyper":
+                if (value is InlineTableSyntax inline)
+                    foreach (var item in inline.Items)
+                        ReadHyper(file, draft, item.KeyValue!, errors);
+                else errors.Add(Error(file, value!.Span, $"job #{draft.Index}: hyper must be a table, got {Describe(value)}"));
+                break;
+        }
+    }
+
+    private static void ReadHyper(string file, JobDraft draft, KeyValueSyntax kv, List<OperatorProtocol.ManifestError> errors) =>
+        ReadHyperValue(file, draft, KeyName(kv.Key!), kv, errors);
+
+    private static void ReadHyperValue(string file, JobDraft draft, string key, KeyValueSyntax kv, List<OperatorProtocol.ManifestError> errors)
+    {
+        object? value = kv.Value switch
+        {
+            IntegerValueSyntax i => i.Value,
+            FloatValueSyntax f => f.Value,
+            BooleanValueSyntax b => b.Value,
+            StringValueSyntax s => s.Value,
+            _ => null,
+        };
+        if (value is null)
+        {
+            errors.Add(Error(file, kv.Span, $"job #{draft.Index}: hyper.{key} must be an integer, float, boolean or string, got {Describe(kv.Value)}"));
+            return;
+        }
+        if (!draft.Hyper.TryAdd(key, (value, kv.Span)))
+            errors.Add(Error(file, kv.Span, $"job #{draft.Index}: hyper.{key} is given twice"));
+    }
+
+    private static JobSpec? Finish(string file, JobDraft d, List<OperatorProtocol.ManifestError> errors)
+    {
+        var before = errors.Count;
+        if (d.Model is null) errors.Add(new(file, d.Line, 1, $"job #{d.Index}: 'model' is required (one of: {string.Join(", ", ModelCatalog.All.Keys.Order())})"));
+        if (d.Mode is null) errors.Add(new(file, d.Line, 1, $"job #{d.Index}: 'mode' is required (one of: {string.Join(", ", ModelCatalog.Modes)})"));
+
+        ModelDefinition? model = null;
+        if (d.Model is not null && !ModelCatalog.TryGet(d.Model, out model))
+        {
+            errors.Add(Error(file, d.ModelSpan, $"job #{d.Index}: unknown model '{d.Model}' (known: {string.Join(", ", ModelCatalog.All.Keys.Order())})"));
+            model = null;
+        }
+        if (d.Mode is not null && !ModelCatalog.Modes.Contains(d.Mode))
+            errors.Add(Error(file, d.ModeSpan, $"job #{d.Index}: unknown mode '{d.Mode}' (known: {string.Join(", ", ModelCatalog.Modes)})"));
+        var split = d.SplitRecipe ?? DefaultSplitRecipe;
+        if (!ModelCatalog.SplitRecipes.Contains(split))
+            errors.Add(Error(file, d.SplitSpan, $"job #{d.Index}: unknown split_recipe '{split}' (known: {string.Join(", ", ModelCatalog.SplitRecipes)})"));
+
+        var hyper = new Dictionary<string, object>();
+        if (model is not null)
+        {
+            foreach (var (key, (value, span)) in d.Hyper)
+            {
+                var decl = model.Find(key);
+                if (decl is null)
+                {
+                    errors.Add(Error(file, span, $"job #{d.Index} ({model.Name}): unknown hyper-parameter '{key}' (known: {string.Join(", ", model.Hyper.Select(h => h.Name))})"));
+                    continue;
+                }
+                var problem = CheckHyper(decl, value, out var normalized);
+                if (problem is not null) errors.Add(Error(file, span, $"job #{d.Index} ({model.Name}): hyper.{key} {problem}"));
+                else hyper[key] = normalized!;
+            }
+        }
+        if (errors.Count > before || model is null || d.Mode is null) return null;
+
+        var hyperJson = JobIds.CanonicalHyperJson(hyper);
+        var hosts = d.TrainHosts ?? [DefaultTrainHost];
+        var seed = d.Seed ?? 0;
+        var id = JobIds.Compute(model.Name, d.Mode, hyperJson, split, hosts, seed);
+        return new JobSpec(id, model.Name, d.Mode, hyperJson, split, hosts.Order(StringComparer.Ordinal).ToArray(), seed,
+            (int)(d.Priority ?? 0), (int)(d.MaxAttempts ?? DefaultMaxAttempts));
+    }
+
+    /// <summary>Checks a value against its declaration; returns a problem description or null. Integers are accepted for floats.</summary>
+    public static string? CheckHyper(HyperParameter decl, object value, out object? normalized)
+    {
+        normalized = null;
+        switch (decl.Kind)
+        {
+            case HyperKind.Int when value is long l:
+                if (decl.Min is { } lo && l < lo || decl.Max is { } hi && l > hi) return $"= {l} is outside [{decl.Min}, {decl.Max}]";
+                normalized = l; return null;
+            case HyperKind.Float when value is long or double:
+                var d = Convert.ToDouble(value, System.Globalization.CultureInfo.InvariantCulture);
+                if (!double.IsFinite(d)) return "must be a finite number";
+                if (decl.Min is { } flo && d < flo || decl.Max is { } fhi && d > fhi) return $"= {d} is outside [{decl.Min}, {decl.Max}]";
+                normalized = d; return null;
+            case HyperKind.Bool when value is bool b:
+                normalized = b; return null;
+            case HyperKind.String when value is string s:
+                if (decl.Allowed is { } allowed && !allowed.Contains(s)) return $"= '{s}' is not one of: {string.Join(", ", allowed)}";
+                normalized = s; return null;
+            default:
+                return $"must be {decl.Kind.ToString().ToLowerInvariant()}, got {value.GetType().Name.ToLowerInvariant()} {value}";
+        }
+    }
+
+    private static string? ExpectString(string file, JobDraft d, string key, ValueSyntax? v, List<OperatorProtocol.ManifestError> errors)
+    {
+        if (v is StringValueSyntax s) return s.Value;
+        errors.Add(Error(file, v?.Span, $"job #{d.Index}: '{key}' must be a string, got {Describe(v)}"));
+        return null;
+    }
+
+    private static long? ExpectInt(string file, JobDraft d, string key, ValueSyntax? v, List<OperatorProtocol.ManifestError> errors)
+    {
+        if (v is IntegerValueSyntax i) return i.Value;
+        errors.Add(Error(file, v?.Span, $"job #{d.Index}: '{key}' must be an integer, got {Describe(v)}"));
+        return null;
+    }
+
+    private static string Describe(SyntaxNode? v) => v switch
+    {
+        StringValueSyntax s => $"string \"{s.Value}\"",
+        IntegerValueSyntax i => $"integer {i.Value}",
+        FloatValueSyntax f => $"float {f.Value}",
+        BooleanValueSyntax b => $"boolean {b.Value.ToString().ToLowerInvariant()}",
+        ArraySyntax => "an array",
+        InlineTableSyntax => "a table",
+        null => "nothing",
+        _ => v.Kind.ToString(),
+    };
+
+    private static string KeyName(KeySyntax? key)
+    {
+        if (key is null) return "";
+        var parts = new List<string> { Part(key.Key) };
+        foreach (var dot in key.DotKeys) parts.Add(Part(dot.Key));
+        return string.Join('.', parts);
+
+        static string Part(BareKeyOrStringValueSyntax? p) => p switch
+        {
+            BareKeySyntax b => b.Key?.Text ?? "",
+            StringValueSyntax s => s.Value ?? "",
+            _ => p?.ToString() ?? "",
+        };
+    }
+
+    private static OperatorProtocol.ManifestError Error(string file, SourceSpan? span, string message) =>
+        span is { } s ? new(file, s.Start.Line + 1, s.Start.Column + 1, message) : new(file, 0, 0, message);
+
+    private sealed class JobDraft(int index, int line)
+    {
+        public int Index { get; } = index;
+        public int Line { get; } = line;
+        public string? Model, Mode, SplitRecipe;
+        public SourceSpan? ModelSpan, ModeSpan, SplitSpan;
+        public long? Seed, Priority, MaxAttempts;
+        public List<string>? TrainHosts;
+        public Dictionary<string, (object Value, SourceSpan Span)> Hyper { get; } = new(StringComparer.Ordinal);
+    }
+}

@@ -1,0 +1,85 @@
+using System.Diagnostics;
+using Cis490.Protocols.Jobs;
+using Cis490.Protocols.Operator;
+using Cis490.Shell.Client;
+using Cis490.Shell.Commands;
+
+namespace Cis490.Shell.Demo;
+
+/// <summary><c>./cis490 demo</c>: a coordinator and two workers as separate processes on loopback, the demo manifest, live progress,
+/// the final table; then the nodes are stopped.</summary>
+public static class DemoRunner
+{
+    public static async Task<int> Run(string dataDir, string manifestPath, int rows, TimeSpan timeout)
+    {
+        dataDir = Path.GetFullPath(dataDir);
+        var logs = Path.Combine(dataDir, "logs");
+        var features = Path.Combine(dataDir, "features");
+        Directory.CreateDirectory(dataDir);
+        Console.WriteLine($"cis490 demo: data directory {dataDir}");
+
+        Console.WriteLine($"[1/5] synthetic feature table ({rows} rows) → {features}");
+        using (var synth = NodeProcess.Start("data-synth", "Cis490.WorkerNode", ["data", "synth", "--out", features, "--rows", rows.ToString(), "--seed", "490"], logs))
+            if (!await synth.WaitExit(TimeSpan.FromMinutes(2)))
+                throw new TimeoutException("the synthetic table took more than 2 minutes");
+
+        var port = NodeProcess.FreePort();
+        var nodes = new List<NodeProcess>();
+        try
+        {
+            Console.WriteLine($"[2/5] coordinator on 127.0.0.1:{port}");
+            var coordinator = NodeProcess.Start("coordinator", "Cis490.Coordinator", ["--port", port.ToString(), "--data-dir", dataDir], logs);
+            nodes.Add(coordinator);
+            Console.WriteLine("      " + await coordinator.WaitReady(TimeSpan.FromSeconds(60)));
+
+            var seed = $"akka.tcp://cis490@127.0.0.1:{port}";
+            Console.WriteLine($"[3/5] two workers joining {seed}");
+            for (var i = 1; i <= 2; i++)
+                nodes.Add(NodeProcess.Start($"worker{i}", "Cis490.WorkerNode",
+                    ["worker", "--seed", seed, "--data", features, "--worker-id", $"demo-worker-{i}", "--work-dir", Path.Combine(dataDir, "work", $"worker{i}")], logs));
+            foreach (var w in nodes.Skip(1)) Console.WriteLine("      " + await w.WaitReady(TimeSpan.FromSeconds(60)));
+
+            await using var client = CoordinatorClient.Connect($"127.0.0.1:{port}");
+            Console.WriteLine($"[4/5] submitting {manifestPath}");
+            var reply = await client.Ask(new OperatorProtocol.SubmitManifest(Path.GetFileName(manifestPath), await File.ReadAllTextAsync(manifestPath)));
+            if (reply is OperatorProtocol.ManifestRejected rejected)
+            {
+                foreach (var e in rejected.Errors) Console.Error.WriteLine(e);
+                return 1;
+            }
+            var accepted = (OperatorProtocol.ManifestAccepted)reply;
+            Console.WriteLine($"      {accepted.AddedJobIds.Count} new job(s), {accepted.KnownJobIds.Count} already known");
+
+            Console.WriteLine("[5/5] training");
+            var clock = Stopwatch.StartNew();
+            OperatorProtocol.JobList list;
+            var last = "";
+            while (true)
+            {
+                list = await client.ListJobs();
+                var summary = JobsTable.Summary(list.Jobs);
+                if (summary != last) Console.WriteLine($"      {clock.Elapsed.TotalSeconds,6:F1}s  {summary}");
+                last = summary;
+                if (list.Jobs.All(j => j.Status is JobStatus.Completed or JobStatus.Failed or JobStatus.Cancelled)) break;
+                if (clock.Elapsed > timeout) throw new TimeoutException($"jobs not finished after {timeout.TotalMinutes:F0} minutes; see {logs}");
+                foreach (var n in nodes.Where(n => n.HasExited))
+                    throw new InvalidOperationException($"{n.Name} exited during the demo; see {n.LogPath}");
+                await Task.Delay(1000);
+            }
+            Console.WriteLine();
+            Console.WriteLine(JobsTable.Text(list.Jobs));
+            Console.WriteLine($"artifacts: {Path.Combine(dataDir, "models")} (index: models/index.jsonl)");
+            return list.Jobs.All(j => j.Status == JobStatus.Completed) ? 0 : 1;
+        }
+        finally
+        {
+            Console.WriteLine("stopping the nodes");
+            foreach (var n in Enumerable.Reverse(nodes)) n.Terminate();
+            foreach (var n in nodes)
+            {
+                if (!await n.WaitExit(TimeSpan.FromSeconds(30))) n.Kill();
+                n.Dispose();
+            }
+        }
+    }
+}

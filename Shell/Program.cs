@@ -1,0 +1,98 @@
+using Cis490.Protocols.Operator;
+using Cis490.Shared.Cli;
+using Cis490.Shell.Client;
+using Cis490.Shell.Commands;
+using Cis490.Shell.Demo;
+
+namespace Cis490.Shell;
+
+/// <summary>The operator's program: <c>shell</c> (one-shot commands against a coordinator), <c>manifest submit</c>, and <c>demo</c>.</summary>
+public static class Program
+{
+    private const string Usage = """
+        usage:
+          shell --coordinator HOST:PORT jobs list [--status S] [--model M] [--json]
+          manifest submit FILE --coordinator HOST:PORT
+          demo [--data-dir DIR] [--manifest FILE] [--rows N]
+        """;
+
+    public static async Task<int> Main(string[] argv)
+    {
+        try
+        {
+            if (argv.Length == 0) throw new CliException("no command");
+            return argv[0] switch
+            {
+                "shell" => await Shell(new CliArgs(argv[1..], "json")),
+                "manifest" when argv.Length > 1 && argv[1] == "submit" => await SubmitManifest(new CliArgs(argv[2..])),
+                "demo" => await Demo(new CliArgs(argv[1..])),
+                _ => throw new CliException($"unknown command '{argv[0]}'"),
+            };
+        }
+        catch (CliException e)
+        {
+            Console.Error.WriteLine($"cis490: {e.Message}");
+            Console.Error.WriteLine(Usage);
+            return 2;
+        }
+    }
+
+    private static async Task<int> Shell(CliArgs args)
+    {
+        var address = args.Require("coordinator");
+        var command = string.Join(' ', args.Positionals);
+        switch (command)
+        {
+            case "jobs list":
+                var status = args.Get("status");
+                var model = args.Get("model");
+                var json = args.Flag("json");
+                args.RejectUnknown();
+                if (status is not null && !Protocols.Jobs.JobStatus.All.Contains(status))
+                    throw new CliException($"--status must be one of {string.Join(", ", Protocols.Jobs.JobStatus.All)}, got '{status}'");
+                await using (var client = CoordinatorClient.Connect(address))
+                {
+                    var list = await client.ListJobs(status, model);
+                    Console.Write(json ? JobsTable.Json(list) + "\n" : JobsTable.Text(list.Jobs));
+                }
+                return 0;
+            case "":
+                throw new CliException("the interactive shell comes later; give a command, e.g. 'jobs list'");
+            default:
+                throw new CliException($"unknown shell command '{command}' (known: jobs list)");
+        }
+    }
+
+    private static async Task<int> SubmitManifest(CliArgs args)
+    {
+        if (args.Positionals.Count != 1) throw new CliException("manifest submit takes exactly one FILE");
+        var file = args.Positionals[0];
+        var address = args.Require("coordinator");
+        args.RejectUnknown();
+        if (!File.Exists(file)) throw new CliException($"manifest {file} not found");
+        await using var client = CoordinatorClient.Connect(address);
+        switch (await client.Ask(new OperatorProtocol.SubmitManifest(file, await File.ReadAllTextAsync(file))))
+        {
+            case OperatorProtocol.ManifestAccepted ok:
+                Console.WriteLine($"{file}: {ok.AddedJobIds.Count} new job(s) pending, {ok.KnownJobIds.Count} already known (unchanged)");
+                return 0;
+            case OperatorProtocol.ManifestRejected bad:
+                Console.Error.WriteLine($"{file}: rejected, nothing changed ({bad.Errors.Count} error(s)):");
+                foreach (var e in bad.Errors) Console.Error.WriteLine("  " + e);
+                return 1;
+            case var other:
+                Console.Error.WriteLine($"unexpected reply {other.GetType().Name}");
+                return 1;
+        }
+    }
+
+    private static async Task<int> Demo(CliArgs args)
+    {
+        var home = Environment.GetEnvironmentVariable("CIS490_HOME") ?? Environment.CurrentDirectory;
+        var dataDir = args.Get("data-dir", Path.Combine(home, ".cis490", "demo"));
+        var manifest = args.Get("manifest", Path.Combine(home, "etc", "demo_manifest.toml"));
+        var rows = args.GetInt("rows", 6000);
+        args.RejectUnknown();
+        return await DemoRunner.Run(dataDir, manifest, rows, TimeSpan.FromMinutes(15));
+    }
+}

@@ -1,0 +1,174 @@
+using System.Numerics;
+
+namespace Cis490.Training.Models;
+
+/// <summary>Brute-force k-nearest-neighbour classifier on z-scored features (squared Euclidean distance).</summary>
+/// <remarks>
+/// Tie rules, documented so that an independent computation can reproduce every prediction:
+/// a neighbour at the same distance as one already kept loses to the lower training-row index;
+/// a vote tie goes to the lower class index. Missing values (NaN) are imputed with the training mean (0 after z-scoring).
+/// </remarks>
+public sealed class KnnClassifier
+{
+    private const uint Magic = 0x4E4B3439; // "94KN"
+
+    public int K { get; }
+    public bool DistanceWeighted { get; }
+    public int Dims { get; }
+    public int Classes { get; }
+    public int TrainRows => _y.Length;
+
+    private readonly float[] _mean;
+    private readonly float[] _scale;
+    private readonly float[] _x; // z-scored training rows, row-major
+    private readonly int[] _y;
+
+    private KnnClassifier(int k, bool distanceWeighted, int dims, int classes, float[] mean, float[] scale, float[] x, int[] y)
+    {
+        K = k; DistanceWeighted = distanceWeighted; Dims = dims; Classes = classes;
+        _mean = mean; _scale = scale; _x = x; _y = y;
+    }
+
+    /// <summary>"Fits" by storing the z-scored training rows.</summary>
+    public static KnnClassifier Fit(float[] x, int[] y, int dims, int classes, int k, bool distanceWeighted = false)
+    {
+        if (y.Length == 0) throw new ArgumentException("no training rows");
+        if (x.Length != y.Length * dims) throw new ArgumentException($"x has {x.Length} values, expected {y.Length} × {dims}");
+        if (k < 1) throw new ArgumentOutOfRangeException(nameof(k), k, "k must be at least 1");
+        var mean = new float[dims];
+        var scale = new float[dims];
+        for (var j = 0; j < dims; j++)
+        {
+            double sum = 0, sq = 0; var n = 0;
+            for (var i = 0; i < y.Length; i++)
+            {
+                var v = x[i * dims + j];
+                if (float.IsNaN(v)) continue;
+                sum += v; sq += (double)v * v; n++;
+            }
+            var m = n > 0 ? sum / n : 0;
+            var sd = n > 1 ? Math.Sqrt(Math.Max(0, sq / n - m * m)) : 0;
+            mean[j] = (float)m;
+            scale[j] = sd > 1e-12 ? (float)(1.0 / sd) : 1f;
+        }
+        var z = new float[x.Length];
+        for (var i = 0; i < y.Length; i++) Standardize(x.AsSpan(i * dims, dims), z.AsSpan(i * dims, dims), mean, scale);
+        return new KnnClassifier(Math.Min(k, y.Length), distanceWeighted, dims, classes, mean, scale, z, (int[])y.Clone());
+    }
+
+    /// <summary>Class probabilities (vote shares) for each query row: rows × <see cref="Classes"/>.</summary>
+    /// <param name="progress">Called with the number of rows done, from worker threads, at most every 1 000 rows.</param>
+    public float[] PredictProba(float[] queries, Action<int>? progress = null)
+    {
+        var rows = queries.Length / Dims;
+        var proba = new float[rows * Classes];
+        var done = 0;
+        const int block = 256;
+        Parallel.For(0, (rows + block - 1) / block, b =>
+        {
+            var q = new float[Dims];
+            var bestD = new float[K];
+            var bestI = new int[K];
+            var end = Math.Min(rows, (b + 1) * block);
+            for (var r = b * block; r < end; r++)
+            {
+                Standardize(queries.AsSpan(r * Dims, Dims), q, _mean, _scale);
+                var n = Nearest(q, bestD, bestI);
+                Vote(bestD, bestI, n, proba.AsSpan(r * Classes, Classes));
+            }
+            var total = Interlocked.Add(ref done, end - b * block);
+            if (progress is not null && total / 1000 != (total - (end - b * block)) / 1000) progress(total);
+        });
+        return proba;
+    }
+
+    /// <summary>Arg-max of each probability row; ties go to the lower class index.</summary>
+    public static int[] ArgMax(float[] proba, int classes)
+    {
+        var rows = proba.Length / classes;
+        var pred = new int[rows];
+        for (var r = 0; r < rows; r++)
+        {
+            var best = 0;
+            for (var c = 1; c < classes; c++)
+                if (proba[r * classes + c] > proba[r * classes + best]) best = c;
+            pred[r] = best;
+        }
+        return pred;
+    }
+
+    private int Nearest(float[] q, float[] bestD, int[] bestI)
+    {
+        var n = 0;
+        for (var i = 0; i < _y.Length; i++)
+        {
+            var d = SquaredDistance(q, _x.AsSpan(i * Dims, Dims));
+            if (n == K && d >= bestD[n - 1]) continue; // ties keep the earlier (lower-index) row
+            var pos = n < K ? n++ : n - 1;
+            while (pos > 0 && bestD[pos - 1] > d) { bestD[pos] = bestD[pos - 1]; bestI[pos] = bestI[pos - 1]; pos--; }
+            bestD[pos] = d; bestI[pos] = i;
+        }
+        return n;
+    }
+
+    private void Vote(float[] bestD, int[] bestI, int n, Span<float> outRow)
+    {
+        outRow.Clear();
+        double total = 0;
+        for (var i = 0; i < n; i++)
+        {
+            var w = DistanceWeighted ? 1.0 / (Math.Sqrt(bestD[i]) + 1e-6) : 1.0;
+            outRow[_y[bestI[i]]] += (float)w;
+            total += w;
+        }
+        for (var c = 0; c < Classes; c++) outRow[c] = (float)(outRow[c] / total);
+    }
+
+    /// <summary>Squared Euclidean distance with SIMD.</summary>
+    public static float SquaredDistance(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
+    {
+        var acc = Vector<float>.Zero;
+        var i = 0;
+        var w = Vector<float>.Count;
+        for (; i <= a.Length - w; i += w)
+        {
+            var d = new Vector<float>(a[i..]) - new Vector<float>(b[i..]);
+            acc += d * d;
+        }
+        var sum = Vector.Sum(acc);
+        for (; i < a.Length; i++) { var d = a[i] - b[i]; sum += d * d; }
+        return sum;
+    }
+
+    private static void Standardize(ReadOnlySpan<float> src, Span<float> dst, float[] mean, float[] scale)
+    {
+        for (var j = 0; j < src.Length; j++)
+            dst[j] = float.IsNaN(src[j]) ? 0f : (src[j] - mean[j]) * scale[j];
+    }
+
+    /// <summary>Writes the sidecar: header, z-scoring statistics, training rows and labels (little-endian).</summary>
+    public void Save(string path)
+    {
+        using var w = new BinaryWriter(File.Create(path));
+        w.Write(Magic); w.Write(1); // format version
+        w.Write(K); w.Write(DistanceWeighted); w.Write(Dims); w.Write(Classes); w.Write(_y.Length);
+        foreach (var v in _mean) w.Write(v);
+        foreach (var v in _scale) w.Write(v);
+        foreach (var v in _x) w.Write(v);
+        foreach (var v in _y) w.Write(v);
+    }
+
+    public static KnnClassifier Load(string path)
+    {
+        using var r = new BinaryReader(File.OpenRead(path));
+        if (r.ReadUInt32() != Magic) throw new InvalidDataException($"{path} is not a KNN sidecar");
+        var version = r.ReadInt32();
+        if (version != 1) throw new InvalidDataException($"{path}: KNN sidecar format {version} is not supported (expected 1)");
+        var k = r.ReadInt32(); var weighted = r.ReadBoolean(); var dims = r.ReadInt32(); var classes = r.ReadInt32(); var rows = r.ReadInt32();
+        float[] Read(int n) { var a = new float[n]; for (var i = 0; i < n; i++) a[i] = r.ReadSingle(); return a; }
+        var mean = Read(dims); var scale = Read(dims); var x = Read(rows * dims);
+        var y = new int[rows];
+        for (var i = 0; i < rows; i++) y[i] = r.ReadInt32();
+        return new KnnClassifier(k, weighted, dims, classes, mean, scale, x, y);
+    }
+}

@@ -1,0 +1,101 @@
+using Akka.Actor;
+using Akka.Event;
+using Cis490.Protocols.Jobs;
+using Cis490.Protocols.Workers;
+using Cis490.WorkerNode.Trainer;
+
+namespace Cis490.WorkerNode.Node;
+
+/// <summary>A worker node: registers with the coordinator (and re-registers, which survives coordinator restarts), takes leases
+/// while it has free slots, and supervises one <see cref="TrainerActor"/> per lease.</summary>
+public sealed class WorkerNodeActor : ReceiveActor, IWithTimers
+{
+    private sealed class RegisterTick : INoSerializationVerificationNeeded
+    {
+        public static readonly RegisterTick Instance = new();
+    }
+
+    /// <summary>From a trainer: its lease reached an outcome the coordinator acknowledged (or it no longer owns the lease).</summary>
+    public sealed record TrainerDone(string JobId, long LeaseId) : INoSerializationVerificationNeeded;
+
+    private sealed record Running(long LeaseId, IActorRef Trainer, bool Done);
+
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly WorkerSettings _settings;
+    private readonly WorkerCapability _capability;
+    private readonly IActorRef _coordinator;
+    private readonly Dictionary<string, Running> _running = new();
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public WorkerNodeActor(WorkerSettings settings, WorkerCapability capability, IActorRef coordinator)
+    {
+        _settings = settings;
+        _capability = capability;
+        _coordinator = coordinator;
+
+        Receive<RegisterTick>(_ => Register());
+        Receive<WorkerProtocol.Registered>(m => _log.Debug("Registered with the coordinator ({0} running lease(s) there)", m.RunningLeases));
+        Receive<WorkerProtocol.Lease>(TakeLease);
+        Receive<WorkerProtocol.RevokeLease>(Revoke);
+        Receive<TrainerDone>(m =>
+        {
+            if (_running.TryGetValue(m.JobId, out var r) && r.LeaseId == m.LeaseId) _running[m.JobId] = r with { Done = true };
+        });
+        Receive<Terminated>(TrainerStopped);
+    }
+
+    public static Props Props(WorkerSettings settings, WorkerCapability capability, IActorRef coordinator) =>
+        Akka.Actor.Props.Create(() => new WorkerNodeActor(settings, capability, coordinator));
+
+    protected override void PreStart()
+    {
+        Register();
+        Timers.StartPeriodicTimer("register", RegisterTick.Instance, _settings.RegisterInterval);
+    }
+
+    /// <summary>A trainer that throws is stopped, never restarted: its process is killed in PostStop and the attempt reported failed.</summary>
+    protected override SupervisorStrategy SupervisorStrategy() => new OneForOneStrategy(e =>
+    {
+        _log.Error(e, "Trainer failed");
+        return Directive.Stop;
+    });
+
+    private void Register()
+    {
+        var held = _running.Select(r => new WorkerProtocol.HeldLease(r.Key, r.Value.LeaseId)).ToList();
+        _coordinator.Tell(new WorkerProtocol.Register(_settings.WorkerId, _capability, _settings.Slots, held));
+    }
+
+    private void TakeLease(WorkerProtocol.Lease lease)
+    {
+        if (_running.ContainsKey(lease.JobId) || _running.Count >= _settings.Slots)
+        {
+            Sender.Tell(new WorkerProtocol.LeaseDeclined(lease.JobId, lease.LeaseId,
+                _running.ContainsKey(lease.JobId) ? "already running this job" : $"all {_settings.Slots} slot(s) busy"));
+            return;
+        }
+        _log.Info("Lease {0}: training job {1} ({2}/{3} {4})", lease.LeaseId, lease.JobId, lease.Job.Model, lease.Job.Mode, lease.Job.HyperJson);
+        var trainer = Context.ActorOf(TrainerActor.Props(lease, _settings, _capability, _coordinator), $"trainer-{lease.LeaseId}");
+        Context.Watch(trainer);
+        _running[lease.JobId] = new Running(lease.LeaseId, trainer, false);
+    }
+
+    private void Revoke(WorkerProtocol.RevokeLease m)
+    {
+        if (!_running.TryGetValue(m.JobId, out var r) || r.LeaseId != m.LeaseId) return;
+        _log.Warning("Lease {0} of job {1} revoked: {2}; stopping its trainer", m.LeaseId, m.JobId, m.Reason);
+        _running[m.JobId] = r with { Done = true }; // the coordinator already ended it: nothing to report
+        Context.Stop(r.Trainer);
+    }
+
+    private void TrainerStopped(Terminated t)
+    {
+        var (jobId, run) = _running.FirstOrDefault(kv => kv.Value.Trainer.Equals(t.ActorRef));
+        if (jobId is null) return;
+        _running.Remove(jobId);
+        if (!run.Done)
+            _coordinator.Tell(new TrainerProtocol.Failed(jobId, run.LeaseId, $"trainer on worker {_settings.WorkerId} stopped unexpectedly (see the worker's log)"));
+        Register(); // a slot is free: say so at once rather than at the next tick
+    }
+}

@@ -1,0 +1,30 @@
+namespace Cis490.WorkerNode.Node;
+
+/// <summary>Typed settings of a worker node, read once from <c>cis490.worker</c> (hocon/worker.conf says why each value).</summary>
+public sealed record WorkerSettings(
+    string WorkerId,
+    int Slots,
+    string DataDir,
+    string WorkDir,
+    TimeSpan RegisterInterval,
+    TimeSpan HeartbeatInterval,
+    TimeSpan UploadAckTimeout,
+    int UploadAttempts,
+    TimeSpan TrainerStopGrace)
+{
+    public static WorkerSettings From(Akka.Configuration.Config config, string workerId, string dataDir, string workDir)
+    {
+        var c = config.GetConfig("cis490.worker")
+                ?? throw new InvalidOperationException("HOCON has no cis490.worker section (is worker.conf loaded?)");
+        return new WorkerSettings(
+            workerId,
+            c.GetInt("slots"),
+            dataDir,
+            workDir,
+            c.GetTimeSpan("register-interval"),
+            c.GetTimeSpan("heartbeat-interval"),
+            c.GetTimeSpan("upload-ack-timeout"),
+            c.GetInt("upload-attempts"),
+            c.GetTimeSpan("trainer-stop-grace"));
+    }
+}

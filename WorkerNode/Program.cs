@@ -1,0 +1,148 @@
+using System.Text.Json;
+using Akka.Actor;
+using Akka.Cluster;
+using Akka.Cluster.Tools.Singleton;
+using Akka.Streams;
+using Cis490.Shared.Capability;
+using Cis490.Shared.Cli;
+using Cis490.Shared.Config;
+using Cis490.Shared.Hosting;
+using Cis490.Shared.Models;
+using Cis490.Training.Data;
+using Cis490.Training.Runner;
+using Cis490.WorkerNode.Node;
+
+namespace Cis490.WorkerNode;
+
+/// <summary>The worker program: the <c>worker</c> node, the <c>trainer</c> child-process entry, and the pipeline commands
+/// (<c>data synth</c>, <c>train</c>) that need the ML code.</summary>
+public static class Program
+{
+    private const string Usage = """
+        usage:
+          worker --seed akka.tcp://cis490@HOST:PORT [--port P] [--hostname H] [--data DIR] [--slots N] [--work-dir DIR] [--worker-id ID]
+          trainer --job JOB.json                     (started by a worker for each lease)
+          data synth --out DIR [--rows N] [--seed S] (the skeleton's synthetic feature table)
+          train --model M --mode realistic|oracle --data DIR --out DIR [--hyper JSON] [--seed S]
+        """;
+
+    public static async Task<int> Main(string[] argv)
+    {
+        if (argv.Length == 0)
+        {
+            Console.Error.WriteLine(Usage);
+            return 2;
+        }
+        try
+        {
+            return argv[0] switch
+            {
+                "worker" => await RunWorker(new CliArgs(argv[1..])),
+                "trainer" => RunTrainerProcess(new CliArgs(argv[1..])),
+                "data" when argv.Length > 1 && argv[1] == "synth" => Synth(new CliArgs(argv[2..])),
+                "train" => TrainLocally(new CliArgs(argv[1..])),
+                _ => throw new CliException($"unknown command '{string.Join(' ', argv.Take(2))}'"),
+            };
+        }
+        catch (CliException e)
+        {
+            Console.Error.WriteLine($"cis490: {e.Message}");
+            Console.Error.WriteLine(Usage);
+            return 2;
+        }
+    }
+
+    private static async Task<int> RunWorker(CliArgs args)
+    {
+        var seeds = args.Require("seed").Split(',', StringSplitOptions.RemoveEmptyEntries);
+        var port = args.GetInt("port", 0);
+        var hostname = args.Get("hostname", "127.0.0.1");
+        var dataDir = Path.GetFullPath(args.Get("data", Path.Combine(Environment.CurrentDirectory, "data", "features")));
+        var slots = args.Get("slots");
+        var workDir = args.Get("work-dir");
+        var workerId = args.Get("worker-id");
+        args.RejectUnknown();
+        if (!File.Exists(Path.Combine(dataDir, FeatureTable.FileName)))
+            throw new CliException($"--data {dataDir} has no {FeatureTable.FileName}; create one with './cis490 data synth --out {dataDir}'");
+        if (slots is not null && (!int.TryParse(slots, out var n) || n < 1))
+            throw new CliException($"--slots must be a positive integer, got '{slots}'");
+
+        var overrides = NodeRuntime.AddressOverrides(hostname, port, seeds) + (slots is null ? "" : $"\ncis490.worker.slots = {slots}");
+        var config = HoconLoader.Load(["worker.conf"], overrides)
+            .WithFallback(ClusterSingleton.DefaultConfig())
+            .WithFallback(ActorMaterializer.DefaultConfig());
+        var system = ActorSystem.Create(config.GetString("cis490.system-name"), config);
+        var signals = NodeRuntime.ShutdownOnSignals(system);
+
+        var self = Cluster.Get(system).SelfAddress;
+        var id = workerId ?? $"{Environment.MachineName}-{self.Port}";
+        var work = Path.GetFullPath(workDir ?? Path.Combine(Path.GetTempPath(), "cis490-work", id));
+        var settings = WorkerSettings.From(config, id, dataDir, work);
+        var capability = CapabilityDetector.Detect();
+
+        var proxy = system.ActorOf(ClusterSingletonProxy.Props("/user/job-coordinator",
+            ClusterSingletonProxySettings.Create(system).WithRole("coordinator")), "job-coordinator-proxy");
+        Cluster.Get(system).RegisterOnMemberUp(() =>
+            system.ActorOf(WorkerNodeActor.Props(settings, capability, proxy), "worker"));
+        NodeRuntime.AnnounceWhenUp(system, "worker", $"worker-id={id}");
+        await system.WhenTerminated;
+        foreach (var s in signals) s.Dispose();
+        return 0;
+    }
+
+    /// <summary>The child process a TrainerActor starts: trains one job and prints progress as JSON lines on stdout.</summary>
+    private static int RunTrainerProcess(CliArgs args)
+    {
+        var jobFile = args.Require("job");
+        args.RejectUnknown();
+        var request = TrainRequest.Load(jobFile);
+        try
+        {
+            var ckpt = TrainerRunner.Run(request, PrintProgress);
+            Console.Out.Flush();
+            return 0;
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException or NotSupportedException)
+        {
+            Console.Error.WriteLine($"job {request.JobId}: {e.Message}");
+            return 1;
+        }
+    }
+
+    private static readonly object ProgressLock = new();
+
+    private static void PrintProgress(ProgressReport p)
+    {
+        var line = JsonSerializer.Serialize(new { type = "progress", progress = p }, Json.Options).ReplaceLineEndings("");
+        lock (ProgressLock) Console.Out.WriteLine(line);
+    }
+
+    private static int Synth(CliArgs args)
+    {
+        var outDir = args.Require("out");
+        var rows = args.GetInt("rows", 6000);
+        var seed = args.GetInt("seed", 490);
+        args.RejectUnknown();
+        SyntheticFeatureTable.Write(outDir, rows, seed);
+        Console.WriteLine($"wrote {rows} rows to {Path.Combine(outDir, FeatureTable.FileName)} (seed {seed})");
+        return 0;
+    }
+
+    private static int TrainLocally(CliArgs args)
+    {
+        var model = args.Require("model");
+        var mode = args.Require("mode");
+        var data = Path.GetFullPath(args.Require("data"));
+        var outDir = Path.GetFullPath(args.Require("out"));
+        var hyper = args.Get("hyper", "{}");
+        var seed = args.GetInt("seed", 0);
+        args.RejectUnknown();
+        if (!ModelCatalog.TryGet(model, out _)) throw new CliException($"unknown model '{model}' (known: {string.Join(", ", ModelCatalog.All.Keys)})");
+        if (!ModelCatalog.Modes.Contains(mode)) throw new CliException($"unknown mode '{mode}' (known: {string.Join(", ", ModelCatalog.Modes)})");
+        var request = new TrainRequest("local", 0, model, mode, hyper, "host", ["elliott-thinkpad"], seed, data, outDir, null);
+        var ckpt = TrainerRunner.Run(request, p => Console.Error.Write($"\r{p.Message} {p.Epoch}/{p.TotalEpochs}   "));
+        Console.Error.WriteLine();
+        Console.WriteLine($"{model}/{mode}: val macro F1 {ckpt.Metrics["val_macro_f1"]:F3}, test macro F1 {ckpt.Metrics["test_macro_f1"]:F3} → {outDir}");
+        return 0;
+    }
+}

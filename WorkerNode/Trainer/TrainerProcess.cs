@@ -1,0 +1,27 @@
+using System.Diagnostics;
+
+namespace Cis490.WorkerNode.Trainer;
+
+/// <summary>Starts the trainer child process: this same program with the <c>trainer</c> command, so a crash, a native fault or an
+/// out-of-memory kill in training ends that process and never the node.</summary>
+public static class TrainerProcess
+{
+    public static ProcessStartInfo StartInfo(string jobFile)
+    {
+        var self = Environment.ProcessPath ?? throw new InvalidOperationException("cannot find this program's path");
+        var psi = new ProcessStartInfo(self)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = Path.GetDirectoryName(jobFile)!,
+        };
+        // Run through `dotnet Cis490.WorkerNode.dll` when this node was started that way.
+        if (Path.GetFileNameWithoutExtension(self).Equals("dotnet", StringComparison.OrdinalIgnoreCase))
+            psi.ArgumentList.Add(typeof(TrainerProcess).Assembly.Location);
+        psi.ArgumentList.Add("trainer");
+        psi.ArgumentList.Add("--job");
+        psi.ArgumentList.Add(jobFile);
+        return psi;
+    }
+}
