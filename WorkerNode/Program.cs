@@ -96,9 +96,10 @@ public static class Program
         var jobFile = args.Require("job");
         args.RejectUnknown();
         var request = TrainRequest.Load(jobFile);
+        ExitWhenOrphaned();
         try
         {
-            var ckpt = TrainerRunner.Run(request, PrintProgress);
+            TrainerRunner.Run(request, PrintProgress);
             Console.Out.Flush();
             return 0;
         }
@@ -110,6 +111,30 @@ public static class Program
     }
 
     private static readonly object ProgressLock = new();
+
+    /// <summary>A trainer whose worker died (SIGKILL, OOM kill) has nobody to report to, and its lease will be re-run elsewhere:
+    /// it exits instead of burning the machine. Linux re-parents an orphan, so a changed parent pid means the worker is gone.</summary>
+    private static void ExitWhenOrphaned()
+    {
+        if (!OperatingSystem.IsLinux()) return;
+        var parent = getppid();
+        var watcher = new Thread(() =>
+        {
+            while (true)
+            {
+                Thread.Sleep(1000); // polling interval of a background watchdog, not a synchronisation
+                if (getppid() != parent)
+                {
+                    Console.Error.WriteLine($"trainer: worker process {parent} is gone; exiting");
+                    Environment.Exit(3);
+                }
+            }
+        }) { IsBackground = true, Name = "orphan-watch" };
+        watcher.Start();
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc")]
+    private static extern int getppid();
 
     private static void PrintProgress(ProgressReport p)
     {

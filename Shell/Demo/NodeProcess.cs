@@ -74,10 +74,10 @@ public sealed partial class NodeProcess : IDisposable
         if (!_process.HasExited) _ = kill(_process.Id, 15);
     }
 
-    /// <summary>SIGKILL: the node dies at once, as in a crash or an out-of-memory kill.</summary>
+    /// <summary>SIGKILL to the node's process alone, as in a crash or an out-of-memory kill (its trainer children notice and exit).</summary>
     public void Kill()
     {
-        if (!_process.HasExited) _process.Kill(entireProcessTree: true);
+        if (!_process.HasExited) _ = kill(_process.Id, 9);
     }
 
     public async Task<bool> WaitExit(TimeSpan timeout)
@@ -89,7 +89,7 @@ public sealed partial class NodeProcess : IDisposable
 
     public void Dispose()
     {
-        Kill();
+        if (!_process.HasExited) _process.Kill(entireProcessTree: true);
         _process.Dispose();
         lock (_log) _log.Dispose();
     }

@@ -1,0 +1,242 @@
+using Akka.Actor;
+using Akka.Configuration;
+using Akka.Streams;
+using Akka.Streams.Dsl;
+using Akka.TestKit.Xunit2;
+using Cis490.Coordinator.Artifacts;
+using Cis490.Coordinator.Jobs;
+using Cis490.Protocols.Artifacts;
+using Cis490.Protocols.Jobs;
+using Cis490.Protocols.Operator;
+using Cis490.Protocols.Workers;
+using Cis490.Shared.Artifacts;
+using Cis490.Shared.Config;
+using Microsoft.Data.Sqlite;
+using Xunit;
+
+namespace Cis490.Coordinator.Tests;
+
+/// <summary>The persisted JobCoordinator on a real SQLite journal: leases, heartbeats, uploads, refusals and recovery.</summary>
+public sealed class JobCoordinatorTests : TestKit, IDisposable
+{
+    private const string Manifest = """
+        [[jobs]]
+        model = "knn"
+        mode = "realistic"
+        hyper = { k = 3 }
+        """;
+
+    private static readonly WorkerCapability Capability = new("test-host", 2, 4, false, 0, null, "none", "abc", "Linux");
+    private readonly string _dir;
+    private readonly CoordinatorSettings _settings;
+
+    public JobCoordinatorTests() : this(Directory.CreateTempSubdirectory("cis490-coord-").FullName) { }
+
+    private JobCoordinatorTests(string dir) : base(MakeConfig(dir), "coordinator-test")
+    {
+        _dir = dir;
+        _settings = CoordinatorSettings.From(Sys.Settings.Config);
+    }
+
+    private static Config MakeConfig(string dir)
+    {
+        var db = HoconLoader.Quote($"Data Source={Path.Combine(dir, "journal.db")}");
+        return HoconLoader.Load(["coordinator.conf", "persistence-sqlite.conf"], $"""
+            akka.actor.provider = local
+            akka.loglevel = WARNING
+            cis490.coordinator.data-dir = {HoconLoader.Quote(dir)}
+            # Short enough for the expiry test to finish in seconds; the other tests heartbeat or finish well within it.
+            cis490.coordinator.heartbeat-deadline = 3s
+            cis490.coordinator.lease-check-interval = 200ms
+            akka.persistence.journal.sql.connection-string = {db}
+            akka.persistence.snapshot-store.sql.connection-string = {db}
+            """).WithFallback(ActorMaterializer.DefaultConfig());
+    }
+
+    private IActorRef StartCoordinator(string name = "coordinator") => Sys.ActorOf(JobCoordinator.Props(_settings), name);
+
+    private async Task<string> SubmitOneJob(IActorRef coordinator)
+    {
+        coordinator.Tell(new OperatorProtocol.SubmitManifest("m.toml", Manifest), TestActor);
+        var accepted = await ExpectMsgAsync<OperatorProtocol.ManifestAccepted>(TimeSpan.FromSeconds(10));
+        return Assert.Single(accepted.AddedJobIds);
+    }
+
+    private async Task<OperatorProtocol.JobView> Job(IActorRef coordinator, string jobId)
+    {
+        coordinator.Tell(new OperatorProtocol.ListJobs(null, null), TestActor);
+        var list = await ExpectMsgAsync<OperatorProtocol.JobList>(TimeSpan.FromSeconds(5));
+        return list.Jobs.Single(j => j.JobId == jobId);
+    }
+
+    private async Task<WorkerProtocol.Lease> RegisterAndGetLease(IActorRef coordinator, Akka.TestKit.TestProbe worker, string workerId = "w1")
+    {
+        coordinator.Tell(new WorkerProtocol.Register(workerId, Capability, 1, []), worker);
+        await worker.ExpectMsgAsync<WorkerProtocol.Registered>(TimeSpan.FromSeconds(5));
+        return await worker.ExpectMsgAsync<WorkerProtocol.Lease>(TimeSpan.FromSeconds(5));
+    }
+
+    private (string Path, string Sha, long Bytes) MakeBundle()
+    {
+        var src = Directory.CreateDirectory(Path.Combine(_dir, "ckpt")).FullName;
+        File.WriteAllText(Path.Combine(src, "ckpt.json"), "{\"model\":\"knn\"}");
+        File.WriteAllBytes(Path.Combine(src, "knn_sidecar.bin"), Enumerable.Range(0, 300_000).Select(i => (byte)(i * 7)).ToArray());
+        var path = Path.Combine(_dir, "bundle.tar.zst");
+        var (sha, bytes) = ArtifactBundle.Create(src, path);
+        return (path, sha, bytes);
+    }
+
+    private void Stream(string path, ArtifactProtocol.UploadReady ready) =>
+        FileIO.FromFile(new FileInfo(path), ArtifactProtocol.MaxChunkBytes).Select(b => b.ToArray()).RunWith(ready.Sink.Sink, Sys.Materializer());
+
+    [Fact]
+    public async Task A_lease_runs_heartbeats_uploads_and_completes_once_the_artifact_is_stored()
+    {
+        var coordinator = StartCoordinator();
+        var jobId = await SubmitOneJob(coordinator);
+        var worker = CreateTestProbe();
+        var lease = await RegisterAndGetLease(coordinator, worker);
+        Assert.Equal(jobId, lease.JobId);
+
+        coordinator.Tell(new TrainerProtocol.Started(jobId, lease.LeaseId, "w1"), TestActor);
+        Assert.Equal(JobStatus.Running, (await ExpectMsgAsync<TrainerProtocol.Acknowledged>()).Status);
+        coordinator.Tell(new TrainerProtocol.Heartbeat(jobId, lease.LeaseId, new TrainingProgress(2, 4, null, 0.5, 1, "half")), TestActor);
+        Assert.Equal(2, (await Job(coordinator, jobId)).Progress?.Epoch);
+
+        var (path, sha, bytes) = MakeBundle();
+        var metrics = new Dictionary<string, double> { ["val_macro_f1"] = 0.61 };
+        coordinator.Tell(new ArtifactProtocol.OfferUpload(jobId, lease.LeaseId, "knn", "realistic", sha, bytes, metrics), TestActor);
+        Stream(path, await ExpectMsgAsync<ArtifactProtocol.UploadReady>(TimeSpan.FromSeconds(10)));
+        var done = await ExpectMsgAsync<ArtifactProtocol.UploadCompleted>(TimeSpan.FromSeconds(20));
+
+        Assert.Equal(sha, done.Sha256);
+        Assert.False(done.Deduplicated);
+        var job = await Job(coordinator, jobId);
+        Assert.Equal(JobStatus.Completed, job.Status);
+        Assert.Equal(sha, job.ArtifactSha256);
+        Assert.Equal(0.61, job.Metrics["val_macro_f1"]);
+        var stored = Path.Combine(_dir, "models", "knn_realistic", sha, "bundle.tar.zst");
+        Assert.Equal(sha, ArtifactBundle.HashFile(stored));
+        var row = Assert.Single(new ArtifactRepository(Path.Combine(_dir, "models")).ReadIndex());
+        Assert.Equal((sha, jobId, bytes), (row.Sha256, row.JobId, row.Bytes));
+    }
+
+    [Fact]
+    public async Task An_upload_whose_hash_does_not_match_is_refused_and_nothing_is_written()
+    {
+        var coordinator = StartCoordinator();
+        var jobId = await SubmitOneJob(coordinator);
+        var lease = await RegisterAndGetLease(coordinator, CreateTestProbe());
+        var (path, sha, bytes) = MakeBundle();
+        var wrongSha = new string('0', 64);
+
+        coordinator.Tell(new ArtifactProtocol.OfferUpload(jobId, lease.LeaseId, "knn", "realistic", wrongSha, bytes, new Dictionary<string, double>()), TestActor);
+        Stream(path, await ExpectMsgAsync<ArtifactProtocol.UploadReady>(TimeSpan.FromSeconds(10)));
+        var refused = await ExpectMsgAsync<ArtifactProtocol.UploadRefused>(TimeSpan.FromSeconds(20));
+
+        Assert.Contains("hash mismatch", refused.Reason);
+        Assert.Contains(sha, refused.Reason);
+        Assert.NotEqual(JobStatus.Completed, (await Job(coordinator, jobId)).Status);
+        Assert.False(Directory.Exists(Path.Combine(_dir, "models", "knn_realistic")));
+        Assert.Empty(new ArtifactRepository(Path.Combine(_dir, "models")).ReadIndex());
+        Assert.Empty(Directory.GetFiles(Path.Combine(_dir, "models", ".incoming")));
+    }
+
+    [Fact]
+    public async Task A_restarted_coordinator_recovers_the_same_job_states_from_the_journal()
+    {
+        var first = StartCoordinator("first");
+        var jobId = await SubmitOneJob(first);
+        var lease = await RegisterAndGetLease(first, CreateTestProbe());
+        first.Tell(new TrainerProtocol.Started(jobId, lease.LeaseId, "w1"), TestActor);
+        await ExpectMsgAsync<TrainerProtocol.Acknowledged>();
+        var before = await Job(first, jobId);
+        Watch(first);
+        first.Tell(PoisonPill.Instance);
+        await ExpectTerminatedAsync(first);
+
+        var second = StartCoordinator("second");
+        var after = await Job(second, jobId);
+
+        Assert.Equal(JobStatus.Running, before.Status);
+        Assert.Equal((before.Status, before.LeaseId, before.WorkerId, before.HyperJson), (after.Status, after.LeaseId, after.WorkerId, after.HyperJson));
+        // Fencing survives the restart: the recovered lease is still the current one, an older one is not.
+        second.Tell(new TrainerProtocol.Heartbeat(jobId, lease.LeaseId - 1, new TrainingProgress(0, 0, null, null, 0, "")), TestActor);
+        await ExpectMsgAsync<TrainerProtocol.Refused>();
+    }
+
+    [Fact]
+    public async Task A_bad_manifest_is_rejected_with_its_line_and_the_journal_does_not_change()
+    {
+        var coordinator = StartCoordinator();
+        await SubmitOneJob(coordinator);
+        var eventsBefore = JournalRows();
+
+        coordinator.Tell(new OperatorProtocol.SubmitManifest("bad.toml", "[[jobs]]\nmodel = \"knn\"\nmode = \"realistic\"\n\n[[jobs]]\nmodel = \"gpt-9\"\nmode = \"oracle\"\n"), TestActor);
+        var rejected = await ExpectMsgAsync<OperatorProtocol.ManifestRejected>();
+
+        var error = Assert.Single(rejected.Errors);
+        Assert.Equal(("bad.toml", 6), (error.File, error.Line));
+        Assert.Contains("gpt-9", error.Message);
+        Assert.Equal(eventsBefore, JournalRows());
+        coordinator.Tell(new OperatorProtocol.ListJobs(null, null), TestActor);
+        Assert.Single((await ExpectMsgAsync<OperatorProtocol.JobList>()).Jobs);
+    }
+
+    [Fact]
+    public async Task A_lease_without_heartbeats_expires_and_the_job_is_retried()
+    {
+        var coordinator = StartCoordinator();
+        var jobId = await SubmitOneJob(coordinator);
+        var worker = CreateTestProbe();
+        var lease = await RegisterAndGetLease(coordinator, worker);
+
+        // No heartbeat: past the 3 s deadline the worker is told to stop, and the job is leased again (to the same free worker).
+        var revoke = await worker.ExpectMsgAsync<WorkerProtocol.RevokeLease>(TimeSpan.FromSeconds(10));
+        Assert.Equal(lease.LeaseId, revoke.LeaseId);
+        coordinator.Tell(new WorkerProtocol.Register("w1", Capability, 1, []), worker); // the worker's slot is free again
+        var again = await worker.FishForMessageAsync<WorkerProtocol.Lease>(_ => true, TimeSpan.FromSeconds(10));
+
+        Assert.True(again.LeaseId > lease.LeaseId);
+        var job = await Job(coordinator, jobId);
+        Assert.Equal(1, job.FailedAttempts);
+        Assert.Contains("no heartbeat", job.LastError);
+    }
+
+    [Fact]
+    public async Task A_worker_that_terminates_loses_its_leases_at_once()
+    {
+        var coordinator = StartCoordinator();
+        var jobId = await SubmitOneJob(coordinator);
+        var worker = CreateTestProbe();
+        var lease = await RegisterAndGetLease(coordinator, worker);
+
+        Sys.Stop(worker.Ref);
+        await AwaitAssertAsync(async () =>
+        {
+            var job = await Job(coordinator, jobId);
+            Assert.Equal(JobStatus.Pending, job.Status);
+            Assert.Contains("w1", job.LastError);
+        }, TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(200));
+
+        // The stale lease can no longer complete the job.
+        coordinator.Tell(new ArtifactProtocol.OfferUpload(jobId, lease.LeaseId, "knn", "realistic", new string('a', 64), 1, new Dictionary<string, double>()), TestActor);
+        Assert.Contains("ended", (await ExpectMsgAsync<ArtifactProtocol.UploadRefused>()).Reason);
+    }
+
+    private long JournalRows()
+    {
+        using var c = new SqliteConnection($"Data Source={Path.Combine(_dir, "journal.db")}");
+        c.Open();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = "SELECT COUNT(*) FROM journal";
+        return (long)cmd.ExecuteScalar()!;
+    }
+
+    void IDisposable.Dispose()
+    {
+        Shutdown();
+        SqliteConnection.ClearAllPools();
+        try { Directory.Delete(_dir, true); } catch (IOException) { }
+    }
+}

@@ -1,0 +1,138 @@
+using Akka.Actor;
+using Akka.Serialization;
+using Akka.Streams;
+using Akka.Streams.Dsl;
+using Cis490.Protocols;
+using Cis490.Protocols.Artifacts;
+using Cis490.Protocols.Jobs;
+using Cis490.Protocols.Operator;
+using Cis490.Protocols.Serialization;
+using Cis490.Protocols.Workers;
+using Cis490.Shared.Config;
+using Xunit;
+
+namespace Cis490.Protocols.Tests;
+
+/// <summary>Every message and event goes through our serializer, as configured in hocon/base.conf, and survives a round trip.</summary>
+public sealed class SerializationTests : IDisposable
+{
+    private readonly ActorSystem _system;
+
+    public SerializationTests()
+    {
+        // The real node configuration, local provider so no ports are opened.
+        var config = HoconLoader.Load([], "akka.actor.provider = local").WithFallback(ActorMaterializer.DefaultConfig());
+        _system = ActorSystem.Create("serialization-test", config);
+    }
+
+    public void Dispose() => _system.Terminate().Wait(TimeSpan.FromSeconds(10));
+
+    private static readonly JobSpec Spec = new(new string('a', 64), "knn", "oracle", "{\"k\":10}", "host", ["elliott-thinkpad"], 7, 2, 3);
+    private static readonly TrainingProgress Progress = new(3, 10, 0.5, double.NaN, 12.5, "epoch 3");
+    private static readonly WorkerCapability Capability = new("laptop", 8, 15.5, true, 7.8, "RTX 3070", "2.10.0", "deadbeef", "Linux");
+    private static readonly DateTimeOffset At = new(2026, 11, 23, 10, 0, 0, TimeSpan.FromHours(1));
+    private static readonly Dictionary<string, double> Metrics = new() { ["val_macro_f1"] = 0.75, ["test_macro_f1"] = double.NaN };
+
+    /// <summary>One representative instance of every type in <see cref="Manifests"/> (the stream-ref carrier is tested below).</summary>
+    public static readonly IReadOnlyList<ICis490Message> Samples =
+    [
+        Spec,
+        Progress,
+        new JobEvents.JobAdded(Spec, "m.toml", At),
+        new JobEvents.LeaseGranted(Spec.JobId, 41, "w1", At),
+        new JobEvents.JobStarted(Spec.JobId, 41, At),
+        new JobEvents.JobCompleted(Spec.JobId, 41, new string('b', 64), 1234, Metrics, At),
+        new JobEvents.LeaseEnded(Spec.JobId, 41, "no heartbeat", true, At),
+        new TrainerProtocol.Started(Spec.JobId, 41, "w1"),
+        new TrainerProtocol.Heartbeat(Spec.JobId, 41, Progress),
+        new TrainerProtocol.Failed(Spec.JobId, 41, "exit code 137"),
+        new TrainerProtocol.Refused(Spec.JobId, 40, "stale lease"),
+        new TrainerProtocol.Acknowledged(Spec.JobId, 41, "running"),
+        Capability,
+        new WorkerProtocol.Register("w1", Capability, 2, [new WorkerProtocol.HeldLease(Spec.JobId, 41)]),
+        new WorkerProtocol.HeldLease(Spec.JobId, 41),
+        new WorkerProtocol.Registered("w1", 1),
+        new WorkerProtocol.Lease(Spec, 41),
+        new WorkerProtocol.LeaseDeclined(Spec.JobId, 41, "busy"),
+        new WorkerProtocol.RevokeLease(Spec.JobId, 41, "cancelled"),
+        new ArtifactProtocol.OfferUpload(Spec.JobId, 41, "knn", "oracle", new string('c', 64), 99, Metrics),
+        new ArtifactProtocol.UploadRefused(Spec.JobId, 41, "hash mismatch"),
+        new ArtifactProtocol.UploadCompleted(Spec.JobId, 41, new string('c', 64), true),
+        new OperatorProtocol.SubmitManifest("m.toml", "[[jobs]]\nmodel = \"knn\""),
+        new OperatorProtocol.ManifestAccepted("m.toml", [Spec.JobId], []),
+        new OperatorProtocol.ManifestRejected("m.toml", [new OperatorProtocol.ManifestError("m.toml", 3, 9, "unknown model")]),
+        new OperatorProtocol.ManifestError("m.toml", 3, 9, "unknown model"),
+        new OperatorProtocol.ListJobs("running", null),
+        new OperatorProtocol.JobList([JobView()], At),
+        JobView(),
+        new OperatorProtocol.OperatorError("no coordinator"),
+    ];
+
+    private static OperatorProtocol.JobView JobView() => new(Spec.JobId, "knn", "oracle", "{\"k\":10}", "running", 1, 3, 41, "w1",
+        Progress, null, Metrics, At, At, null, "previous attempt: exit code 137");
+
+    public static IEnumerable<object[]> SampleData => Samples.Select(s => new object[] { s.GetType().Name, s });
+
+    [Theory]
+    [MemberData(nameof(SampleData))]
+    public void Every_message_round_trips_through_the_configured_serializer(string name, ICis490Message message)
+    {
+        var serializer = _system.Serialization.FindSerializerFor(message);
+        Assert.IsType<Cis490Serializer>(serializer);
+        var manifest = Akka.Serialization.Serialization.ManifestFor(serializer, message);
+        var bytes = serializer.ToBinary(message);
+
+        var back = _system.Serialization.Deserialize(bytes, serializer.Identifier, manifest);
+
+        Assert.IsType(message.GetType(), back);
+        // Records with lists compare lists by reference, so compare the encodings: nothing may be lost or changed.
+        Assert.Equal(System.Text.Encoding.UTF8.GetString(bytes), System.Text.Encoding.UTF8.GetString(serializer.ToBinary(back)));
+        Assert.False(string.IsNullOrEmpty(name));
+    }
+
+    [Fact]
+    public void Every_message_type_has_a_sample_and_a_unique_manifest()
+    {
+        var messageTypes = typeof(ICis490Message).Assembly.GetTypes()
+            .Where(t => typeof(ICis490Message).IsAssignableFrom(t) && t is { IsAbstract: false, IsInterface: false })
+            .ToHashSet();
+        var sampled = Samples.Select(s => s.GetType()).Append(typeof(ArtifactProtocol.UploadReady)).ToHashSet();
+
+        Assert.Empty(messageTypes.Except(Manifests.ByType.Keys).Select(t => t.FullName)); // every type has a manifest
+        Assert.Empty(messageTypes.Except(sampled).Select(t => t.FullName));               // every type is tested
+        Assert.Equal(Manifests.ByType.Count, Manifests.ByManifest.Count);                 // manifests are unique
+    }
+
+    [Fact]
+    public async Task A_sink_ref_inside_our_message_is_handed_to_akkas_stream_ref_serializer()
+    {
+        var materializer = _system.Materializer();
+        var sinkRef = await StreamRefs.SinkRef<byte[]>().To(Sink.Ignore<byte[]>()).Run(materializer);
+        var message = new ArtifactProtocol.UploadReady(Spec.JobId, 41, sinkRef);
+
+        var serializer = _system.Serialization.FindSerializerFor(message);
+        var bytes = serializer.ToBinary(message);
+        var back = (ArtifactProtocol.UploadReady)_system.Serialization.Deserialize(bytes, serializer.Identifier, "A2");
+
+        Assert.Equal(41, back.LeaseId);
+        Assert.NotNull(back.Sink);
+        Assert.Equal(sinkRef.ToString(), back.Sink.ToString());
+    }
+
+    [Fact]
+    public void An_unknown_manifest_is_refused_with_a_clear_message()
+    {
+        var serializer = (SerializerWithStringManifest)_system.Serialization.FindSerializerForType(typeof(ICis490Message));
+        var e = Assert.Throws<System.Runtime.Serialization.SerializationException>(() => serializer.FromBinary([], "ZZ9"));
+        Assert.Contains("ZZ9", e.Message);
+    }
+
+    [Fact]
+    public void A_type_outside_our_protocol_is_not_silently_serialized_with_newtonsoft()
+    {
+        var e = Record.Exception(() => _system.Serialization.FindSerializerFor(new UnboundMessage("x")));
+        Assert.NotNull(e); // strict: allow-unregistered-types = false
+    }
+
+    private sealed record UnboundMessage(string Text);
+}
