@@ -71,23 +71,37 @@ public static class Program
         var config = HoconLoader.Load(["worker.conf"], overrides)
             .WithFallback(ClusterSingleton.DefaultConfig())
             .WithFallback(ActorMaterializer.DefaultConfig());
-        var system = ActorSystem.Create(config.GetString("cis490.system-name"), config);
-        var signals = NodeRuntime.ShutdownOnSignals(system);
-
-        var self = Cluster.Get(system).SelfAddress;
-        var id = workerId ?? $"{Environment.MachineName}-{self.Port}";
-        var work = Path.GetFullPath(workDir ?? Path.Combine(Path.GetTempPath(), "cis490-work", id));
-        var settings = WorkerSettings.From(config, id, dataDir, work);
         var capability = CapabilityDetector.Detect();
+        var rejoinDelay = config.GetTimeSpan("cis490.worker.rejoin-delay");
 
-        var proxy = system.ActorOf(ClusterSingletonProxy.Props("/user/job-coordinator",
-            ClusterSingletonProxySettings.Create(system).WithRole("coordinator")), "job-coordinator-proxy");
-        Cluster.Get(system).RegisterOnMemberUp(() =>
-            system.ActorOf(WorkerNodeActor.Props(settings, capability, proxy), "worker"));
-        NodeRuntime.AnnounceWhenUp(system, "worker", $"worker-id={id}");
-        await system.WhenTerminated;
-        foreach (var s in signals) s.Dispose();
-        return 0;
+        // One actor system per membership: when the node is downed, or the coordinator is gone for good, the system ends
+        // and the node joins again through its seeds, until a signal asks it to stop.
+        var stopping = false;
+        while (true)
+        {
+            var system = ActorSystem.Create(config.GetString("cis490.system-name"), config);
+            CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseBeforeServiceUnbind, "note-signal", () =>
+            {
+                stopping |= CoordinatedShutdown.Get(system).ShutdownReason is CoordinatedShutdown.ClrExitReason;
+                return Task.FromResult(Akka.Done.Instance);
+            });
+            var signals = NodeRuntime.ShutdownOnSignals(system);
+            var self = Cluster.Get(system).SelfAddress;
+            var id = workerId ?? $"{Environment.MachineName}-{self.Port}";
+            var work = Path.GetFullPath(workDir ?? Path.Combine(Path.GetTempPath(), "cis490-work", id));
+            var settings = WorkerSettings.From(config, id, dataDir, work);
+
+            var proxy = system.ActorOf(ClusterSingletonProxy.Props("/user/job-coordinator",
+                ClusterSingletonProxySettings.Create(system).WithRole("coordinator")), "job-coordinator-proxy");
+            Cluster.Get(system).RegisterOnMemberUp(() =>
+                system.ActorOf(WorkerNodeActor.Props(settings, capability, proxy), "worker"));
+            NodeRuntime.AnnounceWhenUp(system, "worker", $"worker-id={id}");
+            await system.WhenTerminated;
+            foreach (var s in signals) s.Dispose();
+            if (stopping) return 0;
+            Console.Error.WriteLine($"worker {id}: left the cluster; joining again through {string.Join(", ", seeds)} in {rejoinDelay.TotalSeconds:F0} s");
+            await Task.Delay(rejoinDelay);
+        }
     }
 
     /// <summary>The child process a TrainerActor starts: trains one job and prints progress as JSON lines on stdout.</summary>

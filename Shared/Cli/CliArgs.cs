@@ -25,7 +25,8 @@ public sealed class CliArgs
                 if (eq > 0) { value = name[(eq + 1)..]; name = name[..eq]; }
                 else if (!flags.Contains(name))
                 {
-                    if (i + 1 >= list.Count) throw new CliException($"option --{name} needs a value");
+                    if (i + 1 >= list.Count || list[i + 1].StartsWith("--", StringComparison.Ordinal))
+                        throw new CliException($"option --{name} needs a value");
                     value = list[++i];
                 }
                 _options[name] = value;

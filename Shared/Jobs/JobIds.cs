@@ -45,7 +45,7 @@ public static class JobIds
             w.WriteStringValue(model);
             w.WriteStringValue(mode);
             using (var hyperDoc = JsonDocument.Parse(hyperJson))
-                hyperDoc.RootElement.WriteTo(w);
+                WriteSortedHyper(w, hyperDoc.RootElement);
             w.WriteStringValue(splitRecipe);
             w.WriteStartArray();
             foreach (var h in trainHosts.OrderBy(h => h, StringComparer.Ordinal))
@@ -55,6 +55,17 @@ public static class JobIds
             w.WriteEndArray();
         }
         return Encoding.UTF8.GetString(stream.ToArray());
+    }
+
+    /// <summary>Writes the hyper object with its keys sorted ordinally, so that hand-written JSON in any key order gives the same id;
+    /// values are written as their original tokens (1.0 stays 1.0).</summary>
+    private static void WriteSortedHyper(Utf8JsonWriter w, JsonElement hyper)
+    {
+        if (hyper.ValueKind != JsonValueKind.Object) { hyper.WriteTo(w); return; }
+        w.WriteStartObject();
+        foreach (var property in hyper.EnumerateObject().OrderBy(p => p.Name, StringComparer.Ordinal))
+            property.WriteTo(w);
+        w.WriteEndObject();
     }
 
     /// <summary>A short form for tables (first 12 hex digits).</summary>

@@ -27,9 +27,8 @@ public static class ManifestLoader
 
     public static ManifestLoadResult Load(string path)
     {
-        var name = Path.GetFileName(path);
         if (!File.Exists(path))
-            return new(name, [], [new(path, 0, 0, "manifest file not found")]);
+            return new(path, [], [new(path, 0, 0, "manifest file not found")]);
         return Parse(path, File.ReadAllText(path));
     }
 
@@ -41,7 +40,7 @@ public static class ManifestLoader
             if (d.Kind == DiagnosticMessageKind.Error)
                 errors.Add(Error(fileName, d.Span, $"TOML syntax: {d.Message}"));
         if (errors.Count > 0)
-            return new(fileName, [], errors);
+            return new(fileName, [], InLineOrder(errors));
 
         foreach (var kv in doc.KeyValues)
             errors.Add(Error(fileName, kv.Span, $"unknown top-level key '{KeyName(kv.Key)}'; a manifest holds [[jobs]] tables"));
@@ -88,8 +87,12 @@ public static class ManifestLoader
             seen[spec.JobId] = draft.Line;
             specs.Add(spec);
         }
-        return errors.Count > 0 ? new(fileName, [], errors) : new(fileName, specs, []);
+        return errors.Count > 0 ? new(fileName, [], InLineOrder(errors)) : new(fileName, specs, []);
     }
+
+    /// <summary>Errors as a person reads the file: top to bottom (the parser reports follow-on errors out of order).</summary>
+    private static List<OperatorProtocol.ManifestError> InLineOrder(List<OperatorProtocol.ManifestError> errors) =>
+        errors.OrderBy(e => e.Line).ThenBy(e => e.Column).ToList();
 
     private static void ReadJobKey(string file, JobDraft draft, KeyValueSyntax kv, List<OperatorProtocol.ManifestError> errors)
     {

@@ -39,16 +39,25 @@ public sealed class KnnClassifier
         var scale = new float[dims];
         for (var j = 0; j < dims; j++)
         {
-            double sum = 0, sq = 0; var n = 0;
+            double sum = 0; var n = 0;
             for (var i = 0; i < y.Length; i++)
             {
                 var v = x[i * dims + j];
                 if (float.IsNaN(v)) continue;
-                sum += v; sq += (double)v * v; n++;
+                sum += v; n++;
             }
-            var m = n > 0 ? sum / n : 0;
-            var sd = n > 1 ? Math.Sqrt(Math.Max(0, sq / n - m * m)) : 0;
-            mean[j] = (float)m;
+            mean[j] = (float)(n > 0 ? sum / n : 0);
+            // Second pass, about the stored mean: a constant column then has exactly zero spread. (The one-pass
+            // E[x²] − m² left rounding noise of 1e-9..1e-5 there, whose inverse blew the column up and swamped every distance.)
+            double sq = 0;
+            for (var i = 0; i < y.Length; i++)
+            {
+                var v = x[i * dims + j];
+                if (float.IsNaN(v)) continue;
+                var d = (double)v - mean[j];
+                sq += d * d;
+            }
+            var sd = n > 1 ? Math.Sqrt(sq / n) : 0;
             scale[j] = sd > 1e-12 ? (float)(1.0 / sd) : 1f;
         }
         var z = new float[x.Length];

@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Akka.Cluster;
 using Akka.Event;
 using Cis490.Protocols.Jobs;
 using Cis490.Protocols.Workers;
@@ -13,6 +14,18 @@ public sealed class WorkerNodeActor : ReceiveActor, IWithTimers
     private sealed class RegisterTick : INoSerializationVerificationNeeded
     {
         public static readonly RegisterTick Instance = new();
+    }
+
+    private sealed class CoordinatorAbsent : INoSerializationVerificationNeeded
+    {
+        public static readonly CoordinatorAbsent Instance = new();
+    }
+
+    /// <summary>Why the node leaves when the coordinator is gone for good.</summary>
+    public sealed class CoordinatorGoneReason : CoordinatedShutdown.Reason
+    {
+        public static readonly CoordinatorGoneReason Instance = new();
+        public override int ExitCode => 0;
     }
 
     /// <summary>From a trainer: its lease reached an outcome the coordinator acknowledged (or it no longer owns the lease).</summary>
@@ -43,6 +56,22 @@ public sealed class WorkerNodeActor : ReceiveActor, IWithTimers
             if (_running.TryGetValue(m.JobId, out var r) && r.LeaseId == m.LeaseId) _running[m.JobId] = r with { Done = true };
         });
         Receive<Terminated>(TrainerStopped);
+        Receive<ClusterEvent.CurrentClusterState>(s => WatchCoordinators(s.Members.Any(IsCoordinator)));
+        Receive<ClusterEvent.IMemberEvent>(_ => WatchCoordinators(Cluster.Get(Context.System).State.Members.Any(m => IsCoordinator(m) && m.Status == MemberStatus.Up)));
+        Receive<CoordinatorAbsent>(_ =>
+        {
+            _log.Warning("No coordinator in the cluster for {0}; leaving to join again through the seeds", _settings.CoordinatorAbsentTimeout);
+            CoordinatedShutdown.Get(Context.System).Run(CoordinatorGoneReason.Instance);
+        });
+    }
+
+    private static bool IsCoordinator(Member m) => m.HasRole("coordinator") && m.Status is MemberStatus.Up or MemberStatus.WeaklyUp;
+
+    private void WatchCoordinators(bool present)
+    {
+        if (present) Timers.Cancel("coordinator-absent");
+        else if (!Timers.IsTimerActive("coordinator-absent"))
+            Timers.StartSingleTimer("coordinator-absent", CoordinatorAbsent.Instance, _settings.CoordinatorAbsentTimeout);
     }
 
     public static Props Props(WorkerSettings settings, WorkerCapability capability, IActorRef coordinator) =>
@@ -50,9 +79,12 @@ public sealed class WorkerNodeActor : ReceiveActor, IWithTimers
 
     protected override void PreStart()
     {
+        Cluster.Get(Context.System).Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsSnapshot, typeof(ClusterEvent.IMemberEvent));
         Register();
         Timers.StartPeriodicTimer("register", RegisterTick.Instance, _settings.RegisterInterval);
     }
+
+    protected override void PostStop() => Cluster.Get(Context.System).Unsubscribe(Self);
 
     /// <summary>A trainer that throws is stopped, never restarted: its process is killed in PostStop and the attempt reported failed.</summary>
     protected override SupervisorStrategy SupervisorStrategy() => new OneForOneStrategy(e =>

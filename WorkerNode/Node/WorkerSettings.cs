@@ -10,7 +10,8 @@ public sealed record WorkerSettings(
     TimeSpan HeartbeatInterval,
     TimeSpan UploadAckTimeout,
     int UploadAttempts,
-    TimeSpan TrainerStopGrace)
+    TimeSpan TrainerStopGrace,
+    TimeSpan CoordinatorAbsentTimeout)
 {
     public static WorkerSettings From(Akka.Configuration.Config config, string workerId, string dataDir, string workDir)
     {
@@ -25,6 +26,7 @@ public sealed record WorkerSettings(
             c.GetTimeSpan("heartbeat-interval"),
             c.GetTimeSpan("upload-ack-timeout"),
             c.GetInt("upload-attempts"),
-            c.GetTimeSpan("trainer-stop-grace"));
+            c.GetTimeSpan("trainer-stop-grace"),
+            c.GetTimeSpan("coordinator-absent-timeout"));
     }
 }

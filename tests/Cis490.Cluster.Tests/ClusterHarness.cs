@@ -1,0 +1,117 @@
+using System.Diagnostics;
+using System.Text;
+using Cis490.Protocols.Operator;
+using Cis490.Shell.Client;
+using Cis490.Shell.Demo;
+
+namespace Cis490.Cluster.Tests;
+
+/// <summary>A real fleet on loopback for one test: a coordinator process, worker processes, and the shell as a process.</summary>
+public sealed class ClusterHarness : IAsyncDisposable
+{
+    private readonly List<NodeProcess> _nodes = [];
+    private CoordinatorClient? _client;
+
+    public string DataDir { get; }
+    public string Features { get; }
+    public int Port { get; } = NodeProcess.FreePort();
+    public string Seed => $"akka.tcp://cis490@127.0.0.1:{Port}";
+    public string Address => $"127.0.0.1:{Port}";
+    public string Logs => Path.Combine(DataDir, "logs");
+    public NodeProcess? Coordinator { get; private set; }
+
+    public ClusterHarness(string features)
+    {
+        DataDir = Directory.CreateTempSubdirectory("cis490-cluster-").FullName;
+        Features = features;
+    }
+
+    public async Task<NodeProcess> StartCoordinator()
+    {
+        Coordinator = NodeProcess.Start($"coordinator-{_nodes.Count}", "Cis490.Coordinator", ["--port", Port.ToString(), "--data-dir", DataDir], Logs);
+        _nodes.Add(Coordinator);
+        await Coordinator.WaitReady(TimeSpan.FromSeconds(60));
+        return Coordinator;
+    }
+
+    public async Task<NodeProcess> StartWorker(string id)
+    {
+        var worker = NodeProcess.Start(id, "Cis490.WorkerNode",
+            ["worker", "--seed", Seed, "--data", Features, "--worker-id", id, "--work-dir", Path.Combine(DataDir, "work", id)], Logs);
+        _nodes.Add(worker);
+        await worker.WaitReady(TimeSpan.FromSeconds(60));
+        return worker;
+    }
+
+    public CoordinatorClient Client => _client ??= CoordinatorClient.Connect(Address);
+
+    public async Task<IReadOnlyList<OperatorProtocol.JobView>> Jobs() => (await Client.ListJobs()).Jobs;
+
+    /// <summary>Polls the job table until <paramref name="done"/> holds; on time-out the message carries the table and the logs' tails.</summary>
+    public async Task<IReadOnlyList<OperatorProtocol.JobView>> WaitFor(Func<IReadOnlyList<OperatorProtocol.JobView>, bool> done, TimeSpan timeout, string what)
+    {
+        var clock = Stopwatch.StartNew();
+        IReadOnlyList<OperatorProtocol.JobView> jobs = [];
+        while (clock.Elapsed < timeout)
+        {
+            try
+            {
+                jobs = await Jobs();
+                if (done(jobs)) return jobs;
+            }
+            catch (Shared.Cli.CliException) { } // the coordinator is restarting: ask again
+            await Task.Delay(250);
+        }
+        throw new TimeoutException($"{what}: not reached within {timeout.TotalSeconds:F0} s. Jobs: " +
+            string.Join("; ", jobs.Select(j => $"{j.JobId[..8]} {j.Status} w={j.WorkerId} err={j.LastError}")) + "\n" + LogTails());
+    }
+
+    /// <summary>Runs the operator program (<c>Cis490.Shell.dll</c>) as its own process, as a person would.</summary>
+    public static async Task<(int Exit, string Stdout, string Stderr)> RunShell(params string[] args)
+    {
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        psi.ArgumentList.Add(NodeProcess.ProgramPath("Cis490.Shell"));
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await p.WaitForExitAsync(cts.Token);
+        return (p.ExitCode, await stdout, await stderr);
+    }
+
+    /// <summary>Runs <c>data synth</c> as a process, the way a person makes the skeleton's data set.</summary>
+    public static async Task Synth(string outDir, int rows)
+    {
+        using var p = NodeProcess.Start("synth", "Cis490.WorkerNode", ["data", "synth", "--out", outDir, "--rows", rows.ToString(), "--seed", "7"],
+            Path.Combine(outDir, "logs"));
+        if (!await p.WaitExit(TimeSpan.FromMinutes(3))) throw new TimeoutException("data synth did not finish");
+    }
+
+    public string LogTails()
+    {
+        var sb = new StringBuilder();
+        foreach (var n in _nodes)
+        {
+            sb.AppendLine($"--- {n.Name} ({n.LogPath}), last lines:");
+            try
+            {
+                foreach (var line in File.ReadLines(n.LogPath).TakeLast(15)) sb.AppendLine(line.Length > 300 ? line[..300] : line);
+            }
+            catch (IOException) { }
+        }
+        return sb.ToString();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_client is not null) await _client.DisposeAsync();
+        foreach (var n in _nodes) n.Terminate();
+        foreach (var n in _nodes)
+        {
+            if (!await n.WaitExit(TimeSpan.FromSeconds(20))) n.Kill();
+            n.Dispose();
+        }
+        try { Directory.Delete(DataDir, true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+}
