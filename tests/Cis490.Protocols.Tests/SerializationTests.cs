@@ -21,7 +21,7 @@ public sealed class SerializationTests : IDisposable
     public SerializationTests()
     {
         // The real node configuration, local provider so no ports are opened.
-        var config = HoconLoader.Load([], "akka.actor.provider = local").WithFallback(ActorMaterializer.DefaultConfig());
+        var config = HoconLoader.Load([], "akka.actor.provider = local\nakka.loglevel = WARNING").WithFallback(ActorMaterializer.DefaultConfig());
         _system = ActorSystem.Create("serialization-test", config);
     }
 
