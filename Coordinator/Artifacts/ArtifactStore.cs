@@ -41,12 +41,12 @@ public sealed class ArtifactStore : ReceiveActor
         var replyTo = Sender;
         if (offer.Bytes < 0 || offer.Sha256.Length != 64 || !offer.Sha256.All(Uri.IsHexDigit))
         {
-            replyTo.Tell(new ArtifactProtocol.UploadRefused(offer.JobId, offer.LeaseId, $"malformed offer: sha256 '{offer.Sha256}', {offer.Bytes} bytes"));
+            replyTo.Tell(new ArtifactProtocol.UploadRefused(offer.JobId, offer.LeaseId, $"malformed offer: sha256 '{offer.Sha256}', {offer.Bytes} bytes", LeaseLost: false));
             return;
         }
         if (!_inFlight.Add((offer.JobId, offer.LeaseId)))
         {
-            replyTo.Tell(new ArtifactProtocol.UploadRefused(offer.JobId, offer.LeaseId, "an upload for this lease is already in progress"));
+            replyTo.Tell(new ArtifactProtocol.UploadRefused(offer.JobId, offer.LeaseId, "an upload for this lease is already in progress", LeaseLost: false));
             return;
         }
         var temp = _repo.NewIncomingPath(offer.JobId, offer.LeaseId);
@@ -68,7 +68,7 @@ public sealed class ArtifactStore : ReceiveActor
 
         sinkRef.PipeTo(replyTo,
             success: r => new ArtifactProtocol.UploadReady(offer.JobId, offer.LeaseId, r),
-            failure: e => new ArtifactProtocol.UploadRefused(offer.JobId, offer.LeaseId, $"could not open an upload: {e.Message}"));
+            failure: e => new ArtifactProtocol.UploadRefused(offer.JobId, offer.LeaseId, $"could not open an upload: {e.Message}", LeaseLost: false));
 
         io.ContinueWith(t =>
         {
@@ -92,7 +92,7 @@ public sealed class ArtifactStore : ReceiveActor
         {
             TryDelete(done.TempPath);
             _log.Warning("Refused upload for job {0} lease {1}: {2}", offer.JobId, offer.LeaseId, error);
-            done.ReplyTo.Tell(new ArtifactProtocol.UploadRefused(offer.JobId, offer.LeaseId, error));
+            done.ReplyTo.Tell(new ArtifactProtocol.UploadRefused(offer.JobId, offer.LeaseId, error, LeaseLost: false));
             return;
         }
         try
@@ -105,7 +105,7 @@ public sealed class ArtifactStore : ReceiveActor
         {
             TryDelete(done.TempPath);
             _log.Error(e, "Could not store artifact {0} for job {1}", offer.Sha256, offer.JobId);
-            done.ReplyTo.Tell(new ArtifactProtocol.UploadRefused(offer.JobId, offer.LeaseId, $"store I/O error: {e.Message}"));
+            done.ReplyTo.Tell(new ArtifactProtocol.UploadRefused(offer.JobId, offer.LeaseId, $"store I/O error: {e.Message}", LeaseLost: false));
         }
     }
 

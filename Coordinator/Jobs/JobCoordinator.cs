@@ -172,7 +172,7 @@ public sealed class JobCoordinator : ReceivePersistentActor, IWithTimers
     {
         if (_table.Fence(m.JobId, m.LeaseId) is { } refusal)
         {
-            Sender.Tell(new ArtifactProtocol.UploadRefused(m.JobId, m.LeaseId, refusal));
+            Sender.Tell(new ArtifactProtocol.UploadRefused(m.JobId, m.LeaseId, refusal, LeaseLost: true));
             return;
         }
         _lastBeat[m.JobId] = DateTimeOffset.UtcNow;
@@ -186,7 +186,7 @@ public sealed class JobCoordinator : ReceivePersistentActor, IWithTimers
         if (decision.Refusal is not null)
         {
             // The bytes are stored (content-addressed, harmless), but this lease lost the job while uploading.
-            m.ReplyTo.Tell(new ArtifactProtocol.UploadRefused(o.JobId, o.LeaseId, decision.Refusal));
+            m.ReplyTo.Tell(new ArtifactProtocol.UploadRefused(o.JobId, o.LeaseId, decision.Refusal, LeaseLost: true));
             return;
         }
         Persist(decision.Event!, e =>

@@ -18,8 +18,10 @@ public static class ArtifactProtocol
     /// <summary>Store → trainer: stream the bundle's bytes, in chunks of at most <see cref="MaxChunkBytes"/>, into this sink.</summary>
     public sealed record UploadReady(string JobId, long LeaseId, ISinkRef<byte[]> Sink) : IWithLease;
 
-    /// <summary>Store or coordinator → trainer: the upload was refused (stale lease, hash or size mismatch, I/O error); nothing was kept.</summary>
-    public sealed record UploadRefused(string JobId, long LeaseId, string Reason) : IWithLease;
+    /// <summary>Store or coordinator → trainer: the upload was refused; nothing was kept.</summary>
+    /// <param name="LeaseLost">True when the lease is no longer the job's (fencing): offering again is pointless.
+    /// False for a transfer problem (hash or size mismatch, I/O error, a concurrent upload), which the trainer may retry.</param>
+    public sealed record UploadRefused(string JobId, long LeaseId, string Reason, bool LeaseLost) : IWithLease;
 
     /// <summary>Coordinator → trainer: the artifact is stored and the job completed.</summary>
     public sealed record UploadCompleted(string JobId, long LeaseId, string Sha256, bool Deduplicated) : IWithLease;

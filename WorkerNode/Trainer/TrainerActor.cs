@@ -169,7 +169,7 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
             _log.Info("Job {0} lease {1}: completed, artifact {2}{3}", JobId, LeaseId, m.Sha256, m.Deduplicated ? " (deduplicated)" : "");
             Finish();
         });
-        Receive<ArtifactProtocol.UploadRefused>(m => RetryUpload($"upload refused: {m.Reason}", stale: m.Reason.Contains("lease")));
+        Receive<ArtifactProtocol.UploadRefused>(m => RetryUpload($"upload refused: {m.Reason}", stale: m.LeaseLost));
         Receive<AckTimeout>(_ => RetryUpload($"no answer from the artifact store within {_settings.UploadAckTimeout.TotalSeconds:F0} s", stale: false));
     }
 

@@ -135,6 +135,7 @@ public sealed class JobCoordinatorTests : TestKit, IDisposable
         var refused = await ExpectMsgAsync<ArtifactProtocol.UploadRefused>(TimeSpan.FromSeconds(20));
 
         Assert.Contains("hash mismatch", refused.Reason);
+        Assert.False(refused.LeaseLost); // a transfer problem: the trainer may offer again
         Assert.Contains(sha, refused.Reason);
         Assert.NotEqual(JobStatus.Completed, (await Job(coordinator, jobId)).Status);
         Assert.False(Directory.Exists(Path.Combine(_dir, "models", "knn_realistic")));
@@ -221,7 +222,9 @@ public sealed class JobCoordinatorTests : TestKit, IDisposable
 
         // The stale lease can no longer complete the job.
         coordinator.Tell(new ArtifactProtocol.OfferUpload(jobId, lease.LeaseId, "knn", "realistic", new string('a', 64), 1, new Dictionary<string, double>()), TestActor);
-        Assert.Contains("ended", (await ExpectMsgAsync<ArtifactProtocol.UploadRefused>()).Reason);
+        var refused = await ExpectMsgAsync<ArtifactProtocol.UploadRefused>();
+        Assert.Contains("ended", refused.Reason);
+        Assert.True(refused.LeaseLost);
     }
 
     private long JournalRows()

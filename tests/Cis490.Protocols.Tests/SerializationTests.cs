@@ -56,7 +56,7 @@ public sealed class SerializationTests : IDisposable
         new WorkerProtocol.LeaseDeclined(Spec.JobId, 41, "busy"),
         new WorkerProtocol.RevokeLease(Spec.JobId, 41, "cancelled"),
         new ArtifactProtocol.OfferUpload(Spec.JobId, 41, "knn", "oracle", new string('c', 64), 99, Metrics),
-        new ArtifactProtocol.UploadRefused(Spec.JobId, 41, "hash mismatch"),
+        new ArtifactProtocol.UploadRefused(Spec.JobId, 41, "hash mismatch", false),
         new ArtifactProtocol.UploadCompleted(Spec.JobId, 41, new string('c', 64), true),
         new OperatorProtocol.SubmitManifest("m.toml", "[[jobs]]\nmodel = \"knn\""),
         new OperatorProtocol.ManifestAccepted("m.toml", [Spec.JobId], []),
