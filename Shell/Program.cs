@@ -13,7 +13,7 @@ public static class Program
         usage:
           shell --coordinator HOST:PORT jobs list [--status S] [--model M] [--json]
           manifest submit FILE --coordinator HOST:PORT
-          demo [--data-dir DIR] [--manifest FILE] [--rows N]
+          demo [--data-dir DIR] [--manifest FILE] [--episodes N]
         """;
 
     public static async Task<int> Main(string[] argv)
@@ -91,8 +91,8 @@ public static class Program
         var home = Environment.GetEnvironmentVariable("CIS490_HOME") ?? Environment.CurrentDirectory;
         var dataDir = args.Get("data-dir", Path.Combine(home, ".cis490", "demo"));
         var manifest = args.Get("manifest", Path.Combine(home, "etc", "demo_manifest.toml"));
-        var rows = args.GetInt("rows", 6000);
+        var episodes = args.GetInt("episodes", 567);
         args.RejectUnknown();
-        return await DemoRunner.Run(dataDir, manifest, rows, TimeSpan.FromMinutes(15));
+        return await DemoRunner.Run(dataDir, manifest, episodes, TimeSpan.FromMinutes(15));
     }
 }

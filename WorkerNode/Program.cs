@@ -9,6 +9,8 @@ using Cis490.Shared.Config;
 using Cis490.Shared.Hosting;
 using Cis490.Shared.Models;
 using Cis490.Training.Data;
+using Cis490.Training.Episodes;
+using Cis490.Training.Features;
 using Cis490.Training.Runner;
 using Cis490.WorkerNode.Node;
 
@@ -22,7 +24,8 @@ public static class Program
         usage:
           worker --seed akka.tcp://cis490@HOST:PORT [--port P] [--hostname H] [--data DIR] [--slots N] [--work-dir DIR] [--worker-id ID]
           trainer --job JOB.json                     (started by a worker for each lease)
-          data synth --out DIR [--rows N] [--seed S] (the skeleton's synthetic feature table)
+          data generate --out DIR [--episodes N] [--seed S]   (the synthetic episode set)
+          data build --episodes DIR --out DIR [--window S] [--stride S] [--max-bad-fraction F]
           train --model M --mode realistic|oracle --data DIR --out DIR [--hyper JSON] [--seed S]
         """;
 
@@ -39,7 +42,8 @@ public static class Program
             {
                 "worker" => await RunWorker(new CliArgs(argv[1..])),
                 "trainer" => RunTrainerProcess(new CliArgs(argv[1..])),
-                "data" when argv.Length > 1 && argv[1] == "synth" => Synth(new CliArgs(argv[2..])),
+                "data" when argv.Length > 1 && argv[1] == "generate" => Generate(new CliArgs(argv[2..])),
+                "data" when argv.Length > 1 && argv[1] == "build" => Build(new CliArgs(argv[2..])),
                 "train" => TrainLocally(new CliArgs(argv[1..])),
                 _ => throw new CliException($"unknown command '{string.Join(' ', argv.Take(2))}'"),
             };
@@ -63,7 +67,7 @@ public static class Program
         var workerId = args.Get("worker-id");
         args.RejectUnknown();
         if (!File.Exists(Path.Combine(dataDir, FeatureTable.FileName)))
-            throw new CliException($"--data {dataDir} has no {FeatureTable.FileName}; create one with './cis490 data synth --out {dataDir}'");
+            throw new CliException($"--data {dataDir} has no {FeatureTable.FileName}; make one with './cis490 data generate' and './cis490 data build --out {dataDir}'");
         if (slots is not null && (!int.TryParse(slots, out var n) || n < 1))
             throw new CliException($"--slots must be a positive integer, got '{slots}'");
 
@@ -156,14 +160,42 @@ public static class Program
         lock (ProgressLock) Console.Out.WriteLine(line);
     }
 
-    private static int Synth(CliArgs args)
+    private static int Generate(CliArgs args)
     {
         var outDir = args.Require("out");
-        var rows = args.GetInt("rows", 6000);
+        var episodes = args.GetInt("episodes", 567);
         var seed = args.GetInt("seed", 490);
         args.RejectUnknown();
-        SyntheticFeatureTable.Write(outDir, rows, seed);
-        Console.WriteLine($"wrote {rows} rows to {Path.Combine(outDir, FeatureTable.FileName)} (seed {seed})");
+        if (episodes < 1) throw new CliException($"--episodes must be at least 1, got {episodes}");
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        SyntheticEpisodes.Generate(outDir, episodes, seed, n => Console.Error.WriteLine($"  {n}/{episodes} episodes"));
+        Console.WriteLine($"wrote {episodes} episodes to {Path.GetFullPath(outDir)} (seed {seed}) in {clock.Elapsed.TotalSeconds:F1} s");
+        return 0;
+    }
+
+    private static int Build(CliArgs args)
+    {
+        var episodes = args.Require("episodes");
+        var outDir = args.Require("out");
+        var window = args.GetInt("window", 30);
+        var stride = args.GetInt("stride", 10);
+        var maxBadText = args.Get("max-bad-fraction", "0.05");
+        args.RejectUnknown();
+        if (!double.TryParse(maxBadText, System.Globalization.CultureInfo.InvariantCulture, out var maxBad) || maxBad is < 0 or > 1)
+            throw new CliException($"--max-bad-fraction must be a number between 0 and 1, got '{maxBadText}'");
+        if (window < 2 || stride < 1) throw new CliException($"--window must be at least 2 and --stride at least 1 (got {window}, {stride})");
+        var summary = DataBuilder.Build(new BuildOptions(episodes, outDir, new WindowSettings(window, stride), maxBad), Console.Error.WriteLine);
+        Console.WriteLine($"{summary.EpisodesUsed}/{summary.EpisodesSeen} episodes used ({summary.DegradedEpisodes} degraded), " +
+                          $"{summary.EpisodesBad} skipped, {summary.Windows} windows in {summary.Seconds:F1} s " +
+                          $"({summary.EpisodesPerSecond:F0} episodes/s, peak {summary.PeakWorkingSetBytes / 1048576.0:F0} MiB)");
+        foreach (var (kind, n) in summary.BadByKind) Console.WriteLine($"  skipped, {kind}: {n}");
+        Console.WriteLine($"  windows per class: {string.Join(", ", summary.WindowsPerClass.Select(kv => $"{kv.Key} {kv.Value}"))}");
+        Console.WriteLine($"  → {Path.Combine(Path.GetFullPath(outDir), FeatureTable.FileName)}, {FeatureSchema.FileName}, {DataBuilder.TensorsDir}/<host>.npz, {BuildSummary.FileName}");
+        if (summary.BadFraction > maxBad)
+        {
+            Console.Error.WriteLine($"cis490: {summary.EpisodesBad} of {summary.EpisodesSeen} episodes are bad ({summary.BadFraction:P1}), over --max-bad-fraction {maxBad:P1}; see {BuildSummary.FileName}");
+            return 1;
+        }
         return 0;
     }
 

@@ -29,7 +29,7 @@ public static class ModelCatalog
     public static readonly IReadOnlyList<string> Modes = ["realistic", "oracle"];
 
     /// <summary>Split recipes a job may name.</summary>
-    public static readonly IReadOnlyList<string> SplitRecipes = ["host"];
+    public static readonly IReadOnlyList<string> SplitRecipes = ["host", "sample", "time"];
 
     public static readonly ModelDefinition Knn = new(
         "knn",

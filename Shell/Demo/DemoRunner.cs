@@ -10,18 +10,18 @@ namespace Cis490.Shell.Demo;
 /// the final table; then the nodes are stopped.</summary>
 public static class DemoRunner
 {
-    public static async Task<int> Run(string dataDir, string manifestPath, int rows, TimeSpan timeout)
+    public static async Task<int> Run(string dataDir, string manifestPath, int episodes, TimeSpan timeout)
     {
         dataDir = Path.GetFullPath(dataDir);
         var logs = Path.Combine(dataDir, "logs");
         var features = Path.Combine(dataDir, "features");
+        var episodeDir = Path.Combine(dataDir, "episodes");
         Directory.CreateDirectory(dataDir);
         Console.WriteLine($"cis490 demo: data directory {dataDir}");
 
-        Console.WriteLine($"[1/5] synthetic feature table ({rows} rows) → {features}");
-        using (var synth = NodeProcess.Start("data-synth", "Cis490.WorkerNode", ["data", "synth", "--out", features, "--rows", rows.ToString(), "--seed", "490"], logs))
-            if (!await synth.WaitExit(TimeSpan.FromMinutes(2)))
-                throw new TimeoutException("the synthetic table took more than 2 minutes");
+        Console.WriteLine($"[1/5] {episodes} synthetic episodes → {episodeDir}; features and tensors → {features}");
+        await RunStep("data-generate", ["data", "generate", "--out", episodeDir, "--episodes", episodes.ToString(), "--seed", "490"], logs);
+        await RunStep("data-build", ["data", "build", "--episodes", episodeDir, "--out", features], logs);
 
         var port = NodeProcess.FreePort();
         var nodes = new List<NodeProcess>();
@@ -81,5 +81,15 @@ public static class DemoRunner
                 n.Dispose();
             }
         }
+    }
+
+    /// <summary>Runs one pipeline command to completion, echoing its summary lines; a failure stops the demo with the log's path.</summary>
+    private static async Task RunStep(string name, string[] args, string logs)
+    {
+        using var step = NodeProcess.Start(name, "Cis490.WorkerNode", args, logs);
+        if (!await step.WaitExit(TimeSpan.FromMinutes(10))) throw new TimeoutException($"{name} took more than 10 minutes; see {step.LogPath}");
+        foreach (var line in File.ReadLines(step.LogPath).Where(l => !l.StartsWith("[stderr]", StringComparison.Ordinal)))
+            Console.WriteLine("      " + line);
+        if (step.ExitCode != 0) throw new InvalidOperationException($"{name} failed (exit code {step.ExitCode}); see {step.LogPath}");
     }
 }

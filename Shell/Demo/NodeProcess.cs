@@ -16,6 +16,7 @@ public sealed partial class NodeProcess : IDisposable
     public string LogPath { get; }
     public int Pid => _process.Id;
     public bool HasExited => _process.HasExited;
+    public int ExitCode => _process.ExitCode;
 
     private NodeProcess(string name, Process process, string logPath)
     {

@@ -1,46 +1,24 @@
-using System.Globalization;
 using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
+using Cis490.Training.Features;
+using Cis490.Training.Formats;
 
 namespace Cis490.Training.Data;
 
-/// <summary>The feature schema of a data set: the columns each threat-model mode may use, and the hash checkpoints carry.</summary>
-public sealed record FeatureSchema(string Version, IReadOnlyDictionary<string, IReadOnlyList<string>> ModeColumns)
-{
-    public const string FileName = "feature_schema.json";
-
-    public IReadOnlyList<string> ColumnsFor(string mode) =>
-        ModeColumns.TryGetValue(mode, out var cols) ? cols : throw new ArgumentException($"the feature schema has no mode '{mode}' (has: {string.Join(", ", ModeColumns.Keys)})");
-
-    /// <summary>sha256 of the version and the ordered columns of one mode: a model trained on other columns cannot be fed these.</summary>
-    public string Sha256For(string mode)
-    {
-        var text = Version + "\n" + mode + "\n" + string.Join("\n", ColumnsFor(mode));
-        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
-    }
-
-    public void Save(string dir) =>
-        File.WriteAllText(Path.Combine(dir, FileName), JsonSerializer.Serialize(this, Json.Options));
-
-    public static FeatureSchema Load(string dir)
-    {
-        var path = Path.Combine(dir, FileName);
-        if (!File.Exists(path)) throw new FileNotFoundException($"no {FileName} in {dir}: is this the output of a data build?", path);
-        return JsonSerializer.Deserialize<FeatureSchema>(File.ReadAllText(path), Json.Options)
-               ?? throw new InvalidDataException($"{path} is empty");
-    }
-}
-
-/// <summary>A table of feature rows: identifiers, host, label and float features (row-major), as the trainers read it.</summary>
-/// <remarks>The skeleton's seam: issue 3's episode pipeline writes Parquet behind the same shape.</remarks>
+/// <summary>The window feature table as the trainers read it: per-window identity and provenance, label, and float features
+/// (row-major, NaN where missing), loaded from <c>features_window_v1.parquet</c>.</summary>
 public sealed class FeatureTable
 {
-    public const string FileName = "features.csv";
+    public const string FileName = "features_window_v1.parquet";
 
     public required string[] RowIds { get; init; }
+    public required string[] EpisodeIds { get; init; }
     public required string[] Hosts { get; init; }
+    public required string[] Profiles { get; init; }
+    public required string[] Samples { get; init; }
+    public required long[] StartNs { get; init; }
     public required int[] Labels { get; init; }
+    public required bool[] Degraded { get; init; }
     public required string[] Columns { get; init; }
     /// <summary>Row-major values, <see cref="Rows"/> × <see cref="Columns"/>.Length; NaN where a value is missing.</summary>
     public required float[] Values { get; init; }
@@ -65,56 +43,37 @@ public sealed class FeatureTable
         return (x, y);
     }
 
-    public void Save(string dir)
+    /// <summary>Builds a table from window rows (in memory: for trainers and tests, not for the streaming build).</summary>
+    public static FeatureTable FromRows(IReadOnlyList<string> columns, IEnumerable<WindowRow> rows)
     {
-        Directory.CreateDirectory(dir);
-        using var w = new StreamWriter(Path.Combine(dir, FileName), false, new UTF8Encoding(false));
-        w.NewLine = "\n";
-        w.WriteLine("row_id,host,label," + string.Join(',', Columns));
-        var sb = new StringBuilder();
-        for (var i = 0; i < Rows; i++)
+        List<string> ids = [], episodes = [], hosts = [], profiles = [], samples = [];
+        List<long> starts = [];
+        List<int> labels = [];
+        List<bool> degraded = [];
+        var values = new List<float>();
+        foreach (var r in rows)
         {
-            sb.Clear().Append(RowIds[i]).Append(',').Append(Hosts[i]).Append(',').Append(Data.Labels.Classes[Labels[i]]);
-            for (var j = 0; j < Dims; j++) sb.Append(',').Append(Values[i * Dims + j].ToString("R", CultureInfo.InvariantCulture));
-            w.WriteLine(sb);
+            ids.Add(r.WindowId); episodes.Add(r.EpisodeId); hosts.Add(r.Host); profiles.Add(r.Profile); samples.Add(r.Sample);
+            starts.Add(r.TStartNs); labels.Add(Data.Labels.IndexOf(r.Label)); degraded.Add(r.Degraded);
+            if (r.Features.Length != columns.Count) throw new InvalidDataException($"window {r.WindowId} has {r.Features.Length} features, expected {columns.Count}");
+            values.AddRange(r.Features);
         }
+        return new FeatureTable
+        {
+            RowIds = [.. ids], EpisodeIds = [.. episodes], Hosts = [.. hosts], Profiles = [.. profiles], Samples = [.. samples],
+            StartNs = [.. starts], Labels = [.. labels], Degraded = [.. degraded], Columns = [.. columns], Values = [.. values],
+        };
     }
 
     public static FeatureTable Load(string dir)
     {
         var path = Path.Combine(dir, FileName);
-        if (!File.Exists(path)) throw new FileNotFoundException($"no {FileName} in {dir}: generate one with './cis490 data synth --out {dir}'", path);
-        using var r = new StreamReader(path);
-        var header = r.ReadLine()?.Split(',') ?? throw new InvalidDataException($"{path} is empty");
-        if (header.Length < 4 || header[0] != "row_id" || header[1] != "host" || header[2] != "label")
-            throw new InvalidDataException($"{path}:1: header must start with row_id,host,label");
-        var columns = header[3..];
-        List<string> ids = [], hosts = [];
-        List<int> labels = [];
-        var values = new List<float>();
-        var lineNo = 1;
-        while (r.ReadLine() is { } line)
-        {
-            lineNo++;
-            if (line.Length == 0) continue;
-            var parts = line.Split(',');
-            if (parts.Length != header.Length)
-                throw new InvalidDataException($"{path}:{lineNo}: {parts.Length} fields, header has {header.Length}");
-            ids.Add(parts[0]);
-            hosts.Add(parts[1]);
-            try { labels.Add(Data.Labels.IndexOf(parts[2])); }
-            catch (InvalidDataException e) { throw new InvalidDataException($"{path}:{lineNo}: {e.Message}"); }
-            for (var j = 3; j < parts.Length; j++)
-            {
-                if (!float.TryParse(parts[j], NumberStyles.Float, CultureInfo.InvariantCulture, out var v))
-                    throw new InvalidDataException($"{path}:{lineNo}: column {header[j]} is not a number: '{parts[j]}'");
-                values.Add(v);
-            }
-        }
-        return new FeatureTable { RowIds = [.. ids], Hosts = [.. hosts], Labels = [.. labels], Columns = columns, Values = [.. values] };
+        if (!File.Exists(path))
+            throw new FileNotFoundException($"no {FileName} in {dir}: build one with './cis490 data build --episodes EPISODES --out {dir}'", path);
+        return FromRows(FeatureParquetReader.FeatureColumns(path), FeatureParquetReader.Read(path));
     }
 
-    /// <summary>sha256 of the table file: the data-set hash in checkpoint lineage.</summary>
+    /// <summary>sha256 of the feature file: the data-set hash in checkpoint lineage.</summary>
     public static string DatasetSha256(string dir)
     {
         using var s = File.OpenRead(Path.Combine(dir, FileName));

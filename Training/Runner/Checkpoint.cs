@@ -13,6 +13,15 @@ public sealed record Lineage(
     DateTimeOffset StartedAt,
     DateTimeOffset FinishedAt);
 
+/// <summary>The split a checkpoint was trained and scored on, with the profiles it could not test.</summary>
+public sealed record SplitInfo(
+    string Recipe,
+    string Description,
+    IReadOnlyList<string> TrainHosts,
+    long Seed,
+    IReadOnlyList<string> UntestedProfiles,
+    IReadOnlyList<ExcludedProfile> ExcludedProfiles);
+
 /// <summary><c>ckpt.json</c>: what the model is, which features it reads (by schema hash), how well it did, and its lineage.</summary>
 public sealed record Checkpoint(
     string Format,
@@ -24,6 +33,7 @@ public sealed record Checkpoint(
     IReadOnlyList<string> Classes,
     string Sidecar,
     IReadOnlyDictionary<string, double> Metrics,
+    SplitInfo Split,
     Lineage Lineage)
 {
     public const string FileName = "ckpt.json";

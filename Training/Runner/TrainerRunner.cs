@@ -34,6 +34,7 @@ public static class TrainerRunner
         var classes = Labels.Classes.Count;
         var metrics = new Dictionary<string, double>
         {
+            ["train_episodes"] = split.Train.Select(i => table.EpisodeIds[i]).Distinct().Count(),
             ["train_rows"] = yTrain.Length,
             ["val_rows"] = yVal.Length,
             ["test_rows"] = yTest.Length,
@@ -67,6 +68,7 @@ public static class TrainerRunner
         var ckpt = new Checkpoint(
             Checkpoint.CurrentFormat, model.Name, request.Mode, hyperDoc.RootElement.Clone(), schema.Sha256For(request.Mode),
             [.. columns], Labels.Classes, sidecar, metrics,
+            new SplitInfo(split.Recipe, split.Description, request.TrainHosts, request.Seed, split.UntestedProfiles, split.ExcludedProfiles),
             new Lineage(request.JobId, request.LeaseId, FeatureTable.DatasetSha256(request.DataDir), CapabilityDetector.GitCommit(),
                 request.Worker, started, DateTimeOffset.UtcNow));
         ckpt.Save(request.OutDir);

@@ -80,12 +80,22 @@ public sealed class ClusterHarness : IAsyncDisposable
         return (p.ExitCode, await stdout, await stderr);
     }
 
-    /// <summary>Runs <c>data synth</c> as a process, the way a person makes the skeleton's data set.</summary>
-    public static async Task Synth(string outDir, int rows)
+    /// <summary>Makes a feature set the way a person does: <c>data generate</c>, then <c>data build</c>, each as a process.</summary>
+    public static async Task MakeFeatures(string dir, int episodes, int stride)
     {
-        using var p = NodeProcess.Start("synth", "Cis490.WorkerNode", ["data", "synth", "--out", outDir, "--rows", rows.ToString(), "--seed", "7"],
-            Path.Combine(outDir, "logs"));
-        if (!await p.WaitExit(TimeSpan.FromMinutes(3))) throw new TimeoutException("data synth did not finish");
+        var logs = Path.Combine(dir, "logs");
+        var episodeDir = Path.Combine(dir, "episodes");
+        string[][] steps =
+        [
+            ["data", "generate", "--out", episodeDir, "--episodes", episodes.ToString(), "--seed", "7"],
+            ["data", "build", "--episodes", episodeDir, "--out", Path.Combine(dir, "features"), "--stride", stride.ToString()],
+        ];
+        foreach (var step in steps)
+        {
+            using var p = NodeProcess.Start(step[1], "Cis490.WorkerNode", step, logs);
+            if (!await p.WaitExit(TimeSpan.FromMinutes(5)) || p.ExitCode != 0)
+                throw new InvalidOperationException($"data {step[1]} failed; see {p.LogPath}: {File.ReadAllText(p.LogPath)}");
+        }
     }
 
     public string LogTails()

@@ -8,15 +8,15 @@ public sealed class DataFixture : IAsyncLifetime
     public string Root { get; } = Directory.CreateTempSubdirectory("cis490-data-").FullName;
 
     /// <summary>Small: KNN jobs take a second or two.</summary>
-    public string Small => Path.Combine(Root, "small");
+    public string Small => Path.Combine(Root, "small", "features");
 
-    /// <summary>Large: one KNN job takes tens of seconds on 2 cores, long enough to kill its worker in the middle.</summary>
-    public string Large => Path.Combine(Root, "large");
+    /// <summary>Large (windows every 3 s): one KNN job takes tens of seconds on 2 cores, long enough to kill its worker in the middle.</summary>
+    public string Large => Path.Combine(Root, "large", "features");
 
     public async Task InitializeAsync()
     {
-        await ClusterHarness.Synth(Small, 3000);
-        await ClusterHarness.Synth(Large, 60_000);
+        await ClusterHarness.MakeFeatures(Path.Combine(Root, "small"), 120, stride: 10);
+        await ClusterHarness.MakeFeatures(Path.Combine(Root, "large"), 300, stride: 3);
     }
 
     public Task DisposeAsync()
