@@ -1,0 +1,60 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using Cis490.Training.Data;
+using Cis490.Training.Features;
+
+namespace Cis490.Bench;
+
+/// <summary><c>./cis490 bench data [--episodes 567,5000] [--dir DIR]</c>: times <c>data generate</c> and <c>data build</c> as the
+/// real programs, each in its own process, and prints episodes per second and the build's peak memory.</summary>
+public static class Program
+{
+    public static int Main(string[] args)
+    {
+        if (args.Length == 0 || args[0] != "data")
+        {
+            Console.Error.WriteLine("usage: bench data [--episodes 567,5000] [--dir DIR]");
+            return 2;
+        }
+        var counts = Option(args, "--episodes", "567,5000").Split(',').Select(int.Parse).ToList();
+        var root = Path.GetFullPath(Option(args, "--dir", Path.Combine(Path.GetTempPath(), "cis490-bench")));
+        Console.WriteLine($"data pipeline benchmark on {Environment.ProcessorCount} cores, in {root}");
+        Console.WriteLine($"{"episodes",9} {"generate s",11} {"build s",8} {"episodes/s",11} {"windows",9} {"peak MiB",9} {"MiB/1k ep",10}");
+        foreach (var n in counts)
+        {
+            var dir = Path.Combine(root, $"n{n}");
+            if (Directory.Exists(dir)) Directory.Delete(dir, true);
+            var gen = Run("data", "generate", "--out", Path.Combine(dir, "episodes"), "--episodes", n.ToString(CultureInfo.InvariantCulture), "--seed", "490");
+            Run("data", "build", "--episodes", Path.Combine(dir, "episodes"), "--out", Path.Combine(dir, "features"));
+            var summary = JsonSerializer.Deserialize<BuildSummary>(File.ReadAllText(Path.Combine(dir, "features", BuildSummary.FileName)), Json.Options)!;
+            var peakMib = summary.PeakWorkingSetBytes / 1048576.0;
+            Console.WriteLine($"{n,9} {gen.TotalSeconds,11:F1} {summary.Seconds,8:F1} {summary.EpisodesPerSecond,11:F0} {summary.Windows,9} {peakMib,9:F0} {peakMib / (n / 1000.0),10:F1}");
+            Directory.Delete(dir, true);
+        }
+        return 0;
+    }
+
+    private static string Option(string[] args, string name, string fallback)
+    {
+        var i = Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
+    }
+
+    /// <summary>Runs the WorkerNode program (the one `./cis490 data` runs) and returns its wall time.</summary>
+    private static TimeSpan Run(params string[] args)
+    {
+        var here = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
+        var dll = Path.Combine(here.Parent!.Parent!.FullName, "Cis490.WorkerNode", here.Name, "Cis490.WorkerNode.dll");
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        psi.ArgumentList.Add(dll);
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        var clock = Stopwatch.StartNew();
+        using var p = Process.Start(psi)!;
+        var stderr = p.StandardError.ReadToEndAsync();
+        p.StandardOutput.ReadToEnd();
+        p.WaitForExit();
+        if (p.ExitCode != 0) throw new InvalidOperationException($"{string.Join(' ', args)} failed: {stderr.Result}");
+        return clock.Elapsed;
+    }
+}
