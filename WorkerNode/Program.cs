@@ -26,7 +26,8 @@ public static class Program
           trainer --job JOB.json                     (started by a worker for each lease)
           data generate --out DIR [--episodes N] [--seed S]   (the synthetic episode set)
           data build --episodes DIR --out DIR [--window S] [--stride S] [--max-bad-fraction F]
-          train --model M --mode realistic|oracle --data DIR --out DIR [--hyper JSON] [--seed S]
+          train --model M --mode realistic|oracle --data DIR --out DIR [--hyper JSON] [--split host|sample|time] [--train-hosts H,..] [--seed S]
+          predict --model-dir DIR --data DIR [--split test|val|train|all] --out FILE.csv
         """;
 
     public static async Task<int> Main(string[] argv)
@@ -45,6 +46,7 @@ public static class Program
                 "data" when argv.Length > 1 && argv[1] == "generate" => Generate(new CliArgs(argv[2..])),
                 "data" when argv.Length > 1 && argv[1] == "build" => Build(new CliArgs(argv[2..])),
                 "train" => TrainLocally(new CliArgs(argv[1..])),
+                "predict" => Predict(new CliArgs(argv[1..])),
                 _ => throw new CliException($"unknown command '{string.Join(' ', argv.Take(2))}'"),
             };
         }
@@ -199,6 +201,54 @@ public static class Program
         return 0;
     }
 
+    /// <summary>Checks a --hyper JSON object against the model's declarations, as a manifest's [jobs.hyper] is checked.</summary>
+    private static string CanonicalHyper(ModelDefinition model, string json)
+    {
+        using var doc = JsonDocument.Parse(json);
+        if (doc.RootElement.ValueKind != JsonValueKind.Object) throw new ArgumentException("must be a JSON object, e.g. {\"k\": 5}");
+        var values = new Dictionary<string, object>();
+        foreach (var p in doc.RootElement.EnumerateObject())
+        {
+            var decl = model.Find(p.Name) ?? throw new ArgumentException($"{model.Name} has no hyper-parameter '{p.Name}' (known: {string.Join(", ", model.Hyper.Select(h => h.Name))})");
+            object raw = p.Value.ValueKind switch
+            {
+                JsonValueKind.Number when p.Value.TryGetInt64(out var l) => l,
+                JsonValueKind.Number => p.Value.GetDouble(),
+                JsonValueKind.True or JsonValueKind.False => p.Value.GetBoolean(),
+                JsonValueKind.String => p.Value.GetString()!,
+                _ => throw new ArgumentException($"{p.Name} must be a number, boolean or string"),
+            };
+            var problem = Cis490.Shared.Manifest.ManifestLoader.CheckHyper(decl, raw, out var normalized);
+            if (problem is not null) throw new ArgumentException($"{p.Name} {problem}");
+            values[p.Name] = normalized!;
+        }
+        return Cis490.Shared.Jobs.JobIds.CanonicalHyperJson(values);
+    }
+
+    private static int Predict(CliArgs args)
+    {
+        var modelDir = args.Require("model-dir");
+        var data = args.Require("data");
+        var split = args.Get("split", "test");
+        var outFile = args.Require("out");
+        args.RejectUnknown();
+        if (!Predictor.SplitNames.Contains(split)) throw new CliException($"--split must be one of {string.Join(", ", Predictor.SplitNames)}, got '{split}'");
+        try
+        {
+            var ckpt = Checkpoint.Load(modelDir);
+            var predictions = Predictor.Predict(modelDir, data, split);
+            Predictor.WriteCsv(outFile, predictions, ckpt.Classes);
+            var correct = predictions.Count(p => p.TrueLabel == p.PredictedLabel);
+            Console.WriteLine($"{ckpt.Model}/{ckpt.Mode}: {predictions.Count} {split} windows scored, accuracy {(double)correct / Math.Max(1, predictions.Count):F3} → {outFile}");
+            return 0;
+        }
+        catch (Exception e) when (e is InvalidDataException or FileNotFoundException or DirectoryNotFoundException)
+        {
+            Console.Error.WriteLine($"cis490 predict: {e.Message}");
+            return 1;
+        }
+    }
+
     private static int TrainLocally(CliArgs args)
     {
         var model = args.Require("model");
@@ -206,11 +256,23 @@ public static class Program
         var data = Path.GetFullPath(args.Require("data"));
         var outDir = Path.GetFullPath(args.Require("out"));
         var hyper = args.Get("hyper", "{}");
+        var split = args.Get("split", "host");
+        var trainHosts = args.Get("train-hosts", "elliott-thinkpad").Split(',', StringSplitOptions.RemoveEmptyEntries);
         var seed = args.GetInt("seed", 0);
         args.RejectUnknown();
-        if (!ModelCatalog.TryGet(model, out _)) throw new CliException($"unknown model '{model}' (known: {string.Join(", ", ModelCatalog.All.Keys)})");
+        if (!ModelCatalog.TryGet(model, out var definition)) throw new CliException($"unknown model '{model}' (known: {string.Join(", ", ModelCatalog.All.Keys)})");
         if (!ModelCatalog.Modes.Contains(mode)) throw new CliException($"unknown mode '{mode}' (known: {string.Join(", ", ModelCatalog.Modes)})");
-        var request = new TrainRequest("local", 0, model, mode, hyper, "host", ["elliott-thinkpad"], seed, data, outDir, null);
+        if (!ModelCatalog.SplitRecipes.Contains(split)) throw new CliException($"unknown --split '{split}' (known: {string.Join(", ", ModelCatalog.SplitRecipes)})");
+        string hyperJson;
+        try
+        {
+            hyperJson = CanonicalHyper(definition, hyper);
+        }
+        catch (Exception e) when (e is System.Text.Json.JsonException or ArgumentException)
+        {
+            throw new CliException($"--hyper: {e.Message}");
+        }
+        var request = new TrainRequest("local", 0, model, mode, hyperJson, split, trainHosts, seed, data, outDir, null);
         var ckpt = TrainerRunner.Run(request, p => Console.Error.Write($"\r{p.Message} {p.Epoch}/{p.TotalEpochs}   "));
         Console.Error.WriteLine();
         Console.WriteLine($"{model}/{mode}: val macro F1 {ckpt.Metrics["val_macro_f1"]:F3}, test macro F1 {ckpt.Metrics["test_macro_f1"]:F3} → {outDir}");
