@@ -90,7 +90,7 @@ public class ManifestLoaderTests
         { "unknown table", "[[jobs]]\nmodel = \"knn\"\nmode = \"realistic\"\n\n[[hosts]]\nname = \"x\"\n", 5, "unknown table [[hosts]]" },
         { "hyper table before any job", "[jobs.hyper]\nk = 3\n", 1, "unknown table [jobs.hyper]" },
         { "top-level key", "name = \"x\"\n[[jobs]]\nmodel = \"knn\"\nmode = \"realistic\"\n", 1, "unknown top-level key 'name'" },
-        { "unknown split recipe", "[[jobs]]\nmodel = \"knn\"\nmode = \"realistic\"\nsplit_recipe = \"time\"\n", 4, "unknown split_recipe 'time'" },
+        { "unknown split recipe", "[[jobs]]\nmodel = \"knn\"\nmode = \"realistic\"\nsplit_recipe = \"by-moon-phase\"\n", 4, "unknown split_recipe 'by-moon-phase'" },
         { "train_hosts not an array", "[[jobs]]\nmodel = \"knn\"\nmode = \"realistic\"\ntrain_hosts = \"a\"\n", 4, "train_hosts must be an array" },
         { "train_hosts empty", "[[jobs]]\nmodel = \"knn\"\nmode = \"realistic\"\ntrain_hosts = []\n", 4, "at least one host" },
         { "max_attempts out of range", "[[jobs]]\nmodel = \"knn\"\nmode = \"realistic\"\nmax_attempts = 0\n", 4, "max_attempts must be between 1 and 100" },
