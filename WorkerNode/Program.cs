@@ -28,6 +28,7 @@ public static class Program
           data build --episodes DIR --out DIR [--window S] [--stride S] [--max-bad-fraction F]
           train --model M --mode realistic|oracle --data DIR --out DIR [--hyper JSON] [--split host|sample|time] [--train-hosts H,..] [--seed S]
           predict --model-dir DIR --data DIR [--split test|val|train|all] --out FILE.csv
+          eval --artifacts DIR --data DIR --out DIR [--resample windows|episodes] [--resamples N] [--seed S]
         """;
 
     public static async Task<int> Main(string[] argv)
@@ -47,6 +48,7 @@ public static class Program
                 "data" when argv.Length > 1 && argv[1] == "build" => Build(new CliArgs(argv[2..])),
                 "train" => TrainLocally(new CliArgs(argv[1..])),
                 "predict" => Predict(new CliArgs(argv[1..])),
+                "eval" => Evaluate(new CliArgs(argv[1..])),
                 _ => throw new CliException($"unknown command '{string.Join(' ', argv.Take(2))}'"),
             };
         }
@@ -245,6 +247,34 @@ public static class Program
         catch (Exception e) when (e is InvalidDataException or FileNotFoundException or DirectoryNotFoundException)
         {
             Console.Error.WriteLine($"cis490 predict: {e.Message}");
+            return 1;
+        }
+    }
+
+    private static int Evaluate(CliArgs args)
+    {
+        var artifacts = args.Require("artifacts");
+        var data = args.Require("data");
+        var outDir = args.Require("out");
+        var unitText = args.Get("resample", "windows");
+        var resamples = args.GetInt("resamples", 1000);
+        var seed = args.GetInt("seed", 490);
+        args.RejectUnknown();
+        if (!Enum.TryParse<Cis490.Training.Evaluation.ResampleUnit>(unitText, ignoreCase: true, out var unit))
+            throw new CliException($"--resample must be windows or episodes, got '{unitText}'");
+        if (resamples < 10) throw new CliException($"--resamples must be at least 10, got {resamples}");
+        try
+        {
+            var result = Cis490.Training.Evaluation.Evaluator.Evaluate(artifacts, data, outDir, unit, resamples, seed, Console.Error.WriteLine);
+            var report = Cis490.Training.Evaluation.ComparisonReport.Write(result, outDir);
+            Console.WriteLine($"evaluated {result.Models.Count} model(s), skipped {result.Skipped.Count} → {report}");
+            foreach (var line in File.ReadLines(report).Where(l => l.StartsWith("| ", StringComparison.Ordinal) && !l.StartsWith("| model", StringComparison.Ordinal)).Take(20))
+                Console.WriteLine(line);
+            return result.Models.Count > 0 ? 0 : 1;
+        }
+        catch (Exception e) when (e is InvalidDataException or FileNotFoundException or DirectoryNotFoundException)
+        {
+            Console.Error.WriteLine($"cis490 eval: {e.Message}");
             return 1;
         }
     }
