@@ -125,7 +125,7 @@ public static class Evaluator
                         boot.PairedDifference(truths[list[i].Name], predictions[list[i].Name], predictions[list[j].Name], Labels.Classes.Count)));
                 }
         }
-        Directory.Delete(work, true);
+        if (Directory.Exists(work)) Directory.Delete(work, true); // the unpacked bundles; the store keeps the originals
         var summaryPath = Path.Combine(dataDir, Features.BuildSummary.FileName);
         JsonElement? dataSummary = File.Exists(summaryPath) ? JsonDocument.Parse(File.ReadAllText(summaryPath)).RootElement.Clone() : null;
         return new EvaluationResult(models, skipped, pairs, unit, resamples, seed, dataSummary);
