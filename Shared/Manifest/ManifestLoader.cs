@@ -35,7 +35,9 @@ public static class ManifestLoader
     public static ManifestLoadResult Parse(string fileName, string text)
     {
         var errors = new List<OperatorProtocol.ManifestError>();
-        var doc = SyntaxParser.Parse(text, fileName, true);
+        // Syntax only: Tomlyn 2.10's semantic validator wrongly rejects an inline `hyper = {…}` in a [[jobs]] that follows one
+        // with a [jobs.hyper] sub-table ("already defined"). Keys defined twice are caught below, job by job.
+        var doc = SyntaxParser.Parse(text, fileName, false);
         foreach (var d in doc.Diagnostics)
             if (d.Kind == DiagnosticMessageKind.Error)
                 errors.Add(Error(fileName, d.Span, $"TOML syntax: {d.Message}"));
@@ -100,6 +102,11 @@ public static class ManifestLoader
         if (key.StartsWith("hyper.", StringComparison.Ordinal))
         {
             ReadHyperValue(file, draft, key["hyper.".Length..], kv, errors);
+            return;
+        }
+        if (!draft.Keys.Add(key))
+        {
+            errors.Add(Error(file, kv.Span, $"job #{draft.Index}: '{key}' is given twice"));
             return;
         }
         if (!JobKeys.Contains(key))
@@ -286,5 +293,6 @@ public static class ManifestLoader
         public long? Seed, Priority, MaxAttempts;
         public List<string>? TrainHosts;
         public Dictionary<string, (object Value, SourceSpan Span)> Hyper { get; } = new(StringComparer.Ordinal);
+        public HashSet<string> Keys { get; } = new(StringComparer.Ordinal);
     }
 }

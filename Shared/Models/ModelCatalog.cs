@@ -126,7 +126,7 @@ public static class ModelCatalog
 
     /// <summary>The models a manifest may name: those this release can train. A declared model joins this list when its trainer lands.</summary>
     public static readonly FrozenDictionary<string, ModelDefinition> All =
-        new[] { Knn, KnnSemi }.ToFrozenDictionary(m => m.Name);
+        new[] { Gbt, Knn, KnnSemi }.ToFrozenDictionary(m => m.Name);
 
     public static bool TryGet(string name, out ModelDefinition model) => All.TryGetValue(name, out model!);
 }

@@ -19,7 +19,7 @@ public static class DemoRunner
         Directory.CreateDirectory(dataDir);
         Console.WriteLine($"cis490 demo: data directory {dataDir}");
 
-        Console.WriteLine($"[1/5] {episodes} synthetic episodes → {episodeDir}; features and tensors → {features}");
+        Console.WriteLine($"[1/6] {episodes} synthetic episodes → {episodeDir}; features and tensors → {features}");
         await RunStep("data-generate", ["data", "generate", "--out", episodeDir, "--episodes", episodes.ToString(), "--seed", "490"], logs);
         await RunStep("data-build", ["data", "build", "--episodes", episodeDir, "--out", features], logs);
 
@@ -27,20 +27,20 @@ public static class DemoRunner
         var nodes = new List<NodeProcess>();
         try
         {
-            Console.WriteLine($"[2/5] coordinator on 127.0.0.1:{port}");
+            Console.WriteLine($"[2/6] coordinator on 127.0.0.1:{port}");
             var coordinator = NodeProcess.Start("coordinator", "Cis490.Coordinator", ["--port", port.ToString(), "--data-dir", dataDir], logs);
             nodes.Add(coordinator);
             Console.WriteLine("      " + await coordinator.WaitReady(TimeSpan.FromSeconds(60)));
 
             var seed = $"akka.tcp://cis490@127.0.0.1:{port}";
-            Console.WriteLine($"[3/5] two workers joining {seed}");
+            Console.WriteLine($"[3/6] two workers joining {seed}");
             for (var i = 1; i <= 2; i++)
                 nodes.Add(NodeProcess.Start($"worker{i}", "Cis490.WorkerNode",
                     ["worker", "--seed", seed, "--data", features, "--worker-id", $"demo-worker-{i}", "--work-dir", Path.Combine(dataDir, "work", $"worker{i}")], logs));
             foreach (var w in nodes.Skip(1)) Console.WriteLine("      " + await w.WaitReady(TimeSpan.FromSeconds(60)));
 
             await using var client = CoordinatorClient.Connect($"127.0.0.1:{port}");
-            Console.WriteLine($"[4/5] submitting {manifestPath}");
+            Console.WriteLine($"[4/6] submitting {manifestPath}");
             var reply = await client.Ask(new OperatorProtocol.SubmitManifest(Path.GetFileName(manifestPath), await File.ReadAllTextAsync(manifestPath)));
             if (reply is OperatorProtocol.ManifestRejected rejected)
             {
@@ -50,7 +50,7 @@ public static class DemoRunner
             var accepted = (OperatorProtocol.ManifestAccepted)reply;
             Console.WriteLine($"      {accepted.AddedJobIds.Count} new job(s), {accepted.KnownJobIds.Count} already known");
 
-            Console.WriteLine("[5/5] training");
+            Console.WriteLine("[5/6] training");
             var clock = Stopwatch.StartNew();
             OperatorProtocol.JobList list;
             var last = "";
@@ -69,6 +69,11 @@ public static class DemoRunner
             Console.WriteLine();
             Console.WriteLine(JobsTable.Text(list.Jobs));
             Console.WriteLine($"artifacts: {Path.Combine(dataDir, "models")} (index: models/index.jsonl)");
+            Console.WriteLine();
+            var reports = Path.Combine(dataDir, "reports", "eval");
+            Console.WriteLine($"[6/6] evaluating the artifacts on the test split → {reports}");
+            await RunStep("eval", ["eval", "--artifacts", Path.Combine(dataDir, "models"), "--data", features, "--out", reports], logs, echoLines: 14);
+            Console.WriteLine($"report: {Path.Combine(reports, "comparison.md")}");
             return list.Jobs.All(j => j.Status == JobStatus.Completed) ? 0 : 1;
         }
         finally
@@ -84,11 +89,11 @@ public static class DemoRunner
     }
 
     /// <summary>Runs one pipeline command to completion, echoing its summary lines; a failure stops the demo with the log's path.</summary>
-    private static async Task RunStep(string name, string[] args, string logs)
+    private static async Task RunStep(string name, string[] args, string logs, int echoLines = int.MaxValue)
     {
         using var step = NodeProcess.Start(name, "Cis490.WorkerNode", args, logs);
         if (!await step.WaitExit(TimeSpan.FromMinutes(10))) throw new TimeoutException($"{name} took more than 10 minutes; see {step.LogPath}");
-        foreach (var line in File.ReadLines(step.LogPath).Where(l => !l.StartsWith("[stderr]", StringComparison.Ordinal)))
+        foreach (var line in File.ReadLines(step.LogPath).Where(l => !l.StartsWith("[stderr]", StringComparison.Ordinal)).Take(echoLines))
             Console.WriteLine("      " + line);
         if (step.ExitCode != 0) throw new InvalidOperationException($"{name} failed (exit code {step.ExitCode}); see {step.LogPath}");
     }

@@ -38,6 +38,7 @@ public static class ModelFamilies
     {
         ["knn"] = () => new KnnFamily(),
         ["knn_semi"] = () => new KnnSemiFamily(),
+        ["gbt"] = () => new GbtFamily(),
     };
 
     public static IReadOnlyCollection<string> Names => Factories.Keys;

@@ -28,8 +28,8 @@ public class DataBuilderTests(SyntheticBuild build)
     public void Every_episode_gives_22_windows_and_the_parquet_row_count_is_the_sum_of_the_shards()
     {
         var parquet = Path.Combine(build.DataDir, FeatureTable.FileName);
-        Assert.Equal((SyntheticBuild.Episodes, SyntheticBuild.Episodes, 0), (build.Summary.EpisodesSeen, build.Summary.EpisodesUsed, build.Summary.EpisodesBad));
-        Assert.Equal(SyntheticBuild.Episodes * SyntheticBuild.WindowsPerEpisode, build.Summary.Windows);
+        Assert.Equal((build.Episodes, build.Episodes, 0), (build.Summary.EpisodesSeen, build.Summary.EpisodesUsed, build.Summary.EpisodesBad));
+        Assert.Equal(build.Episodes * BuiltData.WindowsPerEpisode, build.Summary.Windows);
         Assert.Equal(build.Summary.Windows, FeatureParquetReader.CountRows(parquet));
 
         var shards = Directory.GetFiles(Path.Combine(build.DataDir, DataBuilder.TensorsDir));
@@ -97,7 +97,7 @@ public class DataBuilderTests(SyntheticBuild build)
         var netflowColumns = Enumerable.Range(0, columns.Count).Where(c => columns[c].StartsWith("netflow.", StringComparison.Ordinal)).ToList();
         Assert.Equal(5 * 6, netflowColumns.Count);
         var strippedRows = rows.Where(r => r.EpisodeId == stripped.EpisodeId).ToList();
-        Assert.Equal(SyntheticBuild.WindowsPerEpisode, strippedRows.Count);
+        Assert.Equal(BuiltData.WindowsPerEpisode, strippedRows.Count);
         Assert.All(strippedRows, r =>
         {
             Assert.True(r.Degraded);
@@ -125,7 +125,7 @@ public class DataBuilderTests(SyntheticBuild build)
             if (!isStripped && rows[(int)shard.Row[i]].EpisodeId == withNetflow[1].EpisodeId)
                 Assert.Contains(netflowChannels, c => shard.Mask[(i * TensorChannels.Count + c) * 30 + 15] == 1);
         }
-        Assert.Equal(SyntheticBuild.WindowsPerEpisode, checkedRows);
+        Assert.Equal(BuiltData.WindowsPerEpisode, checkedRows);
     }
 
     [Fact]

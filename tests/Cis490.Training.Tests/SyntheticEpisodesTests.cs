@@ -18,9 +18,10 @@ public class SyntheticEpisodesTests(SyntheticBuild build)
         var b = SyntheticEpisodes.Generate(tmp.Combine("b"), 16, 5);
 
         Assert.Equal(a.Select(Path.GetFileName), b.Select(Path.GetFileName));
-        Assert.Equal(16, Directory.GetFiles(tmp.Combine("a")).Length);
-        for (var i = 0; i < a.Count; i++)
-            Assert.True(File.ReadAllBytes(a[i]).AsSpan().SequenceEqual(File.ReadAllBytes(b[i])), $"{Path.GetFileName(a[i])} differs");
+        var files = Directory.GetFiles(tmp.Combine("a")).Select(Path.GetFileName).Order(StringComparer.Ordinal).ToList();
+        Assert.Equal(files, Directory.GetFiles(tmp.Combine("b")).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        Assert.Equal(16, files.Count);
+        Assert.All(files, f => Assert.True(File.ReadAllBytes(tmp.Combine("a", f!)).AsSpan().SequenceEqual(File.ReadAllBytes(tmp.Combine("b", f!))), $"{f} differs"));
     }
 
     [Fact]

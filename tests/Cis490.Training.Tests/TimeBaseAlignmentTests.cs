@@ -12,11 +12,12 @@ public class TimeBaseAlignmentTests
         using var tmp = new TempDir();
         const int seconds = 20;
         var netflow = Channel("netflow");
-        // 700 ms into each second on the wall clock; the capture box has been up ~5.8 days, its clock 300 ms into its own
-        // second: a grid built from t_mono_ns would put nothing in the episode, or every value one cell off.
+        // 700 ms into each second on the wall clock. The capture box has been up ~5.8 days and its clock does not even keep
+        // pace with the wall clock (1.5 s per record): a grid built from t_mono_ns, absolute or as offsets from the first
+        // record, would put nothing in the episode or values in the wrong cells.
         var records = Enumerable.Range(0, seconds).Select(s => (
             T0 + s * Second + 700_000_000,
-            (long?)(500_000L * Second + s * Second + 300_000_000),
+            (long?)(500_000L * Second + s * 1_500_000_000L + 300_000_000),
             netflow.Fields.Select((_, f) => 10.0 * s + f).ToArray()));
         var meta = Meta(seconds, ["netflow"]);
 

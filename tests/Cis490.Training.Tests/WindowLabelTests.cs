@@ -46,7 +46,7 @@ public class WindowLabelTests
         var meta = EpisodeArchive.Read(path, ChannelRegistry.Default).Data!.Meta;
         var windows = Windowing.Cut(meta, 240, new WindowSettings()).ToList();
 
-        Assert.Equal(SyntheticBuild.WindowsPerEpisode, windows.Count);
+        Assert.Equal(BuiltData.WindowsPerEpisode, windows.Count);
         Assert.All(windows, w => Assert.Equal(meta.PhaseAt(w.EndNs - 1), w.Label));
         Assert.Equal("clean", windows[0].Label);
         Assert.Equal("infected_running", windows[^1].Label);
