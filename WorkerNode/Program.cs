@@ -241,7 +241,8 @@ public static class Program
             var predictions = Predictor.Predict(modelDir, data, split);
             Predictor.WriteCsv(outFile, predictions, ckpt.Classes);
             var correct = predictions.Count(p => p.TrueLabel == p.PredictedLabel);
-            Console.WriteLine($"{ckpt.Model}/{ckpt.Mode}: {predictions.Count} {split} windows scored, accuracy {(double)correct / Math.Max(1, predictions.Count):F3} → {outFile}");
+            Console.WriteLine($"{ckpt.Model}/{ckpt.Mode}: {predictions.Count} {split} windows scored in {Predictor.LastScoringSeconds:F3} s " +
+                              $"({predictions.Count / Math.Max(Predictor.LastScoringSeconds, 1e-9):F0} windows/s), accuracy {(double)correct / Math.Max(1, predictions.Count):F3} → {outFile}");
             return 0;
         }
         catch (Exception e) when (e is InvalidDataException or FileNotFoundException or DirectoryNotFoundException)

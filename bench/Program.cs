@@ -12,9 +12,16 @@ public static class Program
 {
     public static int Main(string[] args)
     {
+        if (args.Length > 0 && args[0] == "models")
+        {
+            var dir = Path.GetFullPath(Option(args, "--dir", Path.Combine(Path.GetTempPath(), "cis490-bench-models")));
+            var models = Option(args, "--models", string.Join(",", ModelBench.Models)).Split(',');
+            ModelBench.Run(dir, a => { var (wall, stdout) = RunCapture(a); return (wall, stdout); }, models);
+            return 0;
+        }
         if (args.Length == 0 || args[0] != "data")
         {
-            Console.Error.WriteLine("usage: bench data [--episodes 567,5000] [--dir DIR]");
+            Console.Error.WriteLine("usage: bench data [--episodes 567,5000] [--dir DIR] | bench models [--models knn,gbt,...] [--dir DIR]");
             return 2;
         }
         var counts = Option(args, "--episodes", "567,5000").Split(',').Select(int.Parse).ToList();
@@ -41,8 +48,10 @@ public static class Program
         return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
     }
 
-    /// <summary>Runs the WorkerNode program (the one `./cis490 data` runs) and returns its wall time.</summary>
-    private static TimeSpan Run(params string[] args)
+    private static TimeSpan Run(params string[] args) => RunCapture(args).Wall;
+
+    /// <summary>Runs the WorkerNode program (the one `./cis490 data|train|predict` runs) and returns its wall time and output.</summary>
+    private static (TimeSpan Wall, string Stdout) RunCapture(params string[] args)
     {
         var here = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
         var dll = Path.Combine(here.Parent!.Parent!.FullName, "Cis490.WorkerNode", here.Name, "Cis490.WorkerNode.dll");
@@ -52,9 +61,9 @@ public static class Program
         var clock = Stopwatch.StartNew();
         using var p = Process.Start(psi)!;
         var stderr = p.StandardError.ReadToEndAsync();
-        p.StandardOutput.ReadToEnd();
+        var stdout = p.StandardOutput.ReadToEnd();
         p.WaitForExit();
         if (p.ExitCode != 0) throw new InvalidOperationException($"{string.Join(' ', args)} failed: {stderr.Result}");
-        return clock.Elapsed;
+        return (clock.Elapsed, stdout);
     }
 }

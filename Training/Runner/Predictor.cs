@@ -13,6 +13,9 @@ public static class Predictor
 {
     public static readonly IReadOnlyList<string> SplitNames = ["test", "val", "train", "all"];
 
+    /// <summary>Seconds the last <see cref="Predict"/> spent scoring (model loaded, data read): what throughput figures use.</summary>
+    public static double LastScoringSeconds { get; private set; }
+
     /// <summary>Loads the checkpoint in <paramref name="modelDir"/>, refuses a data set of another schema, and scores the split's windows.</summary>
     public static IReadOnlyList<Prediction> Predict(string modelDir, string dataDir, string splitName)
     {
@@ -31,7 +34,9 @@ public static class Predictor
         };
         var data = new ModelData(table, schema, ckpt.Mode, dataDir, split);
         var model = ModelFamilies.Get(ckpt.Model).Load(modelDir, ckpt);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         var proba = model.PredictProba(data, rows);
+        LastScoringSeconds = clock.Elapsed.TotalSeconds;
         var classes = ckpt.Classes.Count;
         var pred = KnnClassifier.ArgMax(proba, classes);
         return rows.Select((r, i) => new Prediction(table.RowIds[r], table.EpisodeIds[r], table.Hosts[r], table.Profiles[r],
