@@ -67,15 +67,18 @@ public sealed class ClusterHarness : IAsyncDisposable
     }
 
     /// <summary>Runs the operator program (<c>Cis490.Shell.dll</c>) as its own process, as a person would.</summary>
-    public static async Task<(int Exit, string Stdout, string Stderr)> RunShell(params string[] args)
+    public static Task<(int Exit, string Stdout, string Stderr)> RunShell(params string[] args) => RunProgram("Cis490.Shell", args);
+
+    /// <summary>Runs one of our programs to completion as its own process and returns its exit code and output.</summary>
+    public static async Task<(int Exit, string Stdout, string Stderr)> RunProgram(string project, params string[] args)
     {
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        psi.ArgumentList.Add(NodeProcess.ProgramPath("Cis490.Shell"));
+        psi.ArgumentList.Add(NodeProcess.ProgramPath(project));
         foreach (var a in args) psi.ArgumentList.Add(a);
         using var p = Process.Start(psi)!;
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(2));
         await p.WaitForExitAsync(cts.Token);
         return (p.ExitCode, await stdout, await stderr);
     }

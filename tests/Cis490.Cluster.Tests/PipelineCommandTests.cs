@@ -1,5 +1,3 @@
-using System.Diagnostics;
-using Cis490.Shell.Demo;
 using Xunit;
 
 namespace Cis490.Cluster.Tests;
@@ -8,18 +6,7 @@ namespace Cis490.Cluster.Tests;
 [Collection(ClusterCollection.Name)]
 public sealed class PipelineCommandTests
 {
-    private static async Task<(int Exit, string Stdout, string Stderr)> Run(params string[] args)
-    {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        psi.ArgumentList.Add(NodeProcess.ProgramPath("Cis490.WorkerNode"));
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        await p.WaitForExitAsync(cts.Token);
-        return (p.ExitCode, await stdout, await stderr);
-    }
+    private static Task<(int Exit, string Stdout, string Stderr)> Run(params string[] args) => ClusterHarness.RunProgram("Cis490.WorkerNode", args);
 
     [Fact]
     public async Task A_build_with_too_many_bad_episodes_skips_and_counts_them_and_exits_non_zero()
