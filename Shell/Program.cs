@@ -16,8 +16,14 @@ public static class Program
           demo [--data-dir DIR] [--manifest FILE] [--episodes N]
         """;
 
+    /// <summary>The real standard output: results for people and scripts. Everything else (Akka's own log lines, which would
+    /// otherwise interleave with a <c>--json</c> document) goes to standard error.</summary>
+    public static TextWriter Out { get; private set; } = Console.Out;
+
     public static async Task<int> Main(string[] argv)
     {
+        Out = Console.Out;
+        Console.SetOut(Console.Error);
         try
         {
             if (argv.Length == 0) throw new CliException("no command");
@@ -53,7 +59,7 @@ public static class Program
                 await using (var client = CoordinatorClient.Connect(address))
                 {
                     var list = await client.ListJobs(status, model);
-                    Console.Write(json ? JobsTable.Json(list) + "\n" : JobsTable.Text(list.Jobs));
+                    Program.Out.Write(json ? JobsTable.Json(list) + "\n" : JobsTable.Text(list.Jobs));
                 }
                 return 0;
             case "":
@@ -74,7 +80,7 @@ public static class Program
         switch (await client.Ask(new OperatorProtocol.SubmitManifest(file, await File.ReadAllTextAsync(file))))
         {
             case OperatorProtocol.ManifestAccepted ok:
-                Console.WriteLine($"{file}: {ok.AddedJobIds.Count} new job(s) pending, {ok.KnownJobIds.Count} already known (unchanged)");
+                Program.Out.WriteLine($"{file}: {ok.AddedJobIds.Count} new job(s) pending, {ok.KnownJobIds.Count} already known (unchanged)");
                 return 0;
             case OperatorProtocol.ManifestRejected bad:
                 Console.Error.WriteLine($"{file}: rejected, nothing changed ({bad.Errors.Count} error(s)):");

@@ -17,9 +17,9 @@ public static class DemoRunner
         var features = Path.Combine(dataDir, "features");
         var episodeDir = Path.Combine(dataDir, "episodes");
         Directory.CreateDirectory(dataDir);
-        Console.WriteLine($"cis490 demo: data directory {dataDir}");
+        Program.Out.WriteLine($"cis490 demo: data directory {dataDir}");
 
-        Console.WriteLine($"[1/6] {episodes} synthetic episodes → {episodeDir}; features and tensors → {features}");
+        Program.Out.WriteLine($"[1/6] {episodes} synthetic episodes → {episodeDir}; features and tensors → {features}");
         await RunStep("data-generate", ["data", "generate", "--out", episodeDir, "--episodes", episodes.ToString(), "--seed", "490"], logs);
         await RunStep("data-build", ["data", "build", "--episodes", episodeDir, "--out", features], logs);
 
@@ -27,20 +27,20 @@ public static class DemoRunner
         var nodes = new List<NodeProcess>();
         try
         {
-            Console.WriteLine($"[2/6] coordinator on 127.0.0.1:{port}");
+            Program.Out.WriteLine($"[2/6] coordinator on 127.0.0.1:{port}");
             var coordinator = NodeProcess.Start("coordinator", "Cis490.Coordinator", ["--port", port.ToString(), "--data-dir", dataDir], logs);
             nodes.Add(coordinator);
-            Console.WriteLine("      " + await coordinator.WaitReady(TimeSpan.FromSeconds(60)));
+            Program.Out.WriteLine("      " + await coordinator.WaitReady(TimeSpan.FromSeconds(60)));
 
             var seed = $"akka.tcp://cis490@127.0.0.1:{port}";
-            Console.WriteLine($"[3/6] two workers joining {seed}");
+            Program.Out.WriteLine($"[3/6] two workers joining {seed}");
             for (var i = 1; i <= 2; i++)
                 nodes.Add(NodeProcess.Start($"worker{i}", "Cis490.WorkerNode",
                     ["worker", "--seed", seed, "--data", features, "--worker-id", $"demo-worker-{i}", "--work-dir", Path.Combine(dataDir, "work", $"worker{i}")], logs));
-            foreach (var w in nodes.Skip(1)) Console.WriteLine("      " + await w.WaitReady(TimeSpan.FromSeconds(60)));
+            foreach (var w in nodes.Skip(1)) Program.Out.WriteLine("      " + await w.WaitReady(TimeSpan.FromSeconds(60)));
 
             await using var client = CoordinatorClient.Connect($"127.0.0.1:{port}");
-            Console.WriteLine($"[4/6] submitting {manifestPath}");
+            Program.Out.WriteLine($"[4/6] submitting {manifestPath}");
             var reply = await client.Ask(new OperatorProtocol.SubmitManifest(Path.GetFileName(manifestPath), await File.ReadAllTextAsync(manifestPath)));
             if (reply is OperatorProtocol.ManifestRejected rejected)
             {
@@ -48,9 +48,9 @@ public static class DemoRunner
                 return 1;
             }
             var accepted = (OperatorProtocol.ManifestAccepted)reply;
-            Console.WriteLine($"      {accepted.AddedJobIds.Count} new job(s), {accepted.KnownJobIds.Count} already known");
+            Program.Out.WriteLine($"      {accepted.AddedJobIds.Count} new job(s), {accepted.KnownJobIds.Count} already known");
 
-            Console.WriteLine("[5/6] training");
+            Program.Out.WriteLine("[5/6] training");
             var clock = Stopwatch.StartNew();
             OperatorProtocol.JobList list;
             var last = "";
@@ -58,7 +58,7 @@ public static class DemoRunner
             {
                 list = await client.ListJobs();
                 var summary = JobsTable.Summary(list.Jobs);
-                if (summary != last) Console.WriteLine($"      {clock.Elapsed.TotalSeconds,6:F1}s  {summary}");
+                if (summary != last) Program.Out.WriteLine($"      {clock.Elapsed.TotalSeconds,6:F1}s  {summary}");
                 last = summary;
                 if (list.Jobs.All(j => j.Status is JobStatus.Completed or JobStatus.Failed or JobStatus.Cancelled)) break;
                 if (clock.Elapsed > timeout) throw new TimeoutException($"jobs not finished after {timeout.TotalMinutes:F0} minutes; see {logs}");
@@ -66,19 +66,19 @@ public static class DemoRunner
                     throw new InvalidOperationException($"{n.Name} exited during the demo; see {n.LogPath}");
                 await Task.Delay(1000);
             }
-            Console.WriteLine();
-            Console.WriteLine(JobsTable.Text(list.Jobs));
-            Console.WriteLine($"artifacts: {Path.Combine(dataDir, "models")} (index: models/index.jsonl)");
-            Console.WriteLine();
+            Program.Out.WriteLine();
+            Program.Out.WriteLine(JobsTable.Text(list.Jobs));
+            Program.Out.WriteLine($"artifacts: {Path.Combine(dataDir, "models")} (index: models/index.jsonl)");
+            Program.Out.WriteLine();
             var reports = Path.Combine(dataDir, "reports", "eval");
-            Console.WriteLine($"[6/6] evaluating the artifacts on the test split → {reports}");
+            Program.Out.WriteLine($"[6/6] evaluating the artifacts on the test split → {reports}");
             await RunStep("eval", ["eval", "--artifacts", Path.Combine(dataDir, "models"), "--data", features, "--out", reports], logs, echoLines: 14);
-            Console.WriteLine($"report: {Path.Combine(reports, "comparison.md")}");
+            Program.Out.WriteLine($"report: {Path.Combine(reports, "comparison.md")}");
             return list.Jobs.All(j => j.Status == JobStatus.Completed) ? 0 : 1;
         }
         finally
         {
-            Console.WriteLine("stopping the nodes");
+            Program.Out.WriteLine("stopping the nodes");
             foreach (var n in Enumerable.Reverse(nodes)) n.Terminate();
             foreach (var n in nodes)
             {
@@ -94,7 +94,7 @@ public static class DemoRunner
         using var step = NodeProcess.Start(name, "Cis490.WorkerNode", args, logs);
         if (!await step.WaitExit(TimeSpan.FromMinutes(10))) throw new TimeoutException($"{name} took more than 10 minutes; see {step.LogPath}");
         foreach (var line in File.ReadLines(step.LogPath).Where(l => !l.StartsWith("[stderr]", StringComparison.Ordinal)).Take(echoLines))
-            Console.WriteLine("      " + line);
+            Program.Out.WriteLine("      " + line);
         if (step.ExitCode != 0) throw new InvalidOperationException($"{name} failed (exit code {step.ExitCode}); see {step.LogPath}");
     }
 }
