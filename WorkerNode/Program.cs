@@ -38,6 +38,8 @@ public static class Program
             Console.Error.WriteLine(Usage);
             return 2;
         }
+        // Before any command: the family registry is filled once, single-threaded. Registering loads no native library.
+        Cis490.Training.Neural.NeuralFamilies.Register();
         try
         {
             return argv[0] switch
@@ -57,6 +59,11 @@ public static class Program
             Console.Error.WriteLine($"cis490: {e.Message}");
             Console.Error.WriteLine(Usage);
             return 2;
+        }
+        catch (Cis490.Training.Neural.TorchUnavailableException e)
+        {
+            Console.Error.WriteLine($"cis490: {e.Message}");
+            return 3;
         }
     }
 

@@ -124,9 +124,9 @@ public static class ModelCatalog
     public static readonly FrozenDictionary<string, ModelDefinition> Declared =
         new[] { Gbt, Mlp, Cnn, Gru, Lstm, Transformer, Knn, KnnSemi }.ToFrozenDictionary(m => m.Name);
 
-    /// <summary>The models a manifest may name: those this release can train. A declared model joins this list when its trainer lands.</summary>
+    /// <summary>The models a manifest may name: those this release can train (all declared ones).</summary>
     public static readonly FrozenDictionary<string, ModelDefinition> All =
-        new[] { Gbt, Knn, KnnSemi }.ToFrozenDictionary(m => m.Name);
+        new[] { Gbt, Mlp, Cnn, Gru, Lstm, Transformer, Knn, KnnSemi }.ToFrozenDictionary(m => m.Name);
 
     public static bool TryGet(string name, out ModelDefinition model) => All.TryGetValue(name, out model!);
 }

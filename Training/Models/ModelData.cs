@@ -25,8 +25,12 @@ public sealed class ModelData
     public IReadOnlyList<int> TensorChannels { get; }
     public int Classes => Labels.Classes.Count;
 
-    public ModelData(FeatureTable table, FeatureSchema schema, string mode, string dataDir, Split split)
+    /// <summary>The job's seed: families that draw random numbers (initialisation, shuffling) derive theirs from it.</summary>
+    public long Seed { get; }
+
+    public ModelData(FeatureTable table, FeatureSchema schema, string mode, string dataDir, Split split, long seed = 0)
     {
+        Seed = seed;
         Table = table;
         Schema = schema;
         Mode = mode;

@@ -25,7 +25,7 @@ public static class TrainerRunner
         var schema = FeatureSchema.Load(request.DataDir);
         var table = FeatureTable.Load(request.DataDir);
         var split = Splits.Make(table, request.SplitRecipe, request.TrainHosts.ToHashSet(), request.Seed);
-        var data = new ModelData(table, schema, request.Mode, request.DataDir, split);
+        var data = new ModelData(table, schema, request.Mode, request.DataDir, split, request.Seed);
         cancel.ThrowIfCancellationRequested();
 
         var trained = family.Train(data, hyper, progress, cancel);
