@@ -1,7 +1,7 @@
 namespace Cis490.Coordinator.Jobs;
 
 /// <summary>Typed settings of the coordinator, read once from <c>cis490.coordinator</c> in HOCON (hocon/coordinator.conf says why each value).</summary>
-public sealed record CoordinatorSettings(string DataDir, TimeSpan HeartbeatDeadline, TimeSpan LeaseCheckInterval, TimeSpan UploadTimeout)
+public sealed record CoordinatorSettings(string DataDir, TimeSpan HeartbeatDeadline, TimeSpan LeaseCheckInterval, TimeSpan UploadTimeout, int SnapshotEvery)
 {
     public string ModelsDir => Path.Combine(DataDir, "models");
 
@@ -13,6 +13,7 @@ public sealed record CoordinatorSettings(string DataDir, TimeSpan HeartbeatDeadl
             Path.GetFullPath(c.GetString("data-dir")),
             c.GetTimeSpan("heartbeat-deadline"),
             c.GetTimeSpan("lease-check-interval"),
-            c.GetTimeSpan("upload-timeout"));
+            c.GetTimeSpan("upload-timeout"),
+            c.GetInt("snapshot-every"));
     }
 }

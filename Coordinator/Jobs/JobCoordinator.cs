@@ -45,7 +45,8 @@ public sealed class JobCoordinator : ReceivePersistentActor, IWithTimers
     public JobCoordinator(CoordinatorSettings settings)
     {
         _settings = settings;
-        Recover<IJobEvent>(e => _table = _table.Apply(e));
+        Recover<SnapshotOffer>(o => _table = JobTable.FromSnapshot((JobTableSnapshot)o.Snapshot));
+        Recover<IJobEvent>(e => _table = _table.Apply(e)); // no snapshots while replaying
         Recover<RecoveryCompleted>(_ => OnRecovered());
 
         Command<OperatorProtocol.SubmitManifest>(SubmitManifest);
@@ -60,6 +61,25 @@ public sealed class JobCoordinator : ReceivePersistentActor, IWithTimers
         Command<Terminated>(WorkerGone);
         Command<CheckLeases>(_ => ExpireLeases());
         Command<Dispatch>(_ => DispatchWork());
+        Command<SaveSnapshotSuccess>(s =>
+        {
+            // Everything up to the snapshot is in it: older events and snapshots only slow recovery down.
+            DeleteMessages(s.Metadata.SequenceNr);
+            DeleteSnapshots(new SnapshotSelectionCriteria(s.Metadata.SequenceNr - 1));
+        });
+        Command<SaveSnapshotFailure>(f => _log.Warning("Snapshot at event {0} failed: {1}; recovery replays more events until the next one", f.Metadata.SequenceNr, f.Cause.Message));
+        Command<DeleteMessagesSuccess>(_ => { });
+        Command<DeleteMessagesFailure>(f => _log.Warning("Deleting events behind a snapshot failed: {0}", f.Cause.Message));
+        Command<DeleteSnapshotsSuccess>(_ => { });
+        Command<DeleteSnapshotsFailure>(f => _log.Warning("Deleting old snapshots failed: {0}", f.Cause.Message));
+    }
+
+    /// <summary>Applies a persisted event, and snapshots the table every <c>snapshot-every</c> events.</summary>
+    private void Applied(IJobEvent e)
+    {
+        _table = _table.Apply(e);
+        if (_settings.SnapshotEvery > 0 && LastSequenceNr % _settings.SnapshotEvery == 0)
+            SaveSnapshot(_table.ToSnapshot());
     }
 
     public static Props Props(CoordinatorSettings settings) => Akka.Actor.Props.Create(() => new JobCoordinator(settings));
@@ -93,7 +113,7 @@ public sealed class JobCoordinator : ReceivePersistentActor, IWithTimers
             sender.Tell(reply);
             return;
         }
-        PersistAll(added, e => _table = _table.Apply(e));
+        PersistAll(added, Applied);
         DeferAsync(reply, r =>
         {
             _log.Info("Manifest {0}: {1} new job(s), {2} already known", m.FileName, added.Count, known.Count);
@@ -152,7 +172,7 @@ public sealed class JobCoordinator : ReceivePersistentActor, IWithTimers
         _lastBeat[m.JobId] = DateTimeOffset.UtcNow;
         Persist(decision.Event!, e =>
         {
-            _table = _table.Apply(e);
+            Applied(e);
             sender.Tell(new TrainerProtocol.Acknowledged(m.JobId, m.LeaseId, JobStatus.Running));
         });
     }
@@ -191,7 +211,7 @@ public sealed class JobCoordinator : ReceivePersistentActor, IWithTimers
         }
         Persist(decision.Event!, e =>
         {
-            _table = _table.Apply(e);
+            Applied(e);
             Forget(o.JobId);
             _log.Info("Job {0} completed by lease {1}: artifact {2}", o.JobId, o.LeaseId, o.Sha256);
             m.ReplyTo.Tell(new ArtifactProtocol.UploadCompleted(o.JobId, o.LeaseId, o.Sha256, m.Deduplicated));
@@ -210,7 +230,7 @@ public sealed class JobCoordinator : ReceivePersistentActor, IWithTimers
         }
         Persist(decision.Event!, e =>
         {
-            _table = _table.Apply(e);
+            Applied(e);
             Forget(jobId);
             var status = _table.Jobs[jobId].Status;
             _log.Warning("Job {0} lease {1} ended ({2}); job is now {3}", jobId, leaseId, reason, status);
@@ -251,7 +271,7 @@ public sealed class JobCoordinator : ReceivePersistentActor, IWithTimers
         if (events.Count == 0) return;
         PersistAll(events, e =>
         {
-            _table = _table.Apply(e);
+            Applied(e);
             Forget(e.JobId);
             _log.Warning("Job {0}: {1}; job is now {2}", e.JobId, ((LeaseEnded)e).Reason, _table.Jobs[e.JobId].Status);
         });
@@ -280,7 +300,7 @@ public sealed class JobCoordinator : ReceivePersistentActor, IWithTimers
         var byEvent = grants.ToDictionary(g => g.Event, g => g.Worker);
         PersistAll(grants.Select(g => g.Event), e =>
         {
-            _table = _table.Apply(e);
+            Applied(e);
             _lastBeat[e.JobId] = DateTimeOffset.UtcNow;
             _log.Info("Leased job {0} to worker {1} (lease {2})", e.JobId, e.WorkerId, e.LeaseId);
             byEvent[e].Tell(new WorkerProtocol.Lease(_table.Jobs[e.JobId].Spec, e.LeaseId));

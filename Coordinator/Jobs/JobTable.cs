@@ -78,6 +78,17 @@ public sealed record JobTable(ImmutableDictionary<string, JobEntry> Jobs, long L
             ? this with { Jobs = Jobs.SetItem(jobId, change(job)) }
             : throw new InvalidOperationException($"event for unknown job {jobId}");
 
+    // ---------- snapshots ----------
+
+    public JobTableSnapshot ToSnapshot() => new(LastLeaseId, NextSeq, Jobs.Values.OrderBy(j => j.Seq).Select(j => new JobSnapshotEntry(
+        j.Spec, j.Status, j.Seq, j.FailedAttempts, j.LeaseId, j.WorkerId, j.AddedAt, j.LeasedAt, j.StartedAt, j.FinishedAt,
+        j.ArtifactSha256, j.Metrics, j.LastError)).ToList());
+
+    public static JobTable FromSnapshot(JobTableSnapshot s) => new(
+        s.Jobs.ToImmutableDictionary(j => j.Spec.JobId, j => new JobEntry(j.Spec, j.Status, j.Seq, j.FailedAttempts, j.LeaseId, j.WorkerId,
+            j.AddedAt, j.LeasedAt, j.StartedAt, j.FinishedAt, j.ArtifactSha256, j.Metrics, j.LastError)),
+        s.LastLeaseId, s.NextSeq);
+
     // ---------- decisions ----------
 
     /// <summary>Events for the manifest's jobs that are not known yet; known jobs keep their status (reload is idempotent).</summary>

@@ -18,6 +18,8 @@ public static class Manifests
         (typeof(JobEvents.JobStarted), "JE3"),
         (typeof(JobEvents.JobCompleted), "JE4"),
         (typeof(JobEvents.LeaseEnded), "JE5"),
+        (typeof(JobTableSnapshot), "JS1"),
+        (typeof(JobSnapshotEntry), "JS2"),
         // trainer ↔ coordinator (T*)
         (typeof(TrainerProtocol.Started), "T1"),
         (typeof(TrainerProtocol.Heartbeat), "T2"),

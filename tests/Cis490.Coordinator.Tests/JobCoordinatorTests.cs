@@ -48,6 +48,8 @@ public sealed class JobCoordinatorTests : TestKit, IDisposable
             # Short enough for the expiry test to finish in seconds; the other tests heartbeat or finish well within it.
             cis490.coordinator.heartbeat-deadline = 3s
             cis490.coordinator.lease-check-interval = 200ms
+            # Snapshots every 4 events, so that every test here also crosses snapshots (production: 1000).
+            cis490.coordinator.snapshot-every = 4
             akka.persistence.journal.sql.connection-string = {db}
             akka.persistence.snapshot-store.sql.connection-string = {db}
             """).WithFallback(ActorMaterializer.DefaultConfig());
@@ -227,12 +229,41 @@ public sealed class JobCoordinatorTests : TestKit, IDisposable
         Assert.True(refused.LeaseLost);
     }
 
-    private long JournalRows()
+    [Fact]
+    public async Task A_coordinator_recovers_from_a_snapshot_plus_later_events_and_deletes_what_the_snapshot_covers()
+    {
+        var first = StartCoordinator("first");
+        first.Tell(new OperatorProtocol.SubmitManifest("m.toml", Manifest + "\n[[jobs]]\nmodel = \"knn\"\nmode = \"oracle\"\n\n[[jobs]]\nmodel = \"gbt\"\nmode = \"oracle\"\n"), TestActor);
+        await ExpectMsgAsync<OperatorProtocol.ManifestAccepted>(TimeSpan.FromSeconds(10)); // events 1-3
+        var lease = await RegisterAndGetLease(first, CreateTestProbe());                  // event 4: snapshot
+        first.Tell(new TrainerProtocol.Started(lease.JobId, lease.LeaseId, "w1"), TestActor);
+        await ExpectMsgAsync<TrainerProtocol.Acknowledged>();                               // event 5: after the snapshot
+        first.Tell(new OperatorProtocol.ListJobs(null, null), TestActor);
+        var before = (await ExpectMsgAsync<OperatorProtocol.JobList>()).Jobs;
+        await AwaitAssertAsync(() => Assert.Equal(1, Count("SELECT COUNT(*) FROM snapshot")), TimeSpan.FromSeconds(10));
+        Watch(first);
+        first.Tell(PoisonPill.Instance);
+        await ExpectTerminatedAsync(first);
+
+        var second = StartCoordinator("second");
+        second.Tell(new OperatorProtocol.ListJobs(null, null), TestActor);
+        var after = (await ExpectMsgAsync<OperatorProtocol.JobList>()).Jobs;
+
+        Assert.Equal(before.Select(j => (j.JobId, j.Status, j.LeaseId, j.WorkerId, j.AddedAt)).Order(),
+            after.Select(j => (j.JobId, j.Status, j.LeaseId, j.WorkerId, j.AddedAt)).Order());
+        Assert.Equal(JobStatus.Running, after.Single(j => j.JobId == lease.JobId).Status); // the event after the snapshot was replayed
+        // Events the snapshot covers are gone (or marked deleted): recovery cannot grow with history.
+        Assert.Equal(1, Count("SELECT COUNT(*) FROM journal WHERE deleted = 0"));
+    }
+
+    private long JournalRows() => Count("SELECT COUNT(*) FROM journal");
+
+    private long Count(string sql)
     {
         using var c = new SqliteConnection($"Data Source={Path.Combine(_dir, "journal.db")}");
         c.Open();
         using var cmd = c.CreateCommand();
-        cmd.CommandText = "SELECT COUNT(*) FROM journal";
+        cmd.CommandText = sql;
         return (long)cmd.ExecuteScalar()!;
     }
 

@@ -43,6 +43,8 @@ public sealed class SerializationTests : IDisposable
         new JobEvents.JobStarted(Spec.JobId, 41, At),
         new JobEvents.JobCompleted(Spec.JobId, 41, new string('b', 64), 1234, Metrics, At),
         new JobEvents.LeaseEnded(Spec.JobId, 41, "no heartbeat", true, At),
+        new JobTableSnapshot(41, 7, [SnapshotEntry()]),
+        SnapshotEntry(),
         new TrainerProtocol.Started(Spec.JobId, 41, "w1"),
         new TrainerProtocol.Heartbeat(Spec.JobId, 41, Progress),
         new TrainerProtocol.Failed(Spec.JobId, 41, "exit code 137"),
@@ -67,6 +69,8 @@ public sealed class SerializationTests : IDisposable
         JobView(),
         new OperatorProtocol.OperatorError("no coordinator"),
     ];
+
+    private static JobSnapshotEntry SnapshotEntry() => new(Spec, "completed", 3, 1, 41, "w1", At, At, At, At, new string('b', 64), Metrics, "earlier: exit 1");
 
     private static OperatorProtocol.JobView JobView() => new(Spec.JobId, "knn", "oracle", "{\"k\":10}", "running", 1, 3, 41, "w1",
         Progress, null, Metrics, At, At, null, "previous attempt: exit code 137");
