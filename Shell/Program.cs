@@ -12,6 +12,8 @@ public static class Program
     private const string Usage = """
         usage:
           shell --coordinator HOST:PORT jobs list [--status S] [--model M] [--json]
+          shell --coordinator HOST:PORT jobs cancel ID [--reason TEXT]
+          shell --coordinator HOST:PORT jobs requeue ID
           manifest submit FILE --coordinator HOST:PORT
           demo [--data-dir DIR] [--manifest FILE] [--episodes N]
         """;
@@ -46,10 +48,31 @@ public static class Program
     private static async Task<int> Shell(CliArgs args)
     {
         var address = args.Require("coordinator");
-        var command = string.Join(' ', args.Positionals);
+        var command = string.Join(' ', args.Positionals.Take(2));
         switch (command)
         {
-            case "jobs list":
+            case "jobs cancel" or "jobs requeue":
+                if (args.Positionals.Count != 3) throw new CliException($"{command} takes one job id (or its first 8+ characters)");
+                var jobId = args.Positionals[2];
+                var reason = args.Get("reason", "cancelled by an operator");
+                args.RejectUnknown();
+                await using (var client = CoordinatorClient.Connect(address))
+                {
+                    object request = command == "jobs cancel" ? new OperatorProtocol.CancelJob(jobId, reason) : new OperatorProtocol.RequeueJob(jobId);
+                    switch (await client.Ask(request))
+                    {
+                        case OperatorProtocol.OperatorResult { Ok: true } ok:
+                            Program.Out.WriteLine($"{ok.JobId}: {ok.Message}");
+                            return 0;
+                        case OperatorProtocol.OperatorResult refused:
+                            Console.Error.WriteLine($"refused: {refused.Message}");
+                            return 1;
+                        case var other:
+                            Console.Error.WriteLine($"unexpected reply {other.GetType().Name}");
+                            return 1;
+                    }
+                }
+            case "jobs list" when args.Positionals.Count == 2:
                 var status = args.Get("status");
                 var model = args.Get("model");
                 var json = args.Flag("json");
@@ -65,7 +88,7 @@ public static class Program
             case "":
                 throw new CliException("the interactive shell comes later; give a command, e.g. 'jobs list'");
             default:
-                throw new CliException($"unknown shell command '{command}' (known: jobs list)");
+                throw new CliException($"unknown shell command '{string.Join(' ', args.Positionals)}' (known: jobs list, jobs cancel, jobs requeue)");
         }
     }
 

@@ -51,6 +51,8 @@ public sealed class JobCoordinator : ReceivePersistentActor, IWithTimers
 
         Command<OperatorProtocol.SubmitManifest>(SubmitManifest);
         Command<OperatorProtocol.ListJobs>(ListJobs);
+        Command<OperatorProtocol.CancelJob>(m => Operate(m.JobId, id => _table.Cancel(id, m.Reason, DateTimeOffset.UtcNow)));
+        Command<OperatorProtocol.RequeueJob>(m => Operate(m.JobId, id => _table.Requeue(id, DateTimeOffset.UtcNow)));
         Command<WorkerProtocol.Register>(Register);
         Command<WorkerProtocol.LeaseDeclined>(m => EndLease(m.JobId, m.LeaseId, $"declined by worker: {m.Reason}", countsAsAttempt: false));
         Command<TrainerProtocol.Started>(Started);
@@ -134,6 +136,41 @@ public sealed class JobCoordinator : ReceivePersistentActor, IWithTimers
                 j.AddedAt, j.StartedAt, j.FinishedAt, j.LastError))
             .ToList();
         Sender.Tell(new OperatorProtocol.JobList(rows, DateTimeOffset.UtcNow));
+    }
+
+    /// <summary>Cancel or requeue: resolve the id, decide, persist, then stop a live trainer and answer.</summary>
+    private void Operate(string idOrPrefix, Func<string, Decision> decide)
+    {
+        var sender = Sender;
+        var id = _table.Resolve(idOrPrefix, out var problem);
+        var decision = id is null ? Decision.Refuse(problem!) : decide(id);
+        if (decision.Refusal is not null)
+        {
+            sender.Tell(new OperatorProtocol.OperatorResult(false, id ?? idOrPrefix, id is null ? "" : _table.Jobs[id].Status, decision.Refusal));
+            return;
+        }
+        var worker = _table.Jobs[id!].WorkerId;
+        Persist(decision.Event!, e =>
+        {
+            Applied(e);
+            Forget(e.JobId);
+            var message = e switch
+            {
+                JobCancelled { LeaseId: > 0 } c when worker is not null && _workers.TryGetValue(worker, out var w) =>
+                    Revoke(w, c) ,
+                JobCancelled => "cancelled",
+                _ => "requeued: pending",
+            };
+            _log.Info("Job {0}: {1}", e.JobId, message);
+            sender.Tell(new OperatorProtocol.OperatorResult(true, e.JobId, _table.Jobs[e.JobId].Status, message));
+            Self.Tell(Dispatch.Instance);
+        });
+    }
+
+    private static string Revoke(WorkerEntry worker, JobCancelled c)
+    {
+        worker.Ref.Tell(new WorkerProtocol.RevokeLease(c.JobId, c.LeaseId, $"cancelled: {c.Reason}"));
+        return $"cancelled; worker {worker.WorkerId} was told to stop lease {c.LeaseId}";
     }
 
     private void Register(WorkerProtocol.Register m)

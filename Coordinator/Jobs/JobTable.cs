@@ -70,6 +70,8 @@ public sealed record JobTable(ImmutableDictionary<string, JobEntry> Jobs, long L
                 FinishedAt = exhausted ? x.At : null,
             };
         }),
+        JobCancelled c => Update(c.JobId, j => j with { Status = JobStatus.Cancelled, FinishedAt = c.At, LastError = $"cancelled: {c.Reason}" }),
+        JobRequeued r => Update(r.JobId, j => j with { Status = JobStatus.Pending, FailedAttempts = 0, WorkerId = null, FinishedAt = null }),
         _ => throw new ArgumentException($"unknown job event {e.GetType().Name}"),
     };
 
@@ -124,6 +126,36 @@ public sealed record JobTable(ImmutableDictionary<string, JobEntry> Jobs, long L
     public Decision EndLease(string jobId, long leaseId, string reason, bool countsAsAttempt, DateTimeOffset now) =>
         Fence(jobId, leaseId) is { } refusal ? Decision.Refuse(refusal)
         : Decision.Accept(new LeaseEnded(jobId, leaseId, reason, countsAsAttempt, now));
+
+    /// <summary>Cancels a job that has not finished; a live lease ends with it (its worker must be told to stop).</summary>
+    public Decision Cancel(string jobId, string reason, DateTimeOffset now)
+    {
+        if (!Jobs.TryGetValue(jobId, out var job)) return Decision.Refuse($"unknown job {jobId}");
+        if (job.Status is JobStatus.Completed or JobStatus.Failed or JobStatus.Cancelled)
+            return Decision.Refuse($"job {jobId} is already {job.Status}; nothing to cancel");
+        return Decision.Accept(new JobCancelled(jobId, job.HoldsLease ? job.LeaseId : 0, reason, now));
+    }
+
+    /// <summary>Puts a failed or cancelled job back to pending with a fresh count of attempts.</summary>
+    public Decision Requeue(string jobId, DateTimeOffset now)
+    {
+        if (!Jobs.TryGetValue(jobId, out var job)) return Decision.Refuse($"unknown job {jobId}");
+        if (job.Status is not (JobStatus.Failed or JobStatus.Cancelled))
+            return Decision.Refuse($"job {jobId} is {job.Status}; only failed or cancelled jobs can be requeued");
+        return Decision.Accept(new JobRequeued(jobId, now));
+    }
+
+    /// <summary>The job an operator means: its full id, or a prefix of at least 8 characters that names exactly one job.</summary>
+    public string? Resolve(string idOrPrefix, out string? problem)
+    {
+        problem = null;
+        if (Jobs.ContainsKey(idOrPrefix)) return idOrPrefix;
+        if (idOrPrefix.Length < 8) { problem = $"'{idOrPrefix}' is not a job id (give the id or at least its first 8 characters)"; return null; }
+        var matches = Jobs.Keys.Where(k => k.StartsWith(idOrPrefix, StringComparison.Ordinal)).Take(2).ToList();
+        if (matches.Count == 1) return matches[0];
+        problem = matches.Count == 0 ? $"no job id starts with '{idOrPrefix}'" : $"'{idOrPrefix}' names more than one job; give more characters";
+        return null;
+    }
 
     /// <summary>Fencing: a message about a lease is accepted only while that lease is the job's current, live lease.</summary>
     public string? Fence(string jobId, long leaseId)

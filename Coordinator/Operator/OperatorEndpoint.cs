@@ -13,6 +13,8 @@ public sealed class OperatorEndpoint : ReceiveActor
     {
         Receive<OperatorProtocol.SubmitManifest>(m => coordinatorProxy.Forward(m));
         Receive<OperatorProtocol.ListJobs>(m => coordinatorProxy.Forward(m));
+        Receive<OperatorProtocol.CancelJob>(m => coordinatorProxy.Forward(m));
+        Receive<OperatorProtocol.RequeueJob>(m => coordinatorProxy.Forward(m));
     }
 
     public static Props Props(IActorRef coordinatorProxy) => Akka.Actor.Props.Create(() => new OperatorEndpoint(coordinatorProxy));

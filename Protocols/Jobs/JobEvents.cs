@@ -31,6 +31,12 @@ public static class JobEvents
         IReadOnlyDictionary<string, double> Metrics,
         DateTimeOffset At) : IJobEvent;
 
+    /// <summary>An operator cancelled the job; a live lease (<paramref name="LeaseId"/> &gt; 0) ended with it.</summary>
+    public sealed record JobCancelled(string JobId, long LeaseId, string Reason, DateTimeOffset At) : IJobEvent;
+
+    /// <summary>An operator put a failed or cancelled job back to pending, with a fresh count of attempts.</summary>
+    public sealed record JobRequeued(string JobId, DateTimeOffset At) : IJobEvent;
+
     /// <summary>An attempt ended without an artifact (trainer error, expired heartbeat, removed node, refused upload).</summary>
     /// <param name="CountsAsAttempt">False when the worker handed the lease back untouched (no slot, draining).</param>
     public sealed record LeaseEnded(string JobId, long LeaseId, string Reason, bool CountsAsAttempt, DateTimeOffset At) : IJobEvent;

@@ -43,6 +43,15 @@ public static class OperatorProtocol
         DateTimeOffset? FinishedAt,
         string? LastError) : ICis490Message;
 
+    /// <summary>Cancel a job (by id or a unique prefix of at least 8 characters); a running trainer is stopped.</summary>
+    public sealed record CancelJob(string JobId, string Reason) : ICis490Message;
+
+    /// <summary>Put a failed or cancelled job back to pending.</summary>
+    public sealed record RequeueJob(string JobId) : ICis490Message;
+
+    /// <summary>The outcome of a mutating request: done (with the job's new status) or refused (with why).</summary>
+    public sealed record OperatorResult(bool Ok, string JobId, string Status, string Message) : ICis490Message;
+
     /// <summary>A request could not be served (the coordinator is not reachable from this node yet, bad arguments).</summary>
     public sealed record OperatorError(string Message) : ICis490Message;
 }

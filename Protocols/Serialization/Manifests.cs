@@ -18,6 +18,8 @@ public static class Manifests
         (typeof(JobEvents.JobStarted), "JE3"),
         (typeof(JobEvents.JobCompleted), "JE4"),
         (typeof(JobEvents.LeaseEnded), "JE5"),
+        (typeof(JobEvents.JobCancelled), "JE6"),
+        (typeof(JobEvents.JobRequeued), "JE7"),
         (typeof(JobTableSnapshot), "JS1"),
         (typeof(JobSnapshotEntry), "JS2"),
         // trainer ↔ coordinator (T*)
@@ -48,6 +50,9 @@ public static class Manifests
         (typeof(OperatorProtocol.JobList), "O6"),
         (typeof(OperatorProtocol.JobView), "O7"),
         (typeof(OperatorProtocol.OperatorError), "O8"),
+        (typeof(OperatorProtocol.CancelJob), "O9"),
+        (typeof(OperatorProtocol.RequeueJob), "O10"),
+        (typeof(OperatorProtocol.OperatorResult), "O11"),
     ];
 
     /// <summary>Type → manifest.</summary>

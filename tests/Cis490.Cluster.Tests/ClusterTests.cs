@@ -130,6 +130,46 @@ public sealed class ClusterTests(DataFixture data, ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Cancelling_a_running_job_from_the_shell_stops_its_trainer_process_on_the_worker()
+    {
+        await using var h = new ClusterHarness(data.Large);
+        await h.StartCoordinator();
+        await h.StartWorker("worker-a");
+        var submit = await ClusterHarness.RunShell("manifest", "submit", WriteManifest(h, "one.toml", Manifest(("realistic", 7))), "--coordinator", h.Address);
+        Assert.True(submit.Exit == 0, submit.Stderr);
+        var running = (await h.WaitFor(j => j.Single() is { Status: JobStatus.Running, Progress.Epoch: > 0 }, TimeSpan.FromMinutes(2), "job running")).Single();
+        var jobDir = Path.Combine(h.DataDir, "work", "worker-a", $"{running.JobId[..12]}-lease{running.LeaseId}");
+        Assert.NotEmpty(TrainerProcesses(jobDir));
+
+        var cancel = await ClusterHarness.RunShell("shell", "--coordinator", h.Address, "jobs", "cancel", running.JobId[..12], "--reason", "test");
+        Assert.True(cancel.Exit == 0, cancel.Stderr);
+        Assert.Contains("was told to stop", cancel.Stdout);
+
+        var clock = Stopwatch.StartNew();
+        while ((TrainerProcesses(jobDir).Count > 0 || Directory.Exists(jobDir)) && clock.Elapsed < TimeSpan.FromSeconds(20)) await Task.Delay(200);
+        Assert.Empty(TrainerProcesses(jobDir));
+        Assert.False(Directory.Exists(jobDir), "the trainer's folder should be gone\n" + h.LogTails());
+        Assert.Equal(JobStatus.Cancelled, (await h.Jobs()).Single().Status);
+        var again = await ClusterHarness.RunShell("shell", "--coordinator", h.Address, "jobs", "cancel", running.JobId, "--reason", "twice");
+        Assert.Equal(1, again.Exit);
+        Assert.Contains("already cancelled", again.Stderr);
+    }
+
+    /// <summary>Processes whose command line names a file in <paramref name="jobDir"/> (the trainer runs with its job.json there).</summary>
+    private static List<int> TrainerProcesses(string jobDir) =>
+        Directory.EnumerateDirectories("/proc")
+            .Select(d => (Pid: int.TryParse(Path.GetFileName(d), out var pid) ? pid : -1, Dir: d))
+            .Where(p => p.Pid > 0)
+            .Where(p =>
+            {
+                try { return File.ReadAllText(Path.Combine(p.Dir, "cmdline")).Contains(jobDir, StringComparison.Ordinal); }
+                catch (IOException) { return false; }
+                catch (UnauthorizedAccessException) { return false; }
+            })
+            .Select(p => p.Pid)
+            .ToList();
+
+    [Fact]
     public async Task The_shell_says_clearly_when_no_coordinator_answers()
     {
         var result = await ClusterHarness.RunShell("shell", "--coordinator", $"127.0.0.1:{Shell.Demo.NodeProcess.FreePort()}", "jobs", "list");

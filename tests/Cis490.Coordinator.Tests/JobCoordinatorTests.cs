@@ -256,6 +256,38 @@ public sealed class JobCoordinatorTests : TestKit, IDisposable
         Assert.Equal(1, Count("SELECT COUNT(*) FROM journal WHERE deleted = 0"));
     }
 
+    [Fact]
+    public async Task Cancelling_a_running_job_tells_its_worker_to_stop_and_a_requeue_leases_it_again()
+    {
+        var coordinator = StartCoordinator();
+        var jobId = await SubmitOneJob(coordinator);
+        var worker = CreateTestProbe();
+        var lease = await RegisterAndGetLease(coordinator, worker);
+        coordinator.Tell(new TrainerProtocol.Started(jobId, lease.LeaseId, "w1"), TestActor);
+        await ExpectMsgAsync<TrainerProtocol.Acknowledged>();
+
+        coordinator.Tell(new OperatorProtocol.CancelJob(jobId[..10], "wrong data"), TestActor);
+        var cancelled = await ExpectMsgAsync<OperatorProtocol.OperatorResult>();
+        var revoke = await worker.ExpectMsgAsync<WorkerProtocol.RevokeLease>();
+
+        Assert.True(cancelled.Ok, cancelled.Message);
+        Assert.Equal((jobId, JobStatus.Cancelled), (cancelled.JobId, cancelled.Status));
+        Assert.Equal(lease.LeaseId, revoke.LeaseId);
+        coordinator.Tell(new TrainerProtocol.Heartbeat(jobId, lease.LeaseId, new TrainingProgress(1, 2, null, null, 1, "")), TestActor);
+        await ExpectMsgAsync<TrainerProtocol.Refused>(); // the stopped trainer's last heartbeat is fenced off
+
+        coordinator.Tell(new OperatorProtocol.RequeueJob(jobId), TestActor);
+        Assert.True((await ExpectMsgAsync<OperatorProtocol.OperatorResult>()).Ok);
+        coordinator.Tell(new WorkerProtocol.Register("w1", Capability, 1, []), worker); // the worker's slot is free again
+        var again = await worker.FishForMessageAsync<WorkerProtocol.Lease>(_ => true, TimeSpan.FromSeconds(10));
+        Assert.True(again.LeaseId > lease.LeaseId);
+
+        coordinator.Tell(new OperatorProtocol.RequeueJob(jobId), TestActor);
+        var refused = await ExpectMsgAsync<OperatorProtocol.OperatorResult>();
+        Assert.False(refused.Ok);
+        Assert.Contains("only failed or cancelled", refused.Message);
+    }
+
     private long JournalRows() => Count("SELECT COUNT(*) FROM journal");
 
     private long Count(string sql)

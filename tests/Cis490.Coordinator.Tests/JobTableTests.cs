@@ -156,4 +156,55 @@ public sealed class JobTableTests
         Assert.Equal(table.Jobs.Values.Select(j => (j.JobId, j.Status, j.LeaseId, j.FailedAttempts)).Order(),
             replayed.Jobs.Values.Select(j => (j.JobId, j.Status, j.LeaseId, j.FailedAttempts)).Order());
     }
+
+    [Fact]
+    public void Cancelling_a_running_job_ends_its_lease_and_a_requeue_makes_it_pending_with_fresh_attempts()
+    {
+        var table = With(Spec("a", maxAttempts: 2));
+        (table, var l1) = Leased(table, "a");
+        table = table.Apply(table.EndLease("a", l1, "crash", true, T0).Event!);
+        (table, var l2) = Leased(table, "a");
+
+        var cancel = (JobCancelled)table.Cancel("a", "wrong data", T0).Event!;
+        table = table.Apply(cancel);
+
+        Assert.Equal(l2, cancel.LeaseId); // the live lease the worker must stop
+        Assert.Equal(JobStatus.Cancelled, table.Jobs["a"].Status);
+        Assert.NotNull(table.Fence("a", l2)); // the trainer can no longer complete it
+        Assert.Null(table.NextPending());
+
+        table = table.Apply(table.Requeue("a", T0).Event!);
+        Assert.Equal(JobStatus.Pending, table.Jobs["a"].Status);
+        Assert.Equal(0, table.Jobs["a"].FailedAttempts);
+        (_, var l3) = Leased(table, "a");
+        Assert.True(l3 > l2);
+    }
+
+    [Fact]
+    public void Only_unfinished_jobs_can_be_cancelled_and_only_failed_or_cancelled_ones_requeued()
+    {
+        var table = With(Spec("done"), Spec("waiting"));
+        (table, var lease) = Leased(table, "done");
+        table = table.Apply(table.Complete("done", lease, "sha", 1, new Dictionary<string, double>(), T0).Event!);
+
+        Assert.Contains("already completed", table.Cancel("done", "x", T0).Refusal);
+        Assert.Contains("only failed or cancelled", table.Requeue("done", T0).Refusal);
+        Assert.Contains("only failed or cancelled", table.Requeue("waiting", T0).Refusal);
+        Assert.Equal(0, ((JobCancelled)table.Cancel("waiting", "x", T0).Event!).LeaseId); // no lease to stop
+        Assert.Contains("unknown job", table.Cancel("nope", "x", T0).Refusal);
+    }
+
+    [Fact]
+    public void Operators_may_name_a_job_by_a_unique_prefix_of_eight_or_more_characters()
+    {
+        var table = With(Spec("abcdef0123456789"), Spec("abcdef01ffff0000"), Spec("12345678aaaa"));
+
+        Assert.Equal("12345678aaaa", table.Resolve("12345678", out _));
+        Assert.Null(table.Resolve("abcdef01", out var ambiguous));
+        Assert.Contains("more than one job", ambiguous);
+        Assert.Null(table.Resolve("1234", out var tooShort));
+        Assert.Contains("at least its first 8", tooShort);
+        Assert.Null(table.Resolve("99999999", out var none));
+        Assert.Contains("no job id starts with", none);
+    }
 }
