@@ -135,9 +135,11 @@ public sealed class ClusterTests(DataFixture data, ITestOutputHelper output)
         await using var h = new ClusterHarness(data.Large);
         await h.StartCoordinator();
         await h.StartWorker("worker-a");
-        var submit = await ClusterHarness.RunShell("manifest", "submit", WriteManifest(h, "one.toml", Manifest(("realistic", 7))), "--coordinator", h.Address);
+        var submit = await ClusterHarness.RunShell("manifest", "submit", WriteManifest(h, "one.toml", Manifest(("oracle", 7))), "--coordinator", h.Address);
         Assert.True(submit.Exit == 0, submit.Stderr);
-        var running = (await h.WaitFor(j => j.Single() is { Status: JobStatus.Running, Progress.Epoch: > 0 }, TimeSpan.FromMinutes(2), "job running")).Single();
+        // Running means the trainer process has started (the worker reports it right after starting it); the job then needs
+        // several seconds more, so the cancel lands mid-job.
+        var running = (await h.WaitFor(j => j.Single() is { Status: JobStatus.Running }, TimeSpan.FromMinutes(2), "job running")).Single();
         var jobDir = Path.Combine(h.DataDir, "work", "worker-a", $"{running.JobId[..12]}-lease{running.LeaseId}");
         Assert.NotEmpty(TrainerProcesses(jobDir));
 
