@@ -4,26 +4,6 @@ using static Cis490.Protocols.Jobs.JobEvents;
 
 namespace Cis490.Coordinator.Jobs;
 
-/// <summary>One job's current state in the table.</summary>
-public sealed record JobEntry(
-    JobSpec Spec,
-    string Status,
-    long Seq,
-    int FailedAttempts,
-    long LeaseId,
-    string? WorkerId,
-    DateTimeOffset AddedAt,
-    DateTimeOffset? LeasedAt,
-    DateTimeOffset? StartedAt,
-    DateTimeOffset? FinishedAt,
-    string? ArtifactSha256,
-    IReadOnlyDictionary<string, double> Metrics,
-    string? LastError)
-{
-    public string JobId => Spec.JobId;
-    public bool HoldsLease => Status is JobStatus.Leased or JobStatus.Running;
-}
-
 /// <summary>The outcome of a decision: the event to persist, or why the command was refused (nothing to persist).</summary>
 public readonly record struct Decision(IJobEvent? Event, string? Refusal)
 {
@@ -33,9 +13,9 @@ public readonly record struct Decision(IJobEvent? Event, string? Refusal)
 
 /// <summary>The JobCoordinator's state: a pure, immutable fold over <see cref="JobEvents"/>, with the decisions that produce them.</summary>
 /// <remarks>No actors here: every rule (fencing, retries, ordering) is a plain function, unit-tested on its own.</remarks>
-public sealed record JobTable(ImmutableDictionary<string, JobEntry> Jobs, long LastLeaseId, long NextSeq)
+public sealed record JobTable(ImmutableDictionary<string, JobState> Jobs, long LastLeaseId, long NextSeq)
 {
-    public static readonly JobTable Empty = new(ImmutableDictionary<string, JobEntry>.Empty, 0, 0);
+    public static readonly JobTable Empty = new(ImmutableDictionary<string, JobState>.Empty, 0, 0);
 
     // ---------- the fold ----------
 
@@ -43,7 +23,7 @@ public sealed record JobTable(ImmutableDictionary<string, JobEntry> Jobs, long L
     {
         JobAdded a when !Jobs.ContainsKey(a.JobId) => this with
         {
-            Jobs = Jobs.Add(a.JobId, new JobEntry(a.Spec, JobStatus.Pending, NextSeq, 0, 0, null, a.At, null, null, null, null,
+            Jobs = Jobs.Add(a.JobId, new JobState(a.Spec, JobStatus.Pending, NextSeq, 0, 0, null, a.At, null, null, null, null,
                 ImmutableDictionary<string, double>.Empty, null)),
             NextSeq = NextSeq + 1,
         },
@@ -75,21 +55,16 @@ public sealed record JobTable(ImmutableDictionary<string, JobEntry> Jobs, long L
         _ => throw new ArgumentException($"unknown job event {e.GetType().Name}"),
     };
 
-    private JobTable Update(string jobId, Func<JobEntry, JobEntry> change) =>
+    private JobTable Update(string jobId, Func<JobState, JobState> change) =>
         Jobs.TryGetValue(jobId, out var job)
             ? this with { Jobs = Jobs.SetItem(jobId, change(job)) }
             : throw new InvalidOperationException($"event for unknown job {jobId}");
 
     // ---------- snapshots ----------
 
-    public JobTableSnapshot ToSnapshot() => new(LastLeaseId, NextSeq, Jobs.Values.OrderBy(j => j.Seq).Select(j => new JobSnapshotEntry(
-        j.Spec, j.Status, j.Seq, j.FailedAttempts, j.LeaseId, j.WorkerId, j.AddedAt, j.LeasedAt, j.StartedAt, j.FinishedAt,
-        j.ArtifactSha256, j.Metrics, j.LastError)).ToList());
+    public JobTableSnapshot ToSnapshot() => new(LastLeaseId, NextSeq, Jobs.Values.OrderBy(j => j.Seq).ToList());
 
-    public static JobTable FromSnapshot(JobTableSnapshot s) => new(
-        s.Jobs.ToImmutableDictionary(j => j.Spec.JobId, j => new JobEntry(j.Spec, j.Status, j.Seq, j.FailedAttempts, j.LeaseId, j.WorkerId,
-            j.AddedAt, j.LeasedAt, j.StartedAt, j.FinishedAt, j.ArtifactSha256, j.Metrics, j.LastError)),
-        s.LastLeaseId, s.NextSeq);
+    public static JobTable FromSnapshot(JobTableSnapshot s) => new(s.Jobs.ToImmutableDictionary(j => j.JobId), s.LastLeaseId, s.NextSeq);
 
     // ---------- decisions ----------
 
@@ -98,7 +73,7 @@ public sealed record JobTable(ImmutableDictionary<string, JobEntry> Jobs, long L
         specs.Where(s => !Jobs.ContainsKey(s.JobId)).Select(s => new JobAdded(s, manifestFile, now)).ToList();
 
     /// <summary>The next pending job a worker may take: highest priority first, then the oldest.</summary>
-    public JobEntry? NextPending(Func<JobSpec, bool>? canRun = null) =>
+    public JobState? NextPending(Func<JobSpec, bool>? canRun = null) =>
         Jobs.Values
             .Where(j => j.Status == JobStatus.Pending && (canRun is null || canRun(j.Spec)))
             .OrderByDescending(j => j.Spec.Priority)
@@ -167,8 +142,8 @@ public sealed record JobTable(ImmutableDictionary<string, JobEntry> Jobs, long L
     }
 
     /// <summary>The live leases a worker holds.</summary>
-    public IEnumerable<JobEntry> LeasesOf(string workerId) => Jobs.Values.Where(j => j.HoldsLease && j.WorkerId == workerId);
+    public IEnumerable<JobState> LeasesOf(string workerId) => Jobs.Values.Where(j => j.HoldsLease && j.WorkerId == workerId);
 
     /// <summary>All live leases.</summary>
-    public IEnumerable<JobEntry> LiveLeases => Jobs.Values.Where(j => j.HoldsLease);
+    public IEnumerable<JobState> LiveLeases => Jobs.Values.Where(j => j.HoldsLease);
 }

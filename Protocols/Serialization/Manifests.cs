@@ -21,7 +21,7 @@ public static class Manifests
         (typeof(JobEvents.JobCancelled), "JE6"),
         (typeof(JobEvents.JobRequeued), "JE7"),
         (typeof(JobTableSnapshot), "JS1"),
-        (typeof(JobSnapshotEntry), "JS2"),
+        (typeof(JobState), "JS2"),
         // trainer ↔ coordinator (T*)
         (typeof(TrainerProtocol.Started), "T1"),
         (typeof(TrainerProtocol.Heartbeat), "T2"),

@@ -75,7 +75,7 @@ public sealed class SerializationTests : IDisposable
         new OperatorProtocol.OperatorError("no coordinator"),
     ];
 
-    private static JobSnapshotEntry SnapshotEntry() => new(Spec, "completed", 3, 1, 41, "w1", At, At, At, At, new string('b', 64), Metrics, "earlier: exit 1");
+    private static JobState SnapshotEntry() => new(Spec, "completed", 3, 1, 41, "w1", At, At, At, At, new string('b', 64), Metrics, "earlier: exit 1");
 
     private static OperatorProtocol.JobView JobView() => new(Spec.JobId, "knn", "oracle", "{\"k\":10}", "running", 1, 3, 41, "w1",
         Progress, null, Metrics, At, At, null, "previous attempt: exit code 137");
