@@ -135,10 +135,12 @@ public sealed class ClusterTests(DataFixture data, ITestOutputHelper output)
         await using var h = new ClusterHarness(data.Large);
         await h.StartCoordinator();
         await h.StartWorker("worker-a");
-        var submit = await ClusterHarness.RunShell("manifest", "submit", WriteManifest(h, "one.toml", Manifest(("oracle", 7))), "--coordinator", h.Address);
+        // A job far longer than the test: a transformer allowed 500 epochs and 200 without improvement (minutes per run on 2 cores),
+        // so the cancel always lands mid-job, however fast the machine.
+        var longJob = "[[jobs]]\nmodel = \"transformer\"\nmode = \"realistic\"\nhyper = { max_epochs = 500, patience = 200 }\n";
+        var submit = await ClusterHarness.RunShell("manifest", "submit", WriteManifest(h, "one.toml", longJob), "--coordinator", h.Address);
         Assert.True(submit.Exit == 0, submit.Stderr);
-        // Running means the trainer process has started (the worker reports it right after starting it); the job then needs
-        // several seconds more, so the cancel lands mid-job.
+        // Running means the trainer process has started (the worker reports it right after starting it).
         var running = (await h.WaitFor(j => j.Single() is { Status: JobStatus.Running }, TimeSpan.FromMinutes(2), "job running")).Single();
         var jobDir = Path.Combine(h.DataDir, "work", "worker-a", $"{running.JobId[..12]}-lease{running.LeaseId}");
         Assert.NotEmpty(TrainerProcesses(jobDir));
