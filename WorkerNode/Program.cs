@@ -242,7 +242,7 @@ public static class Program
         var outFile = args.Require("out");
         args.RejectUnknown();
         if (!Predictor.SplitNames.Contains(split)) throw new CliException($"--split must be one of {string.Join(", ", Predictor.SplitNames)}, got '{split}'");
-        try
+        return ReportingDataErrors("predict", () =>
         {
             var ckpt = Checkpoint.Load(modelDir);
             var predictions = Predictor.Predict(modelDir, data, split);
@@ -251,10 +251,19 @@ public static class Program
             Console.WriteLine($"{ckpt.Model}/{ckpt.Mode}: {predictions.Count} {split} windows scored in {Predictor.LastScoringSeconds:F3} s " +
                               $"({predictions.Count / Math.Max(Predictor.LastScoringSeconds, 1e-9):F0} windows/s), accuracy {(double)correct / Math.Max(1, predictions.Count):F3} → {outFile}");
             return 0;
+        });
+    }
+
+    /// <summary>Runs a command whose inputs are files: a missing or malformed one is one line naming it, and exit code 1.</summary>
+    private static int ReportingDataErrors(string command, Func<int> body)
+    {
+        try
+        {
+            return body();
         }
         catch (Exception e) when (e is InvalidDataException or FileNotFoundException or DirectoryNotFoundException)
         {
-            Console.Error.WriteLine($"cis490 predict: {e.Message}");
+            Console.Error.WriteLine($"cis490 {command}: {e.Message}");
             return 1;
         }
     }
@@ -271,7 +280,7 @@ public static class Program
         if (!Enum.TryParse<Cis490.Training.Evaluation.ResampleUnit>(unitText, ignoreCase: true, out var unit))
             throw new CliException($"--resample must be windows or episodes, got '{unitText}'");
         if (resamples < 10) throw new CliException($"--resamples must be at least 10, got {resamples}");
-        try
+        return ReportingDataErrors("eval", () =>
         {
             var result = Cis490.Training.Evaluation.Evaluator.Evaluate(artifacts, data, outDir, unit, resamples, seed, Console.Error.WriteLine);
             var report = Cis490.Training.Evaluation.ComparisonReport.Write(result, outDir);
@@ -279,12 +288,7 @@ public static class Program
             foreach (var line in File.ReadLines(report).Where(l => l.StartsWith("| ", StringComparison.Ordinal) && !l.StartsWith("| model", StringComparison.Ordinal)).Take(20))
                 Console.WriteLine(line);
             return result.Models.Count > 0 ? 0 : 1;
-        }
-        catch (Exception e) when (e is InvalidDataException or FileNotFoundException or DirectoryNotFoundException)
-        {
-            Console.Error.WriteLine($"cis490 eval: {e.Message}");
-            return 1;
-        }
+        });
     }
 
     private static int TrainLocally(CliArgs args)
@@ -311,9 +315,12 @@ public static class Program
             throw new CliException($"--hyper: {e.Message}");
         }
         var request = new TrainRequest("local", 0, model, mode, hyperJson, split, trainHosts, seed, data, outDir, null);
-        var ckpt = TrainerRunner.Run(request, p => Console.Error.Write($"\r{p.Message} {p.Epoch}/{p.TotalEpochs}   "));
-        Console.Error.WriteLine();
-        Console.WriteLine($"{model}/{mode}: val macro F1 {ckpt.Metrics["val_macro_f1"]:F3}, test macro F1 {ckpt.Metrics["test_macro_f1"]:F3} → {outDir}");
-        return 0;
+        return ReportingDataErrors("train", () =>
+        {
+            var ckpt = TrainerRunner.Run(request, p => Console.Error.Write($"\r{p.Message} {p.Epoch}/{p.TotalEpochs}   "));
+            Console.Error.WriteLine();
+            Console.WriteLine($"{model}/{mode}: val macro F1 {ckpt.Metrics["val_macro_f1"]:F3}, test macro F1 {ckpt.Metrics["test_macro_f1"]:F3} → {outDir}");
+            return 0;
+        });
     }
 }

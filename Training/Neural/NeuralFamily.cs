@@ -126,10 +126,9 @@ public sealed class CnnFamily : NeuralFamily
         new CnnNet(s.InputWidth, s.Int("channels"), s.Int("kernel_size"), s.Int("layers"), s.Get("dropout"), s.Classes);
 }
 
-/// <summary><c>gru</c>: a GRU over the tensor window's seconds; each step's input is every channel's standardised value and its mask.</summary>
-public sealed class GruFamily : NeuralFamily
+/// <summary>A recurrent network over the tensor window's seconds; each step's input is every channel's standardised value and its mask.</summary>
+public abstract class RecurrentFamily : NeuralFamily
 {
-    public override string Name => "gru";
     protected override bool ReadsTensors => true;
 
     protected override IReadOnlyDictionary<string, double> Architecture(HyperValues hyper) => new Dictionary<string, double>
@@ -138,22 +137,19 @@ public sealed class GruFamily : NeuralFamily
     };
 
     internal override Module<Tensor, Tensor> Build(NeuralSidecar s) =>
-        new RecurrentNet("gru", s.InputWidth, s.Int("hidden"), s.Int("layers"), s.Get("bidirectional") != 0, s.Get("dropout"), s.Classes);
+        new RecurrentNet(Name, s.InputWidth, s.Int("hidden"), s.Int("layers"), s.Get("bidirectional") != 0, s.Get("dropout"), s.Classes);
 }
 
-/// <summary><c>lstm</c>: an LSTM over the tensor window's seconds; each step's input is every channel's standardised value and its mask.</summary>
-public sealed class LstmFamily : NeuralFamily
+/// <summary><c>gru</c>: a GRU over the window's seconds.</summary>
+public sealed class GruFamily : RecurrentFamily
+{
+    public override string Name => "gru";
+}
+
+/// <summary><c>lstm</c>: an LSTM over the window's seconds.</summary>
+public sealed class LstmFamily : RecurrentFamily
 {
     public override string Name => "lstm";
-    protected override bool ReadsTensors => true;
-
-    protected override IReadOnlyDictionary<string, double> Architecture(HyperValues hyper) => new Dictionary<string, double>
-    {
-        ["hidden"] = hyper.GetInt("hidden"), ["layers"] = hyper.GetInt("layers"), ["bidirectional"] = Flag(hyper.GetBool("bidirectional")),
-    };
-
-    internal override Module<Tensor, Tensor> Build(NeuralSidecar s) =>
-        new RecurrentNet("lstm", s.InputWidth, s.Int("hidden"), s.Int("layers"), s.Get("bidirectional") != 0, s.Get("dropout"), s.Classes);
 }
 
 /// <summary><c>transformer</c>: a small Transformer encoder over the window's seconds with a learned positional embedding and
