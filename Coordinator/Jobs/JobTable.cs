@@ -13,14 +13,15 @@ public readonly record struct Decision(IJobEvent? Event, string? Refusal)
 
 /// <summary>The JobCoordinator's state: a pure, immutable fold over <see cref="JobEvents"/>, with the decisions that produce them.</summary>
 /// <remarks>No actors here: every rule (fencing, retries, ordering) is a plain function, unit-tested on its own.</remarks>
-public sealed record JobTable(ImmutableDictionary<string, JobState> Jobs, long LastLeaseId, long NextSeq)
+public sealed record JobTable(ImmutableDictionary<string, JobState> Jobs, long LastLeaseId, long NextSeq, IReadOnlyList<HostPolicy> Hosts)
 {
-    public static readonly JobTable Empty = new(ImmutableDictionary<string, JobState>.Empty, 0, 0);
+    public static readonly JobTable Empty = new(ImmutableDictionary<string, JobState>.Empty, 0, 0, []);
 
     // ---------- the fold ----------
 
-    public JobTable Apply(IJobEvent e) => e switch
+    public JobTable Apply(ICoordinatorEvent e) => e switch
     {
+        HostsDeclared h => this with { Hosts = h.Hosts },
         JobAdded a when !Jobs.ContainsKey(a.JobId) => this with
         {
             Jobs = Jobs.Add(a.JobId, new JobState(a.Spec, JobStatus.Pending, NextSeq, 0, 0, null, a.At, null, null, null, null,
@@ -30,12 +31,17 @@ public sealed record JobTable(ImmutableDictionary<string, JobState> Jobs, long L
         JobAdded => this, // a replayed duplicate changes nothing
         LeaseGranted g => Update(g.JobId, j => j with
         {
-            Status = JobStatus.Leased, LeaseId = g.LeaseId, WorkerId = g.WorkerId, LeasedAt = g.At, StartedAt = null,
+            Status = JobStatus.Leased, LeaseId = g.LeaseId, WorkerId = g.WorkerId, LeasedAt = g.At, StartedAt = null, RetryAt = null,
+            Attempts = Record(j, new AttemptRecord(g.LeaseId, g.WorkerId, g.At, null, null, "leased", null)),
         }) with { LastLeaseId = Math.Max(LastLeaseId, g.LeaseId) },
-        JobStarted s => Update(s.JobId, j => j with { Status = JobStatus.Running, StartedAt = s.At }),
+        JobStarted s => Update(s.JobId, j => j with
+        {
+            Status = JobStatus.Running, StartedAt = s.At, Attempts = EndAttempt(j, s.LeaseId, a => a with { StartedAt = s.At, Outcome = "running" }),
+        }),
         JobCompleted c => Update(c.JobId, j => j with
         {
             Status = JobStatus.Completed, ArtifactSha256 = c.ArtifactSha256, Metrics = c.Metrics, FinishedAt = c.At, LastError = null,
+            Attempts = EndAttempt(j, c.LeaseId, a => a with { EndedAt = c.At, Outcome = "completed" }),
         }),
         LeaseEnded x => Update(x.JobId, j =>
         {
@@ -48,10 +54,22 @@ public sealed record JobTable(ImmutableDictionary<string, JobState> Jobs, long L
                 LastError = x.CountsAsAttempt ? x.Reason : j.LastError,
                 WorkerId = exhausted ? j.WorkerId : null,
                 FinishedAt = exhausted ? x.At : null,
+                RetryAt = exhausted ? null : x.RetryAt,
+                Attempts = EndAttempt(j, x.LeaseId, a => a with
+                {
+                    EndedAt = x.At, Outcome = x.CountsAsAttempt ? "failed" : "handed-back", Error = x.Reason,
+                }),
             };
         }),
-        JobCancelled c => Update(c.JobId, j => j with { Status = JobStatus.Cancelled, FinishedAt = c.At, LastError = $"cancelled: {c.Reason}" }),
-        JobRequeued r => Update(r.JobId, j => j with { Status = JobStatus.Pending, FailedAttempts = 0, WorkerId = null, FinishedAt = null }),
+        JobCancelled c => Update(c.JobId, j => j with
+        {
+            Status = JobStatus.Cancelled, FinishedAt = c.At, LastError = $"cancelled: {c.Reason}", RetryAt = null,
+            Attempts = c.LeaseId > 0 ? EndAttempt(j, c.LeaseId, a => a with { EndedAt = c.At, Outcome = "cancelled", Error = c.Reason }) : j.Attempts,
+        }),
+        JobRequeued r => Update(r.JobId, j => j with
+        {
+            Status = JobStatus.Pending, FailedAttempts = 0, WorkerId = null, FinishedAt = null, RetryAt = null,
+        }),
         _ => throw new ArgumentException($"unknown job event {e.GetType().Name}"),
     };
 
@@ -60,11 +78,18 @@ public sealed record JobTable(ImmutableDictionary<string, JobState> Jobs, long L
             ? this with { Jobs = Jobs.SetItem(jobId, change(job)) }
             : throw new InvalidOperationException($"event for unknown job {jobId}");
 
+    private static IReadOnlyList<AttemptRecord> Record(JobState j, AttemptRecord a) =>
+        j.History.Count < JobState.MaxAttemptRecords ? [.. j.History, a] : [.. j.History.Skip(j.History.Count - JobState.MaxAttemptRecords + 1), a];
+
+    private static IReadOnlyList<AttemptRecord>? EndAttempt(JobState j, long leaseId, Func<AttemptRecord, AttemptRecord> change) =>
+        j.Attempts?.Select(a => a.LeaseId == leaseId ? change(a) : a).ToList();
+
     // ---------- snapshots ----------
 
-    public JobTableSnapshot ToSnapshot() => new(LastLeaseId, NextSeq, Jobs.Values.OrderBy(j => j.Seq).ToList());
+    public JobTableSnapshot ToSnapshot() => new(LastLeaseId, NextSeq, Jobs.Values.OrderBy(j => j.Seq).ToList(), Hosts);
 
-    public static JobTable FromSnapshot(JobTableSnapshot s) => new(s.Jobs.ToImmutableDictionary(j => j.JobId), s.LastLeaseId, s.NextSeq);
+    public static JobTable FromSnapshot(JobTableSnapshot s) =>
+        new(s.Jobs.ToImmutableDictionary(j => j.JobId), s.LastLeaseId, s.NextSeq, s.Hosts ?? []);
 
     // ---------- decisions ----------
 

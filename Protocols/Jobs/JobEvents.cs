@@ -3,12 +3,20 @@ namespace Cis490.Protocols.Jobs;
 /// <summary>The persisted events of the JobCoordinator; its state is a fold over them.</summary>
 public static class JobEvents
 {
-    /// <summary>Common shape of every job event.</summary>
-    public interface IJobEvent : ICis490Message
+    /// <summary>Common shape of every coordinator event.</summary>
+    public interface ICoordinatorEvent : ICis490Message
     {
-        string JobId { get; }
         DateTimeOffset At { get; }
     }
+
+    /// <summary>An event about one job.</summary>
+    public interface IJobEvent : ICoordinatorEvent
+    {
+        string JobId { get; }
+    }
+
+    /// <summary>A manifest declared the fleet's hosts (capability and per-model policy); it replaces the previous declaration.</summary>
+    public sealed record HostsDeclared(IReadOnlyList<HostPolicy> Hosts, string ManifestFile, DateTimeOffset At) : ICoordinatorEvent;
 
     /// <summary>A manifest brought in a job that was not known before.</summary>
     public sealed record JobAdded(JobSpec Spec, string ManifestFile, DateTimeOffset At) : IJobEvent
@@ -39,5 +47,7 @@ public static class JobEvents
 
     /// <summary>An attempt ended without an artifact (trainer error, expired heartbeat, removed node, refused upload).</summary>
     /// <param name="CountsAsAttempt">False when the worker handed the lease back untouched (no slot, draining).</param>
-    public sealed record LeaseEnded(string JobId, long LeaseId, string Reason, bool CountsAsAttempt, DateTimeOffset At) : IJobEvent;
+    /// <param name="RetryAt">When a job that goes back to pending may be leased again (retry backoff); null: at once.</param>
+    public sealed record LeaseEnded(string JobId, long LeaseId, string Reason, bool CountsAsAttempt, DateTimeOffset At, DateTimeOffset? RetryAt = null)
+        : IJobEvent;
 }

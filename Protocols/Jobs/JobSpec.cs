@@ -11,7 +11,40 @@ public sealed record JobSpec(
     IReadOnlyList<string> TrainHosts,
     long Seed,
     int Priority,
-    int MaxAttempts) : ICis490Message;
+    int MaxAttempts,
+    JobConstraints? Constraints = null) : ICis490Message
+{
+    /// <summary>The job's placement constraints (none when the manifest declared none, or the event predates them).</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public JobConstraints Needs => Constraints ?? JobConstraints.None;
+}
+
+/// <summary>Where a job may run (manifest keys require_cuda, prefer_cuda, min_vram_gib, min_ram_gib, allowed_hosts).
+/// Not part of the job id: the same training with other placement is the same job.</summary>
+public sealed record JobConstraints(
+    bool RequireCuda,
+    bool PreferCuda,
+    double MinVramGib,
+    double MinRamGib,
+    IReadOnlyList<string> AllowedHosts) : ICis490Message
+{
+    public static readonly JobConstraints None = new(false, false, 0, 0, []);
+
+    /// <summary>Whether anything is constrained at all.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public bool IsNone => !RequireCuda && !PreferCuda && MinVramGib <= 0 && MinRamGib <= 0 && AllowedHosts.Count == 0;
+}
+
+/// <summary>A host's entry in the manifest's <c>[[hosts]]</c>: its declared capability and which jobs it may take.
+/// <paramref name="AllowJobs"/> and <paramref name="DenyJobs"/> hold patterns <c>model</c>, <c>model:mode</c>, <c>*:mode</c> or <c>*</c>;
+/// deny wins over allow, and an empty allow list allows everything not denied.</summary>
+public sealed record HostPolicy(
+    string Hostname,
+    bool? Cuda,
+    double? VramGib,
+    double? RamGib,
+    IReadOnlyList<string> AllowJobs,
+    IReadOnlyList<string> DenyJobs) : ICis490Message;
 
 /// <summary>Job lifecycle states (shared/ARCHITECTURE.md, "Job lifecycle").</summary>
 public static class JobStatus

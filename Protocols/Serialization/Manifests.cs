@@ -22,6 +22,10 @@ public static class Manifests
         (typeof(JobEvents.JobRequeued), "JE7"),
         (typeof(JobTableSnapshot), "JS1"),
         (typeof(JobState), "JS2"),
+        (typeof(JobConstraints), "J3"),
+        (typeof(HostPolicy), "J4"),
+        (typeof(AttemptRecord), "J5"),
+        (typeof(JobEvents.HostsDeclared), "JE8"),
         // trainer ↔ coordinator (T*)
         (typeof(TrainerProtocol.Started), "T1"),
         (typeof(TrainerProtocol.Heartbeat), "T2"),

@@ -34,9 +34,19 @@ public sealed class SerializationTests : IDisposable
     private static readonly Dictionary<string, double> Metrics = new() { ["val_macro_f1"] = 0.75, ["test_macro_f1"] = double.NaN };
 
     /// <summary>One representative instance of every type in <see cref="Manifests"/> (the stream-ref carrier is tested below).</summary>
+    private static readonly JobConstraints Needs = new(true, false, 6, 8.5, ["gpu-box"]);
+    private static readonly HostPolicy Host = new("gpu-box", true, 8, 32, ["gbt", "*:oracle"], ["knn"]);
+    private static readonly AttemptRecord Attempt = new(41, "w1", At, At, null, "running", null);
+
     public static readonly IReadOnlyList<ICis490Message> Samples =
     [
         Spec,
+        Spec with { Constraints = Needs },
+        Needs,
+        Host,
+        Attempt,
+        new JobEvents.HostsDeclared([Host], "m.toml", At),
+        new JobEvents.LeaseEnded(Spec.JobId, 41, "exit 1", true, At, At.AddSeconds(30)),
         Progress,
         new JobEvents.JobAdded(Spec, "m.toml", At),
         new JobEvents.LeaseGranted(Spec.JobId, 41, "w1", At),
@@ -49,6 +59,7 @@ public sealed class SerializationTests : IDisposable
         new OperatorProtocol.RequeueJob(Spec.JobId),
         new OperatorProtocol.OperatorResult(true, Spec.JobId, "cancelled", "cancelled; its trainer was told to stop"),
         new JobTableSnapshot(41, 7, [SnapshotEntry()]),
+        new JobTableSnapshot(41, 7, [SnapshotEntry() with { RetryAt = At, Attempts = [Attempt] }], [Host]),
         SnapshotEntry(),
         new TrainerProtocol.Started(Spec.JobId, 41, "w1"),
         new TrainerProtocol.Heartbeat(Spec.JobId, 41, Progress),
@@ -126,6 +137,21 @@ public sealed class SerializationTests : IDisposable
         Assert.Equal(41, back.LeaseId);
         Assert.NotNull(back.Sink);
         Assert.Equal(sinkRef.ToString(), back.Sink.ToString());
+    }
+
+    [Fact]
+    public void Events_journalled_before_constraints_and_retry_times_existed_still_read()
+    {
+        var serializer = (SerializerWithStringManifest)_system.Serialization.FindSerializerForType(typeof(ICis490Message));
+        // The shapes written by the first release: no Constraints on the spec, no RetryAt on the ended lease.
+        var spec = (JobSpec)serializer.FromBinary(System.Text.Encoding.UTF8.GetBytes(
+            $$"""{"job_id":"{{Spec.JobId}}","model":"knn","mode":"oracle","hyper_json":"{}","split_recipe":"host","train_hosts":["h"],"seed":1,"priority":0,"max_attempts":3}"""), "J1");
+        var ended = (JobEvents.LeaseEnded)serializer.FromBinary(System.Text.Encoding.UTF8.GetBytes(
+            $$"""{"job_id":"{{Spec.JobId}}","lease_id":4,"reason":"x","counts_as_attempt":true,"at":"2026-11-01T00:00:00+00:00"}"""), "JE5");
+
+        Assert.Same(JobConstraints.None, spec.Needs);
+        Assert.Equal(3, spec.MaxAttempts);
+        Assert.Null(ended.RetryAt);
     }
 
     [Fact]

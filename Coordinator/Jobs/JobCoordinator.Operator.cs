@@ -1,0 +1,93 @@
+using Akka.Actor;
+using Akka.Event;
+using Akka.Persistence;
+using Cis490.Coordinator.Artifacts;
+using Cis490.Protocols;
+using Cis490.Protocols.Artifacts;
+using Cis490.Protocols.Jobs;
+using Cis490.Protocols.Operator;
+using Cis490.Protocols.Workers;
+using Cis490.Shared.Manifest;
+using static Cis490.Protocols.Jobs.JobEvents;
+
+namespace Cis490.Coordinator.Jobs;
+
+/// <summary>Operator requests: manifests, listing, cancel and requeue.</summary>
+public sealed partial class JobCoordinator
+{
+    private void SubmitManifest(OperatorProtocol.SubmitManifest m)
+    {
+        var result = ManifestLoader.Parse(m.FileName, m.Text);
+        if (!result.IsValid)
+        {
+            _log.Warning("Rejected manifest {0}: {1} error(s)", m.FileName, result.Errors.Count);
+            Sender.Tell(new OperatorProtocol.ManifestRejected(m.FileName, result.Errors));
+            return;
+        }
+        var added = _table.AddJobs(result.Jobs, m.FileName, DateTimeOffset.UtcNow);
+        var known = result.Jobs.Select(j => j.JobId).Except(added.Select(a => a.JobId)).ToList();
+        var reply = new OperatorProtocol.ManifestAccepted(m.FileName, added.Select(a => a.JobId).ToList(), known);
+        var sender = Sender;
+        if (added.Count == 0)
+        {
+            sender.Tell(reply);
+            return;
+        }
+        PersistAll(added, Applied);
+        DeferAsync(reply, r =>
+        {
+            _log.Info("Manifest {0}: {1} new job(s), {2} already known", m.FileName, added.Count, known.Count);
+            sender.Tell(r);
+            Self.Tell(Dispatch.Instance);
+        });
+    }
+
+    private void ListJobs(OperatorProtocol.ListJobs m)
+    {
+        var rows = _table.Jobs.Values
+            .Where(j => m.Status is null || j.Status == m.Status)
+            .Where(j => m.Model is null || j.Spec.Model == m.Model)
+            .OrderBy(j => j.Seq)
+            .Select(j => new OperatorProtocol.JobView(
+                j.JobId, j.Spec.Model, j.Spec.Mode, j.Spec.HyperJson, j.Status, j.FailedAttempts, j.Spec.MaxAttempts, j.LeaseId,
+                j.WorkerId, j.HoldsLease ? _progress.GetValueOrDefault(j.JobId) : null, j.ArtifactSha256, j.Metrics,
+                j.AddedAt, j.StartedAt, j.FinishedAt, j.LastError))
+            .ToList();
+        Sender.Tell(new OperatorProtocol.JobList(rows, DateTimeOffset.UtcNow));
+    }
+
+    /// <summary>Cancel or requeue: resolve the id, decide, persist, then stop a live trainer and answer.</summary>
+    private void Operate(string idOrPrefix, Func<string, Decision> decide)
+    {
+        var sender = Sender;
+        var id = _table.Resolve(idOrPrefix, out var problem);
+        var decision = id is null ? Decision.Refuse(problem!) : decide(id);
+        if (decision.Refusal is not null)
+        {
+            sender.Tell(new OperatorProtocol.OperatorResult(false, id ?? idOrPrefix, id is null ? "" : _table.Jobs[id].Status, decision.Refusal));
+            return;
+        }
+        var worker = _table.Jobs[id!].WorkerId;
+        Persist(decision.Event!, e =>
+        {
+            Applied(e);
+            Forget(e.JobId);
+            var message = e switch
+            {
+                JobCancelled { LeaseId: > 0 } c when worker is not null && _workers.TryGetValue(worker, out var w) =>
+                    Revoke(w, c) ,
+                JobCancelled => "cancelled",
+                _ => "requeued: pending",
+            };
+            _log.Info("Job {0}: {1}", e.JobId, message);
+            sender.Tell(new OperatorProtocol.OperatorResult(true, e.JobId, _table.Jobs[e.JobId].Status, message));
+            Self.Tell(Dispatch.Instance);
+        });
+    }
+
+    private static string Revoke(WorkerEntry worker, JobCancelled c)
+    {
+        worker.Ref.Tell(new WorkerProtocol.RevokeLease(c.JobId, c.LeaseId, $"cancelled: {c.Reason}"));
+        return $"cancelled; worker {worker.WorkerId} was told to stop lease {c.LeaseId}";
+    }
+}
