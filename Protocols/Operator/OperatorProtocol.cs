@@ -4,7 +4,7 @@ namespace Cis490.Protocols.Operator;
 public static class OperatorProtocol
 {
     /// <summary>Load a manifest's text; the coordinator validates all of it before persisting anything.</summary>
-    public sealed record SubmitManifest(string FileName, string Text) : ICis490Message;
+    public sealed record SubmitManifest(string FileName, string Text, string? Token = null) : ICis490Message;
 
     /// <summary>The manifest was valid; new jobs are pending, known jobs keep their status.</summary>
     public sealed record ManifestAccepted(string FileName, IReadOnlyList<string> AddedJobIds, IReadOnlyList<string> KnownJobIds) : ICis490Message;
@@ -44,10 +44,10 @@ public static class OperatorProtocol
         string? LastError) : ICis490Message;
 
     /// <summary>Cancel a job (by id or a unique prefix of at least 8 characters); a running trainer is stopped.</summary>
-    public sealed record CancelJob(string JobId, string Reason) : ICis490Message;
+    public sealed record CancelJob(string JobId, string Reason, string? Token = null) : ICis490Message;
 
     /// <summary>Put a failed or cancelled job back to pending.</summary>
-    public sealed record RequeueJob(string JobId) : ICis490Message;
+    public sealed record RequeueJob(string JobId, string? Token = null) : ICis490Message;
 
     /// <summary>The outcome of a mutating request: done (with the job's new status) or refused (with why).</summary>
     public sealed record OperatorResult(bool Ok, string JobId, string Status, string Message) : ICis490Message;

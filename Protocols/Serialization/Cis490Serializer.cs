@@ -34,7 +34,10 @@ public sealed class Cis490Serializer : SerializerWithStringManifest
             WriteIndented = false,
         };
         if (system is not null)
-            options.Converters.Add(new SinkRefConverter(system));
+        {
+            options.Converters.Add(new StreamRefConverter<ISinkRef<byte[]>>(system));
+            options.Converters.Add(new StreamRefConverter<ISourceRef<byte[]>>(system));
+        }
         return options;
     }
 
@@ -58,19 +61,20 @@ public sealed class Cis490Serializer : SerializerWithStringManifest
                ?? throw new SerializationException($"Manifest '{manifest}' decoded to null.");
     }
 
-    /// <summary>Hands an embedded <see cref="ISinkRef{T}"/> to Akka's own stream-ref serializer (the refs are surrogated, not plain data).</summary>
-    private sealed class SinkRefConverter(ExtendedActorSystem system) : JsonConverter<ISinkRef<byte[]>>
+    /// <summary>Hands an embedded stream ref (<see cref="ISinkRef{T}"/>, <see cref="ISourceRef{T}"/>) to Akka's own stream-ref
+    /// serializer: the refs are surrogated actor references, not plain data.</summary>
+    private sealed class StreamRefConverter<TRef>(ExtendedActorSystem system) : JsonConverter<TRef> where TRef : class
     {
-        public override ISinkRef<byte[]> Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+        public override TRef Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
         {
             var wrapped = JsonSerializer.Deserialize<WrappedPayload>(ref reader, options)
-                          ?? throw new SerializationException("Empty sink ref payload.");
+                          ?? throw new SerializationException($"Empty {typeof(TRef).Name} payload.");
             var obj = system.Serialization.Deserialize(Convert.FromBase64String(wrapped.Payload), wrapped.SerializerId, wrapped.Manifest);
-            return obj as ISinkRef<byte[]>
-                   ?? throw new SerializationException($"Expected ISinkRef<byte[]> but got {obj.GetType().FullName}.");
+            return obj as TRef
+                   ?? throw new SerializationException($"Expected {typeof(TRef).Name} but got {obj.GetType().FullName}.");
         }
 
-        public override void Write(Utf8JsonWriter writer, ISinkRef<byte[]> value, JsonSerializerOptions options)
+        public override void Write(Utf8JsonWriter writer, TRef value, JsonSerializerOptions options)
         {
             var serializer = system.Serialization.FindSerializerFor(value);
             var wrapped = new WrappedPayload(

@@ -38,6 +38,11 @@ public sealed class SerializationTests : IDisposable
     private static readonly HostPolicy Host = new("gpu-box", true, 8, 32, ["gbt", "*:oracle"], ["knn"]);
     private static readonly AttemptRecord Attempt = new(41, "w1", At, At, null, "running", null);
 
+    private static readonly OperatorQueries.MemberView Member = new("akka.tcp://cis490@127.0.0.1:4053", "up", true, ["coordinator"], true);
+    private static readonly OperatorQueries.WorkerView Worker = new("w1", "akka.tcp://cis490@127.0.0.1:4060", Capability, 2, [Spec.JobId], At, false);
+    private static readonly OperatorQueries.ArtifactView Artifact = new(new string('c', 64), "knn", "oracle", Spec.JobId, 99, At);
+    private static readonly OperatorQueries.LogLine Line = new(5, 41, At, Progress);
+
     public static readonly IReadOnlyList<ICis490Message> Samples =
     [
         Spec,
@@ -84,6 +89,25 @@ public sealed class SerializationTests : IDisposable
         new OperatorProtocol.JobList([JobView()], At),
         JobView(),
         new OperatorProtocol.OperatorError("no coordinator"),
+        new OperatorProtocol.CancelJob(Spec.JobId, "x", "secret"),
+        OperatorQueries.GetStatus.Instance,
+        new OperatorQueries.StatusView([Member], 2, 1, new Dictionary<string, int> { ["pending"] = 3 }, 1, At),
+        Member,
+        new OperatorQueries.ShowJob(Spec.JobId[..8]),
+        new OperatorQueries.JobDetail(JobView(), Spec with { Constraints = Needs }, [Attempt], At, "needs CUDA; no worker has it"),
+        OperatorQueries.ListWorkers.Instance,
+        new OperatorQueries.WorkerList([Worker], At),
+        Worker,
+        OperatorQueries.ListArtifacts.Instance,
+        new OperatorQueries.ArtifactList([Artifact]),
+        Artifact,
+        new OperatorQueries.GetArtifact(new string('c', 64)),
+        new OperatorQueries.GetJobLogs(Spec.JobId, 4),
+        new OperatorQueries.JobLogs(Spec.JobId, "running", [Line], 5, false),
+        Line,
+        OperatorQueries.ShowCluster.Instance,
+        new OperatorQueries.ClusterView("akka.tcp://cis490@127.0.0.1:4053", [Member], At),
+        new OperatorQueries.ChangeMember("akka.tcp://cis490@127.0.0.1:4054", true, "secret"),
     ];
 
     private static JobState SnapshotEntry() => new(Spec, "completed", 3, 1, 41, "w1", At, At, At, At, new string('b', 64), Metrics, "earlier: exit 1");
@@ -116,7 +140,7 @@ public sealed class SerializationTests : IDisposable
         var messageTypes = typeof(ICis490Message).Assembly.GetTypes()
             .Where(t => typeof(ICis490Message).IsAssignableFrom(t) && t is { IsAbstract: false, IsInterface: false })
             .ToHashSet();
-        var sampled = Samples.Select(s => s.GetType()).Append(typeof(ArtifactProtocol.UploadReady)).ToHashSet();
+        var sampled = Samples.Select(s => s.GetType()).Append(typeof(ArtifactProtocol.UploadReady)).Append(typeof(OperatorQueries.ArtifactDownload)).ToHashSet();
 
         Assert.Empty(messageTypes.Except(Manifests.ByType.Keys).Select(t => t.FullName)); // every type has a manifest
         Assert.Empty(messageTypes.Except(sampled).Select(t => t.FullName));               // every type is tested
@@ -152,6 +176,19 @@ public sealed class SerializationTests : IDisposable
         Assert.Same(JobConstraints.None, spec.Needs);
         Assert.Equal(3, spec.MaxAttempts);
         Assert.Null(ended.RetryAt);
+    }
+
+    [Fact]
+    public async Task A_source_ref_inside_our_message_is_handed_to_akkas_stream_ref_serializer()
+    {
+        var sourceRef = await Source.Single(new byte[] { 1, 2, 3 }).RunWith(StreamRefs.SourceRef<byte[]>(), _system.Materializer());
+        var message = new OperatorQueries.ArtifactDownload(new string('c', 64), "knn", "oracle", 3, sourceRef);
+
+        var serializer = _system.Serialization.FindSerializerFor(message);
+        var back = (OperatorQueries.ArtifactDownload)_system.Serialization.Deserialize(serializer.ToBinary(message), serializer.Identifier, "Q13");
+
+        Assert.Equal(sourceRef.ToString(), back.Source.ToString());
+        Assert.Equal(3, back.Bytes);
     }
 
     [Fact]
