@@ -1,16 +1,18 @@
 using Akka.Actor;
 using Akka.Cluster.Tools.Client;
+using Akka.Event;
 using Akka.Cluster.Tools.Singleton;
 using Akka.Streams;
 using Cis490.Coordinator.Jobs;
 using Cis490.Coordinator.Operator;
+using Cis490.Coordinator.Persistence;
 using Cis490.Shared.Cli;
 using Cis490.Shared.Config;
 using Cis490.Shared.Hosting;
 
 namespace Cis490.Coordinator;
 
-/// <summary>The coordinator node: <c>./cis490 coordinator [--port P] [--hostname H] [--data-dir DIR] [--seed ADDR]...</c></summary>
+/// <summary>The coordinator node: <c>./cis490 coordinator [--port P] [--hostname H] [--data-dir DIR] [--seed ADDR] [--journal sqlite|postgres] [--postgres CONNSTR]</c></summary>
 public static class Program
 {
     public static async Task<int> Main(string[] argv)
@@ -22,6 +24,7 @@ public static class Program
             var hostname = args.Get("hostname", "127.0.0.1");
             var dataDir = Path.GetFullPath(args.Get("data-dir", Path.Combine(Environment.CurrentDirectory, "data")));
             var seeds = args.Get("seed") is { } seed ? seed.Split(',', StringSplitOptions.RemoveEmptyEntries) : [];
+            var journal = JournalChoice.From(args.Get("journal"), args.Get("postgres"), dataDir);
             args.RejectUnknown();
             if (args.Positionals.Count > 0) throw new CliException($"unexpected argument '{args.Positionals[0]}'");
 
@@ -29,14 +32,17 @@ public static class Program
             var systemName = HoconLoader.Load(["coordinator.conf"]).GetString("cis490.system-name");
             // With no --seed the coordinator seeds itself: it is the first node of the fleet.
             var selfSeed = $"akka.tcp://{systemName}@{hostname}:{port}";
-            var journal = HoconLoader.Quote($"Data Source={Path.Combine(dataDir, "journal.db")}");
             var overrides = NodeRuntime.AddressOverrides(hostname, port, seeds.Length > 0 ? seeds : [selfSeed]) + $"""
 
                 cis490.coordinator.data-dir = {HoconLoader.Quote(dataDir)}
-                akka.persistence.journal.sql.connection-string = {journal}
-                akka.persistence.snapshot-store.sql.connection-string = {journal}
+                {journal.Overrides}
                 """;
-            var config = HoconLoader.Load(["coordinator.conf", "persistence-sqlite.conf"], overrides)
+            if (await journal.CheckReachable() is { } unreachable)
+            {
+                Console.Error.WriteLine($"cis490 coordinator: {unreachable}");
+                return 1;
+            }
+            var config = HoconLoader.Load(["coordinator.conf", journal.HoconFile], overrides)
                 .WithFallback(ClusterSingleton.DefaultConfig())
                 .WithFallback(ClusterClientReceptionist.DefaultConfig())
                 .WithFallback(Akka.Cluster.Tools.PublishSubscribe.DistributedPubSub.DefaultConfig()) // binds ClusterClient's Send envelope
@@ -46,14 +52,16 @@ public static class Program
             var system = ActorSystem.Create(systemName, config);
             using var signals = new CompositeDisposable(NodeRuntime.ShutdownOnSignals(system));
             Start(system, settings);
-            NodeRuntime.AnnounceWhenUp(system, "coordinator", $"data-dir={dataDir}");
+            system.Log.Info("Journal: {0}", journal.Description);
+            NodeRuntime.AnnounceWhenUp(system, "coordinator", $"data-dir={dataDir} journal={(journal.IsPostgres ? "postgres" : "sqlite")}");
             await system.WhenTerminated;
             return 0;
         }
         catch (CliException e)
         {
             Console.Error.WriteLine($"cis490 coordinator: {e.Message}");
-            Console.Error.WriteLine("usage: ./cis490 coordinator [--port P] [--hostname H] [--data-dir DIR] [--seed akka.tcp://cis490@HOST:PORT]");
+            Console.Error.WriteLine("usage: ./cis490 coordinator [--port P] [--hostname H] [--data-dir DIR] [--seed akka.tcp://cis490@HOST:PORT]\n" +
+                                    "                            [--journal sqlite|postgres] [--postgres \"Host=H;Port=5432;Username=U;Password=P;Database=D\"]");
             return 2;
         }
     }
