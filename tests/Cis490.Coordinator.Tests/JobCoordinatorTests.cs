@@ -16,7 +16,8 @@ using Xunit;
 
 namespace Cis490.Coordinator.Tests;
 
-/// <summary>The persisted JobCoordinator on a real SQLite journal: leases, heartbeats, uploads, refusals and recovery.</summary>
+/// <summary>The persisted JobCoordinator on a real SQLite journal: leases, heartbeats, uploads and refusals. What must survive a
+/// restart is in <see cref="CoordinatorPersistenceTests"/>, which runs on SQLite and on PostgreSQL.</summary>
 public sealed class JobCoordinatorTests : TestKit, IDisposable
 {
     private const string Manifest = """
@@ -146,29 +147,6 @@ public sealed class JobCoordinatorTests : TestKit, IDisposable
     }
 
     [Fact]
-    public async Task A_restarted_coordinator_recovers_the_same_job_states_from_the_journal()
-    {
-        var first = StartCoordinator("first");
-        var jobId = await SubmitOneJob(first);
-        var lease = await RegisterAndGetLease(first, CreateTestProbe());
-        first.Tell(new TrainerProtocol.Started(jobId, lease.LeaseId, "w1"), TestActor);
-        await ExpectMsgAsync<TrainerProtocol.Acknowledged>();
-        var before = await Job(first, jobId);
-        Watch(first);
-        first.Tell(PoisonPill.Instance);
-        await ExpectTerminatedAsync(first);
-
-        var second = StartCoordinator("second");
-        var after = await Job(second, jobId);
-
-        Assert.Equal(JobStatus.Running, before.Status);
-        Assert.Equal((before.Status, before.LeaseId, before.WorkerId, before.HyperJson), (after.Status, after.LeaseId, after.WorkerId, after.HyperJson));
-        // Fencing survives the restart: the recovered lease is still the current one, an older one is not.
-        second.Tell(new TrainerProtocol.Heartbeat(jobId, lease.LeaseId - 1, new TrainingProgress(0, 0, null, null, 0, "")), TestActor);
-        await ExpectMsgAsync<TrainerProtocol.Refused>();
-    }
-
-    [Fact]
     public async Task A_bad_manifest_is_rejected_with_its_line_and_the_journal_does_not_change()
     {
         var coordinator = StartCoordinator();
@@ -227,33 +205,6 @@ public sealed class JobCoordinatorTests : TestKit, IDisposable
         var refused = await ExpectMsgAsync<ArtifactProtocol.UploadRefused>();
         Assert.Contains("ended", refused.Reason);
         Assert.True(refused.LeaseLost);
-    }
-
-    [Fact]
-    public async Task A_coordinator_recovers_from_a_snapshot_plus_later_events_and_deletes_what_the_snapshot_covers()
-    {
-        var first = StartCoordinator("first");
-        first.Tell(new OperatorProtocol.SubmitManifest("m.toml", Manifest + "\n[[jobs]]\nmodel = \"knn\"\nmode = \"oracle\"\n\n[[jobs]]\nmodel = \"gbt\"\nmode = \"oracle\"\n"), TestActor);
-        await ExpectMsgAsync<OperatorProtocol.ManifestAccepted>(TimeSpan.FromSeconds(10)); // events 1-3
-        var lease = await RegisterAndGetLease(first, CreateTestProbe());                  // event 4: snapshot
-        first.Tell(new TrainerProtocol.Started(lease.JobId, lease.LeaseId, "w1"), TestActor);
-        await ExpectMsgAsync<TrainerProtocol.Acknowledged>();                               // event 5: after the snapshot
-        first.Tell(new OperatorProtocol.ListJobs(null, null), TestActor);
-        var before = (await ExpectMsgAsync<OperatorProtocol.JobList>()).Jobs;
-        await AwaitAssertAsync(() => Assert.Equal(1, Count("SELECT COUNT(*) FROM snapshot")), TimeSpan.FromSeconds(10));
-        Watch(first);
-        first.Tell(PoisonPill.Instance);
-        await ExpectTerminatedAsync(first);
-
-        var second = StartCoordinator("second");
-        second.Tell(new OperatorProtocol.ListJobs(null, null), TestActor);
-        var after = (await ExpectMsgAsync<OperatorProtocol.JobList>()).Jobs;
-
-        Assert.Equal(before.Select(j => (j.JobId, j.Status, j.LeaseId, j.WorkerId, j.AddedAt)).Order(),
-            after.Select(j => (j.JobId, j.Status, j.LeaseId, j.WorkerId, j.AddedAt)).Order());
-        Assert.Equal(JobStatus.Running, after.Single(j => j.JobId == lease.JobId).Status); // the event after the snapshot was replayed
-        // Events the snapshot covers are gone (or marked deleted): recovery cannot grow with history.
-        Assert.Equal(1, Count("SELECT COUNT(*) FROM journal WHERE deleted = 0"));
     }
 
     [Fact]
