@@ -71,7 +71,7 @@ public static class Program
     {
         system.ActorOf(ClusterSingletonManager.Props(
                 JobCoordinator.Props(settings),
-                PoisonPill.Instance,
+                JobCoordinator.HandOver.Instance,
                 ClusterSingletonManagerSettings.Create(system).WithRole("coordinator")),
             "job-coordinator");
         var proxy = system.ActorOf(ClusterSingletonProxy.Props(

@@ -18,6 +18,14 @@ public sealed partial class JobCoordinator : ReceivePersistentActor, IWithTimers
 {
     public const string PersistenceIdValue = "job-coordinator";
 
+    /// <summary>The singleton manager's stop message (local only). Unlike a PoisonPill it waits in the mailbox behind a persist in
+    /// flight, so every event this node wrote is in the journal before the next oldest node starts the singleton and replays it.</summary>
+    public sealed class HandOver : INoSerializationVerificationNeeded
+    {
+        public static readonly HandOver Instance = new();
+        private HandOver() { }
+    }
+
     private sealed class CheckLeases : INoSerializationVerificationNeeded
     {
         public static readonly CheckLeases Instance = new();
@@ -63,6 +71,7 @@ public sealed partial class JobCoordinator : ReceivePersistentActor, IWithTimers
         Command<Terminated>(WorkerGone);
         Command<CheckLeases>(_ => ExpireLeases());
         Command<Dispatch>(_ => DispatchWork());
+        Command<HandOver>(_ => Context.Stop(Self));
         Command<SaveSnapshotSuccess>(s =>
         {
             // Everything up to the snapshot is in it: older events and snapshots only slow recovery down.

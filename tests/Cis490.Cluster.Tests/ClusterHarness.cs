@@ -7,7 +7,7 @@ using Cis490.Shell.Demo;
 namespace Cis490.Cluster.Tests;
 
 /// <summary>A real fleet on loopback for one test: a coordinator process, worker processes, and the shell as a process.</summary>
-public sealed class ClusterHarness : IAsyncDisposable
+public sealed partial class ClusterHarness : IAsyncDisposable
 {
     private readonly List<NodeProcess> _nodes = [];
     private CoordinatorClient? _client;
