@@ -12,6 +12,8 @@ public static class Program
 {
     public static int Main(string[] args)
     {
+        if (args.Length > 0 && args[0] == "coordinator") return CoordinatorBench.Run(args, Option);
+        if (args.Length > 0 && args[0] == "failover") return FailoverBench.Run(args, Option);
         if (args.Length > 0 && args[0] == "models")
         {
             var dir = Path.GetFullPath(Option(args, "--dir", Path.Combine(Path.GetTempPath(), "cis490-bench-models")));
@@ -21,7 +23,8 @@ public static class Program
         }
         if (args.Length == 0 || args[0] != "data")
         {
-            Console.Error.WriteLine("usage: bench data [--episodes 567,5000] [--dir DIR] | bench models [--models knn,gbt,...] [--dir DIR]");
+            Console.Error.WriteLine("usage: bench data [--episodes 567,5000] [--dir DIR] | bench models [--models knn,gbt,...] [--dir DIR]\n" +
+                                    "     | bench coordinator [--journals sqlite,postgres] [--jobs 2000] [--events 10000,100000] | bench failover [--runs 3]");
             return 2;
         }
         var counts = Option(args, "--episodes", "567,5000").Split(',').Select(int.Parse).ToList();

@@ -1,0 +1,253 @@
+using System.Diagnostics;
+using Akka.Actor;
+using Akka.Configuration;
+using Akka.Persistence;
+using Akka.Streams;
+using Cis490.Coordinator.Jobs;
+using Cis490.Protocols.Jobs;
+using Cis490.Protocols.Operator;
+using Cis490.Protocols.Workers;
+using Cis490.Shared.Config;
+using Cis490.Shared.Manifest;
+using Cis490.Testing;
+using Microsoft.Data.Sqlite;
+using static Cis490.Protocols.Jobs.JobEvents;
+
+namespace Cis490.Bench;
+
+/// <summary><c>./cis490 bench coordinator</c>: the JobCoordinator in process on each journal (a fresh SQLite file, a fresh
+/// PostgreSQL database): leases granted per second, and recovery time at 10 000 and 100 000 events.</summary>
+public static class CoordinatorBench
+{
+    private static readonly WorkerCapability Capability = new("bench-host", 2, 4, false, 0, null, "none", "bench", "Linux");
+
+    /// <summary>A journal for one measurement; disposing it removes the database.</summary>
+    private sealed record Journal(string Name, string HoconFile, string ConnectionString, Action Drop);
+
+    public static int Run(string[] args, Func<string[], string, string, string> option)
+    {
+        var jobs = int.Parse(option(args, "--jobs", "2000"));
+        var sizes = option(args, "--events", "10000,100000").Split(',').Select(int.Parse).ToList();
+        var journals = option(args, "--journals", "sqlite,postgres").Split(',');
+        var root = Path.GetFullPath(option(args, "--dir", Path.Combine(Path.GetTempPath(), "cis490-bench-coordinator")));
+        Console.WriteLine($"coordinator benchmark on {Environment.ProcessorCount} cores, in {root}; journals: {string.Join(", ", journals)}");
+        if (journals.Contains("postgres") && Environment.GetEnvironmentVariable(PostgresTestDatabase.EnvVar) is not { Length: > 0 })
+        {
+            Console.Error.WriteLine($"bench coordinator: {PostgresTestDatabase.EnvVar} is not set; ./cis490 bench coordinator sets it up as root, " +
+                                    "or pass --journals sqlite");
+            return 2;
+        }
+
+        Console.WriteLine();
+        Console.WriteLine($"(a) leases granted per second: {jobs} jobs (max_attempts = 1), fake workers that answer each Lease with");
+        Console.WriteLine("    TrainerProtocol.Failed at once; counted: Lease messages received by the workers, from registration to the last.");
+        Console.WriteLine("    Each lease persists 2 events (LeaseGranted, LeaseEnded); snapshot-every = 1000 as in production; log level ERROR.");
+        Console.WriteLine($"{"journal",-10} {"workers x slots",16} {"leases",7} {"seconds",8} {"leases/s",9} {"events/s",9}");
+        foreach (var name in journals)
+            foreach (var (workers, slots) in new[] { (1, 1), (8, 4) })
+            {
+                var journal = MakeJournal(name, root);
+                try
+                {
+                    var (n, wall) = LeaseThroughput(journal, root, jobs, workers, slots).GetAwaiter().GetResult();
+                    Console.WriteLine($"{name,-10} {$"{workers} x {slots}",16} {n,7} {wall.TotalSeconds,8:F2} {n / wall.TotalSeconds,9:F0} {2 * n / wall.TotalSeconds,9:F0}");
+                }
+                finally { journal.Drop(); }
+            }
+
+        Console.WriteLine();
+        Console.WriteLine("(b) recovery: a new JobCoordinator on a journal of N events (1 000 jobs added, then lease granted/ended pairs),");
+        Console.WriteLine("    timed from ActorOf to the answer to its first ListJobs (commands wait for recovery); median of 3 restarts.");
+        Console.WriteLine("    'snapshot' = snapshot-every 1000, the last snapshot 999 events before the end (the worst case).");
+        Console.WriteLine($"{"journal",-10} {"events",8} {"snapshots",10} {"replayed",9} {"recovery s",11} {"events/s",9}");
+        foreach (var name in journals)
+            foreach (var size in sizes)
+                foreach (var snapshots in new[] { false, true })
+                {
+                    var journal = MakeJournal(name, root);
+                    try
+                    {
+                        var (median, replayed) = Recovery(journal, root, size, snapshots).GetAwaiter().GetResult();
+                        Console.WriteLine($"{name,-10} {size,8} {(snapshots ? "every 1000" : "off"),10} {replayed,9} {median.TotalSeconds,11:F3} {replayed / median.TotalSeconds,9:F0}");
+                    }
+                    finally { journal.Drop(); }
+                }
+        return 0;
+    }
+
+    private static Journal MakeJournal(string name, string root)
+    {
+        switch (name)
+        {
+            case "sqlite":
+                var dir = Path.Combine(root, "sqlite-" + Guid.NewGuid().ToString("N")[..8]);
+                Directory.CreateDirectory(dir);
+                return new Journal(name, "persistence-sqlite.conf", $"Data Source={Path.Combine(dir, "journal.db")}", () =>
+                {
+                    SqliteConnection.ClearAllPools();
+                    Directory.Delete(dir, true);
+                });
+            case "postgres":
+                var db = PostgresTestDatabase.Create("cis490_bench");
+                return new Journal(name, "persistence-postgres.conf", db.ConnectionString, db.Dispose);
+            default:
+                throw new ArgumentException($"--journals: unknown journal '{name}' (sqlite, postgres)");
+        }
+    }
+
+    private static ActorSystem MakeSystem(Journal journal, string root, int snapshotEvery)
+    {
+        var dataDir = Path.Combine(root, "data-" + Guid.NewGuid().ToString("N")[..8]);
+        Config config = HoconLoader.Load(["coordinator.conf", journal.HoconFile], $"""
+            akka.actor.provider = local
+            # The coordinator logs every lease and every ended lease; on a console that would be most of what is measured.
+            akka.loglevel = ERROR
+            cis490.coordinator.data-dir = {HoconLoader.Quote(dataDir)}
+            cis490.coordinator.snapshot-every = {snapshotEvery}
+            akka.persistence.journal.sql.connection-string = {HoconLoader.Quote(journal.ConnectionString)}
+            akka.persistence.snapshot-store.sql.connection-string = {HoconLoader.Quote(journal.ConnectionString)}
+            """).WithFallback(ActorMaterializer.DefaultConfig());
+        return ActorSystem.Create("bench", config);
+    }
+
+    private static string Manifest(int jobs) => string.Join("\n", Enumerable.Range(1, jobs).Select(i =>
+        $"[[jobs]]\nmodel = \"knn\"\nmode = \"realistic\"\nseed = {i}\nmax_attempts = 1\n"));
+
+    private static async Task<(int Leases, TimeSpan Wall)> LeaseThroughput(Journal journal, string root, int jobs, int workers, int slots)
+    {
+        var system = MakeSystem(journal, root, 1000);
+        try
+        {
+            var coordinator = system.ActorOf(JobCoordinator.Props(CoordinatorSettings.From(system.Settings.Config)), "coordinator");
+            var accepted = await coordinator.Ask<object>(new OperatorProtocol.SubmitManifest("bench.toml", Manifest(jobs)), TimeSpan.FromMinutes(2));
+            if (accepted is not OperatorProtocol.ManifestAccepted { AddedJobIds.Count: var added } || added != jobs)
+                throw new InvalidOperationException($"the bench manifest was not accepted: {accepted}");
+            var counter = new LeaseCounter(jobs);
+            var clock = Stopwatch.StartNew();
+            for (var w = 0; w < workers; w++)
+            {
+                var worker = system.ActorOf(Props.Create(() => new FailingWorker(counter)), $"worker-{w}");
+                coordinator.Tell(new WorkerProtocol.Register($"worker-{w}", Capability, slots, []), worker);
+            }
+            if (await Task.WhenAny(counter.Done.Task, Task.Delay(TimeSpan.FromMinutes(5))) != counter.Done.Task)
+                throw new TimeoutException($"only {counter.Count} of {jobs} leases within 5 minutes");
+            return (counter.Count, clock.Elapsed);
+        }
+        finally { await system.Terminate(); }
+    }
+
+    private static async Task<(TimeSpan Median, long Replayed)> Recovery(Journal journal, string root, int events, bool snapshots)
+    {
+        var system = MakeSystem(journal, root, snapshots ? 1000 : 0);
+        try
+        {
+            var written = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
+            var lastSnapshot = snapshots ? (events - 999) / 1000 * 1000 : 0;
+            var writer = system.ActorOf(Props.Create(() => new JournalWriter(MakeEvents(events), lastSnapshot, written)), "writer");
+            if (await Task.WhenAny(written.Task, Task.Delay(TimeSpan.FromMinutes(10))) != written.Task)
+                throw new TimeoutException($"writing {events} events took over 10 minutes");
+            await writer.GracefulStop(TimeSpan.FromSeconds(30));
+            var replayed = events - lastSnapshot;
+
+            var settings = CoordinatorSettings.From(system.Settings.Config);
+            var times = new List<TimeSpan>();
+            for (var run = 0; run < 3; run++)
+            {
+                var clock = Stopwatch.StartNew();
+                var coordinator = system.ActorOf(JobCoordinator.Props(settings), $"coordinator-{run}");
+                var list = await coordinator.Ask<OperatorProtocol.JobList>(new OperatorProtocol.ListJobs(null, null), TimeSpan.FromMinutes(5));
+                times.Add(clock.Elapsed);
+                if (list.Jobs.Count != 1000) throw new InvalidOperationException($"recovered {list.Jobs.Count} jobs, expected 1000");
+                await coordinator.GracefulStop(TimeSpan.FromSeconds(30), JobCoordinator.HandOver.Instance);
+            }
+            return (times.Order().ElementAt(1), replayed);
+        }
+        finally { await system.Terminate(); }
+    }
+
+    /// <summary>1 000 jobs added, then LeaseGranted/LeaseEnded pairs (handed back, not counted as attempts) round the jobs:
+    /// valid events made by the job table's own functions, so the coordinator folds them as it would its own.</summary>
+    private static List<ICoordinatorEvent> MakeEvents(int count)
+    {
+        var specs = ManifestLoader.Parse("bench.toml", Manifest(1000)).Jobs;
+        var now = DateTimeOffset.UtcNow;
+        var table = JobTable.Empty;
+        var events = new List<ICoordinatorEvent>(count);
+        foreach (var added in table.AddJobs(specs, "bench.toml", now)) { table = table.Apply(added); events.Add(added); }
+        for (var i = 0; events.Count < count; i++)
+        {
+            var jobId = specs[i % specs.Count].JobId;
+            var granted = (LeaseGranted)table.Grant(jobId, "worker-" + i % 8, now).Event!;
+            table = table.Apply(granted);
+            events.Add(granted);
+            if (events.Count == count) break;
+            var ended = table.EndLease(jobId, granted.LeaseId, "handed back", false, now).Event!;
+            table = table.Apply(ended);
+            events.Add(ended);
+        }
+        return events;
+    }
+
+    private sealed class LeaseCounter(int target)
+    {
+        private int _count;
+        public int Count => Volatile.Read(ref _count);
+        public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public void Increment()
+        {
+            if (Interlocked.Increment(ref _count) == target) Done.TrySetResult();
+        }
+    }
+
+    /// <summary>A worker that fails every lease at once: the coordinator persists the end and grants the next.</summary>
+    private sealed class FailingWorker : ReceiveActor
+    {
+        public FailingWorker(LeaseCounter counter)
+        {
+            Receive<WorkerProtocol.Lease>(m =>
+            {
+                counter.Increment();
+                Sender.Tell(new TrainerProtocol.Failed(m.JobId, m.LeaseId, "bench: fails at once"));
+            });
+            ReceiveAny(_ => { }); // Registered, Acknowledged
+        }
+    }
+
+    /// <summary>Writes the events under the coordinator's persistence id, with a snapshot of the folded table at every 1000th
+    /// event up to <paramref name="lastSnapshot"/> (what the coordinator itself does), then reports the sequence number.</summary>
+    private sealed class JournalWriter : ReceivePersistentActor
+    {
+        private int _pendingSnapshots;
+        private bool _written;
+
+        public override string PersistenceId => JobCoordinator.PersistenceIdValue;
+
+        public JournalWriter(List<ICoordinatorEvent> events, long lastSnapshot, TaskCompletionSource<long> done)
+        {
+            var table = JobTable.Empty;
+            void Finish()
+            {
+                if (_written && _pendingSnapshots == 0) done.TrySetResult(LastSequenceNr);
+            }
+            Recover<RecoveryCompleted>(_ => Self.Tell("write"));
+            Command<string>(_ =>
+            {
+                // Atomic writes of 1 000 events, as a busy coordinator's batches would be; one huge write would be unlike it.
+                foreach (var chunk in events.Chunk(1000))
+                    PersistAll(chunk, e =>
+                    {
+                        table = table.Apply(e);
+                        if (LastSequenceNr % 1000 == 0 && LastSequenceNr <= lastSnapshot)
+                        {
+                            _pendingSnapshots++;
+                            SaveSnapshot(table.ToSnapshot());
+                        }
+                    });
+                DeferAsync(0, _ => { _written = true; Finish(); });
+            });
+            Command<SaveSnapshotSuccess>(_ => { _pendingSnapshots--; Finish(); });
+            Command<SaveSnapshotFailure>(f => done.TrySetException(f.Cause));
+        }
+    }
+}
