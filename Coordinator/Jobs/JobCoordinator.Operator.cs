@@ -15,8 +15,25 @@ namespace Cis490.Coordinator.Jobs;
 /// <summary>Operator requests: manifests, listing, cancel and requeue.</summary>
 public sealed partial class JobCoordinator
 {
+    /// <summary>Whether a mutating request carries the operator token; a refusal is logged with where the request came from.</summary>
+    private bool Authorized(string? token, string what)
+    {
+        if (_token.Matches(token)) return true;
+        _log.Warning("Refused {0} from {1}: {2} operator token", what, Sender.Path.Address, string.IsNullOrEmpty(token) ? "no" : "a wrong");
+        return false;
+    }
+
+    private static string TokenRefusal(string? token) =>
+        $"refused: {(string.IsNullOrEmpty(token) ? "this request needs the operator token" : "wrong operator token")} " +
+        $"(--token or {Operator.OperatorToken.EnvironmentVariable})";
+
     private void SubmitManifest(OperatorProtocol.SubmitManifest m)
     {
+        if (!Authorized(m.Token, $"manifest {m.FileName}"))
+        {
+            Sender.Tell(new OperatorProtocol.OperatorError(TokenRefusal(m.Token)));
+            return;
+        }
         var result = ManifestLoader.Parse(m.FileName, m.Text);
         if (!result.IsValid)
         {
@@ -57,9 +74,14 @@ public sealed partial class JobCoordinator
     }
 
     /// <summary>Cancel or requeue: resolve the id, decide, persist, then stop a live trainer and answer.</summary>
-    private void Operate(string idOrPrefix, Func<string, Decision> decide)
+    private void Operate(string idOrPrefix, string? token, string what, Func<string, Decision> decide)
     {
         var sender = Sender;
+        if (!Authorized(token, $"{what} {idOrPrefix}"))
+        {
+            sender.Tell(new OperatorProtocol.OperatorResult(false, idOrPrefix, "", TokenRefusal(token)));
+            return;
+        }
         var id = _table.Resolve(idOrPrefix, out var problem);
         var decision = id is null ? Decision.Refuse(problem!) : decide(id);
         if (decision.Refusal is not null)
