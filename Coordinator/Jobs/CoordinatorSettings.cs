@@ -7,7 +7,9 @@ public sealed record CoordinatorSettings(
     TimeSpan LeaseCheckInterval,
     TimeSpan UploadTimeout,
     int SnapshotEvery,
-    string OperatorToken)
+    string OperatorToken,
+    RetryPolicy Retry,
+    TimeSpan PreferCudaWait)
 {
     public string ModelsDir => Path.Combine(DataDir, "models");
 
@@ -21,6 +23,8 @@ public sealed record CoordinatorSettings(
             c.GetTimeSpan("lease-check-interval"),
             c.GetTimeSpan("upload-timeout"),
             c.GetInt("snapshot-every"),
-            c.GetString("operator-token", ""));
+            c.GetString("operator-token", ""),
+            new RetryPolicy(c.GetTimeSpan("retry-backoff-base"), c.GetTimeSpan("retry-backoff-max")),
+            c.GetTimeSpan("prefer-cuda-wait"));
     }
 }

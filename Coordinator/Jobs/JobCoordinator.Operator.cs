@@ -41,19 +41,26 @@ public sealed partial class JobCoordinator
             Sender.Tell(new OperatorProtocol.ManifestRejected(m.FileName, result.Errors));
             return;
         }
-        var added = _table.AddJobs(result.Jobs, m.FileName, DateTimeOffset.UtcNow);
+        var now = DateTimeOffset.UtcNow;
+        var added = _table.AddJobs(result.Jobs, m.FileName, now);
         var known = result.Jobs.Select(j => j.JobId).Except(added.Select(a => a.JobId)).ToList();
         var reply = new OperatorProtocol.ManifestAccepted(m.FileName, added.Select(a => a.JobId).ToList(), known);
         var sender = Sender;
-        if (added.Count == 0)
+        // A manifest that declares [[hosts]] replaces the fleet's declaration; one without (extra jobs, say) leaves it alone.
+        var events = new List<ICoordinatorEvent>();
+        if (result.HostPolicies.Count > 0 && _table.HostsDiffer(result.HostPolicies))
+            events.Add(new HostsDeclared(result.HostPolicies, m.FileName, now));
+        events.AddRange(added);
+        if (events.Count == 0)
         {
             sender.Tell(reply);
             return;
         }
-        PersistAll(added, Applied);
+        PersistAll(events, Applied);
         DeferAsync(reply, r =>
         {
-            _log.Info("Manifest {0}: {1} new job(s), {2} already known", m.FileName, added.Count, known.Count);
+            _log.Info("Manifest {0}: {1} new job(s), {2} already known{3}", m.FileName, added.Count, known.Count,
+                events.Count > added.Count ? $"; {result.HostPolicies.Count} host declaration(s)" : "");
             sender.Tell(r);
             Self.Tell(Dispatch.Instance);
         });
@@ -68,7 +75,7 @@ public sealed partial class JobCoordinator
             .Select(j => new OperatorProtocol.JobView(
                 j.JobId, j.Spec.Model, j.Spec.Mode, j.Spec.HyperJson, j.Status, j.FailedAttempts, j.Spec.MaxAttempts, j.LeaseId,
                 j.WorkerId, j.HoldsLease ? _progress.GetValueOrDefault(j.JobId) : null, j.ArtifactSha256, j.Metrics,
-                j.AddedAt, j.StartedAt, j.FinishedAt, j.LastError))
+                j.AddedAt, j.StartedAt, j.FinishedAt, j.LastError, j.RetryAt, Unschedulable(j)))
             .ToList();
         Sender.Tell(new OperatorProtocol.JobList(rows, DateTimeOffset.UtcNow));
     }

@@ -29,7 +29,7 @@ public sealed partial class JobCoordinator : ReceivePersistentActor, IWithTimers
     }
 
     /// <summary>A registered worker node as the coordinator sees it (volatile: workers re-register after a restart).</summary>
-    private sealed record WorkerEntry(string WorkerId, IActorRef Ref, WorkerCapability Capability, int Slots, DateTimeOffset LastSeen);
+    private sealed record WorkerEntry(string WorkerId, IActorRef Ref, WorkerCapability Capability, int Slots, DateTimeOffset LastSeen, bool Draining);
 
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly CoordinatorSettings _settings;
@@ -63,7 +63,11 @@ public sealed partial class JobCoordinator : ReceivePersistentActor, IWithTimers
         Command<ArtifactProtocol.OfferUpload>(OfferUpload);
         Command<ArtifactStore.Stored>(Stored);
         Command<Terminated>(WorkerGone);
-        Command<CheckLeases>(_ => ExpireLeases());
+        Command<CheckLeases>(_ =>
+        {
+            ExpireLeases();
+            DispatchWork(); // jobs whose retry backoff or prefer_cuda wait is over
+        });
         Command<Dispatch>(_ => DispatchWork());
         Command<SaveSnapshotSuccess>(s =>
         {

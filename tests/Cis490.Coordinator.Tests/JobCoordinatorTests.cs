@@ -49,6 +49,8 @@ public sealed class JobCoordinatorTests : TestKit, IDisposable
             # Short enough for the expiry test to finish in seconds; the other tests heartbeat or finish well within it.
             cis490.coordinator.heartbeat-deadline = 3s
             cis490.coordinator.lease-check-interval = 200ms
+            # Retries come back after a short backoff here, so the retry tests do not wait production's 10 s.
+            cis490.coordinator.retry-backoff-base = 300ms
             # Snapshots every 4 events, so that every test here also crosses snapshots (production: 1000).
             cis490.coordinator.snapshot-every = 4
             cis490.coordinator.operator-token = "{{Token}}"
