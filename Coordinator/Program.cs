@@ -48,6 +48,12 @@ public static class Program
                 .WithFallback(Akka.Cluster.Tools.PublishSubscribe.DistributedPubSub.DefaultConfig()) // binds ClusterClient's Send envelope
                 .WithFallback(ActorMaterializer.DefaultConfig());
             var settings = CoordinatorSettings.From(config);
+            if (settings.OperatorToken.Length == 0)
+            {
+                var (token, source) = OperatorToken.Resolve(dataDir, Environment.GetEnvironmentVariable(OperatorToken.EnvironmentVariable));
+                settings = settings with { OperatorToken = token };
+                Console.Error.WriteLine($"cis490 coordinator: operator token from {source}");
+            }
 
             var system = ActorSystem.Create(systemName, config);
             using var signals = new CompositeDisposable(NodeRuntime.ShutdownOnSignals(system));

@@ -12,9 +12,11 @@ public static class Program
     private const string Usage = """
         usage:
           shell --coordinator HOST:PORT jobs list [--status S] [--model M] [--json]
-          shell --coordinator HOST:PORT jobs cancel ID [--reason TEXT]
-          shell --coordinator HOST:PORT jobs requeue ID
-          manifest submit FILE --coordinator HOST:PORT
+          shell --coordinator HOST:PORT jobs cancel ID [--reason TEXT] [--token T]
+          shell --coordinator HOST:PORT jobs requeue ID [--token T]
+          manifest submit FILE --coordinator HOST:PORT [--token T]
+        mutating commands need the operator token: --token, or CIS490_OPERATOR_TOKEN
+        (a coordinator started without it wrote one to <data-dir>/operator.token)
           demo [--data-dir DIR] [--manifest FILE] [--episodes N]
         """;
 
@@ -55,10 +57,11 @@ public static class Program
                 if (args.Positionals.Count != 3) throw new CliException($"{command} takes one job id (or its first 8+ characters)");
                 var jobId = args.Positionals[2];
                 var reason = args.Get("reason", "cancelled by an operator");
+                var token = OperatorTokenArg(args);
                 args.RejectUnknown();
                 await using (var client = CoordinatorClient.Connect(address))
                 {
-                    object request = command == "jobs cancel" ? new OperatorProtocol.CancelJob(jobId, reason) : new OperatorProtocol.RequeueJob(jobId);
+                    object request = command == "jobs cancel" ? new OperatorProtocol.CancelJob(jobId, reason, token) : new OperatorProtocol.RequeueJob(jobId, token);
                     switch (await client.Ask(request))
                     {
                         case OperatorProtocol.OperatorResult { Ok: true } ok:
@@ -92,15 +95,20 @@ public static class Program
         }
     }
 
+    /// <summary>The operator token for a mutating command: <c>--token</c>, else <c>CIS490_OPERATOR_TOKEN</c>; the coordinator checks it.</summary>
+    private static string? OperatorTokenArg(CliArgs args) =>
+        args.Get("token") ?? Environment.GetEnvironmentVariable("CIS490_OPERATOR_TOKEN");
+
     private static async Task<int> SubmitManifest(CliArgs args)
     {
         if (args.Positionals.Count != 1) throw new CliException("manifest submit takes exactly one FILE");
         var file = args.Positionals[0];
         var address = args.Require("coordinator");
+        var token = OperatorTokenArg(args);
         args.RejectUnknown();
         if (!File.Exists(file)) throw new CliException($"manifest {file} not found");
         await using var client = CoordinatorClient.Connect(address);
-        switch (await client.Ask(new OperatorProtocol.SubmitManifest(file, await File.ReadAllTextAsync(file))))
+        switch (await client.Ask(new OperatorProtocol.SubmitManifest(file, await File.ReadAllTextAsync(file), token)))
         {
             case OperatorProtocol.ManifestAccepted ok:
                 Program.Out.WriteLine($"{file}: {ok.AddedJobIds.Count} new job(s) pending, {ok.KnownJobIds.Count} already known (unchanged)");
@@ -108,6 +116,9 @@ public static class Program
             case OperatorProtocol.ManifestRejected bad:
                 Console.Error.WriteLine($"{file}: rejected, nothing changed ({bad.Errors.Count} error(s)):");
                 foreach (var e in bad.Errors) Console.Error.WriteLine("  " + e);
+                return 1;
+            case OperatorProtocol.OperatorError refused:
+                Console.Error.WriteLine($"{file}: {refused.Message}");
                 return 1;
             case var other:
                 Console.Error.WriteLine($"unexpected reply {other.GetType().Name}");

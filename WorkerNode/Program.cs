@@ -22,7 +22,7 @@ public static class Program
 {
     private const string Usage = """
         usage:
-          worker --seed akka.tcp://cis490@HOST:PORT [--port P] [--hostname H] [--data DIR] [--slots N] [--work-dir DIR] [--worker-id ID]
+          worker --seed akka.tcp://cis490@HOST:PORT [--port P] [--hostname H] [--data DIR] [--slots N] [--work-dir DIR] [--worker-id ID] [--config FILE.conf]
           trainer --job JOB.json                     (started by a worker for each lease)
           data generate --out DIR [--episodes N] [--seed S]   (the synthetic episode set)
           data build --episodes DIR --out DIR [--window S] [--stride S] [--max-bad-fraction F]
@@ -76,14 +76,18 @@ public static class Program
         var slots = args.Get("slots");
         var workDir = args.Get("work-dir");
         var workerId = args.Get("worker-id");
+        var extraConfig = args.Get("config");
         args.RejectUnknown();
+        if (extraConfig is not null && !File.Exists(extraConfig)) throw new CliException($"--config {extraConfig}: no such file");
         if (!File.Exists(Path.Combine(dataDir, FeatureTable.FileName)))
             throw new CliException($"--data {dataDir} has no {FeatureTable.FileName}; make one with './cis490 data generate' and './cis490 data build --out {dataDir}'");
         if (slots is not null && (!int.TryParse(slots, out var n) || n < 1))
             throw new CliException($"--slots must be a positive integer, got '{slots}'");
 
         var overrides = NodeRuntime.AddressOverrides(hostname, port, seeds) + (slots is null ? "" : $"\ncis490.worker.slots = {slots}");
-        var config = HoconLoader.Load(["worker.conf"], overrides)
+        // --config FILE: the operator's HOCON over worker.conf (command-line options over both).
+        string[] files = extraConfig is null ? ["worker.conf"] : [Path.GetFullPath(extraConfig), "worker.conf"];
+        var config = HoconLoader.Load(files, overrides)
             .WithFallback(ClusterSingleton.DefaultConfig())
             .WithFallback(ActorMaterializer.DefaultConfig());
         var capability = CapabilityDetector.Detect();
@@ -108,8 +112,16 @@ public static class Program
 
             var proxy = system.ActorOf(ClusterSingletonProxy.Props("/user/job-coordinator",
                 ClusterSingletonProxySettings.Create(system).WithRole("coordinator")), "job-coordinator-proxy");
-            Cluster.Get(system).RegisterOnMemberUp(() =>
-                system.ActorOf(WorkerNodeActor.Props(settings, capability, proxy), "worker"));
+            IActorRef? node = null;
+            Cluster.Get(system).RegisterOnMemberUp(() => node = system.ActorOf(WorkerNodeActor.Props(settings, capability, proxy), "worker"));
+            // A signal drains the node before it leaves: no new leases, running jobs finish within the grace, the rest is handed
+            // back. Not when the cluster downed the node or the coordinator is gone: nobody would take the hand-back.
+            CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseBeforeServiceUnbind, "drain", async () =>
+            {
+                if (node is null || CoordinatedShutdown.Get(system).ShutdownReason is not CoordinatedShutdown.ClrExitReason) return Akka.Done.Instance;
+                await node.Ask<WorkerNodeActor.Drained>(WorkerNodeActor.Drain.Instance, settings.DrainGrace + TimeSpan.FromSeconds(15));
+                return Akka.Done.Instance;
+            });
             NodeRuntime.AnnounceWhenUp(system, "worker", $"worker-id={id}");
             await system.WhenTerminated;
             foreach (var s in signals) s.Dispose();

@@ -19,6 +19,7 @@ namespace Cis490.Bench;
 /// PostgreSQL database): leases granted per second, and recovery time at 10 000 and 100 000 events.</summary>
 public static class CoordinatorBench
 {
+    private const string Token = "bench-operator-token";
     private static readonly WorkerCapability Capability = new("bench-host", 2, 4, false, 0, null, "none", "bench", "Linux");
 
     /// <summary>A journal for one measurement; disposing it removes the database.</summary>
@@ -104,6 +105,7 @@ public static class CoordinatorBench
             akka.loglevel = ERROR
             cis490.coordinator.data-dir = {HoconLoader.Quote(dataDir)}
             cis490.coordinator.snapshot-every = {snapshotEvery}
+            cis490.coordinator.operator-token = "{Token}"
             akka.persistence.journal.sql.connection-string = {HoconLoader.Quote(journal.ConnectionString)}
             akka.persistence.snapshot-store.sql.connection-string = {HoconLoader.Quote(journal.ConnectionString)}
             """).WithFallback(ActorMaterializer.DefaultConfig());
@@ -119,7 +121,7 @@ public static class CoordinatorBench
         try
         {
             var coordinator = system.ActorOf(JobCoordinator.Props(CoordinatorSettings.From(system.Settings.Config)), "coordinator");
-            var accepted = await coordinator.Ask<object>(new OperatorProtocol.SubmitManifest("bench.toml", Manifest(jobs)), TimeSpan.FromMinutes(2));
+            var accepted = await coordinator.Ask<object>(new OperatorProtocol.SubmitManifest("bench.toml", Manifest(jobs), Token), TimeSpan.FromMinutes(2));
             if (accepted is not OperatorProtocol.ManifestAccepted { AddedJobIds.Count: var added } || added != jobs)
                 throw new InvalidOperationException($"the bench manifest was not accepted: {accepted}");
             var counter = new LeaseCounter(jobs);

@@ -48,7 +48,10 @@ public static class FailoverBench
             await StartWorker("worker-1");
             await StartWorker("worker-2");
             await using var client = CoordinatorClient.Connect($"127.0.0.1:{port}");
-            if (await client.Ask(new OperatorProtocol.SubmitManifest("bench.toml", LongJob)) is not OperatorProtocol.ManifestAccepted)
+            // The token the coordinator made on first start (or the environment's, which it then took).
+            var token = Environment.GetEnvironmentVariable("CIS490_OPERATOR_TOKEN") is { Length: > 0 } t
+                ? t : File.ReadAllText(Path.Combine(root, "data", "operator.token")).Trim();
+            if (await client.Ask(new OperatorProtocol.SubmitManifest("bench.toml", LongJob, token)) is not OperatorProtocol.ManifestAccepted)
                 throw new InvalidOperationException("the bench manifest was refused");
 
             Console.WriteLine($"failover benchmark on {Environment.ProcessorCount} cores: coordinator (SQLite journal) + 2 workers on loopback,");

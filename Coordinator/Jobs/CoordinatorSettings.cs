@@ -1,7 +1,15 @@
 namespace Cis490.Coordinator.Jobs;
 
 /// <summary>Typed settings of the coordinator, read once from <c>cis490.coordinator</c> in HOCON (hocon/coordinator.conf says why each value).</summary>
-public sealed record CoordinatorSettings(string DataDir, TimeSpan HeartbeatDeadline, TimeSpan LeaseCheckInterval, TimeSpan UploadTimeout, int SnapshotEvery)
+public sealed record CoordinatorSettings(
+    string DataDir,
+    TimeSpan HeartbeatDeadline,
+    TimeSpan LeaseCheckInterval,
+    TimeSpan UploadTimeout,
+    int SnapshotEvery,
+    string OperatorToken,
+    RetryPolicy Retry,
+    TimeSpan PreferCudaWait)
 {
     public string ModelsDir => Path.Combine(DataDir, "models");
 
@@ -14,6 +22,9 @@ public sealed record CoordinatorSettings(string DataDir, TimeSpan HeartbeatDeadl
             c.GetTimeSpan("heartbeat-deadline"),
             c.GetTimeSpan("lease-check-interval"),
             c.GetTimeSpan("upload-timeout"),
-            c.GetInt("snapshot-every"));
+            c.GetInt("snapshot-every"),
+            c.GetString("operator-token", ""),
+            new RetryPolicy(c.GetTimeSpan("retry-backoff-base"), c.GetTimeSpan("retry-backoff-max")),
+            c.GetTimeSpan("prefer-cuda-wait"));
     }
 }

@@ -7,6 +7,7 @@ using Cis490.Protocols.Artifacts;
 using Cis490.Protocols.Jobs;
 using Cis490.Protocols.Operator;
 using Cis490.Protocols.Workers;
+using Cis490.Shared.Jobs;
 using Cis490.Shared.Manifest;
 using static Cis490.Protocols.Jobs.JobEvents;
 
@@ -25,7 +26,9 @@ public sealed partial class JobCoordinator
             _log.Info("Worker {0} registered from {1}: {2} slot(s), {3} cores, {4:F1} GiB RAM, cuda={5}",
                 m.WorkerId, Sender.Path.Address, m.Slots, m.Capability.Cores, m.Capability.RamGib, m.Capability.Cuda);
         }
-        _workers[m.WorkerId] = new WorkerEntry(m.WorkerId, Sender, m.Capability, m.Slots, DateTimeOffset.UtcNow);
+        if (m.Draining && !(previous?.Draining ?? false))
+            _log.Info("Worker {0} is draining: no new leases; its {1} running lease(s) finish or are handed back", m.WorkerId, m.Held.Count);
+        _workers[m.WorkerId] = new WorkerEntry(m.WorkerId, Sender, m.Capability, m.Slots, DateTimeOffset.UtcNow, m.Draining);
 
         // A lease the worker still runs but that is no longer its own (re-leased, cancelled, expired) must stop there.
         foreach (var held in m.Held)
@@ -101,7 +104,7 @@ public sealed partial class JobCoordinator
     private void EndLease(string jobId, long leaseId, string reason, bool countsAsAttempt)
     {
         var sender = Sender;
-        var decision = _table.EndLease(jobId, leaseId, reason, countsAsAttempt, DateTimeOffset.UtcNow);
+        var decision = _table.EndLease(jobId, leaseId, reason, countsAsAttempt, DateTimeOffset.UtcNow, _settings.Retry);
         if (decision.Refusal is not null)
         {
             sender.Tell(new TrainerProtocol.Refused(jobId, leaseId, decision.Refusal));
@@ -125,7 +128,7 @@ public sealed partial class JobCoordinator
         _workers.Remove(gone.WorkerId);
         var now = DateTimeOffset.UtcNow;
         var ended = _table.LeasesOf(gone.WorkerId)
-            .Select(j => _table.EndLease(j.JobId, j.LeaseId, $"worker {gone.WorkerId} left or was removed from the cluster", true, now).Event!)
+            .Select(j => _table.EndLease(j.JobId, j.LeaseId, $"worker {gone.WorkerId} left or was removed from the cluster", true, now, _settings.Retry).Event!)
             .ToList();
         _log.Warning("Worker {0} at {1} is gone; ending its {2} lease(s)", gone.WorkerId, t.ActorRef.Path.Address, ended.Count);
         PersistEnded(ended);
@@ -137,7 +140,7 @@ public sealed partial class JobCoordinator
         var expired = _table.LiveLeases
             .Where(j => now - _lastBeat.GetValueOrDefault(j.JobId, now) > _settings.HeartbeatDeadline)
             .Select(j => (Job: j, Event: _table.EndLease(j.JobId, j.LeaseId,
-                $"no heartbeat for {_settings.HeartbeatDeadline.TotalSeconds:F0} s from worker {j.WorkerId}", true, now).Event!))
+                $"no heartbeat for {_settings.HeartbeatDeadline.TotalSeconds:F0} s from worker {j.WorkerId}", true, now, _settings.Retry).Event!))
             .ToList();
         foreach (var (job, e) in expired)
             if (job.WorkerId is { } w && _workers.TryGetValue(w, out var worker))
@@ -157,18 +160,23 @@ public sealed partial class JobCoordinator
         DeferAsync(Dispatch.Instance, d => Self.Tell(d));
     }
 
-    /// <summary>Grants leases while some registered worker has a free slot and some pending job fits; one batch of events.</summary>
+    /// <summary>Grants leases while some registered worker has a free slot and some pending job fits it (constraints, host
+    /// policy, prefer_cuda wait); highest priority first, then oldest. CUDA workers choose first. One batch of events.</summary>
     private void DispatchWork()
     {
         var projected = _table;
         var grants = new List<(LeaseGranted Event, IActorRef Worker)>();
         var now = DateTimeOffset.UtcNow;
-        foreach (var worker in _workers.Values.OrderBy(w => w.WorkerId, StringComparer.Ordinal))
+        var workers = _workers.Values.Where(w => !w.Draining)
+            .OrderByDescending(w => Placement.Effective(w.Capability, Placement.PolicyFor(w.Capability.Hostname, _table.Hosts)).Cuda)
+            .ThenBy(w => w.WorkerId, StringComparer.Ordinal)
+            .ToList();
+        foreach (var worker in workers)
         {
             var free = worker.Slots - projected.LeasesOf(worker.WorkerId).Count();
             for (; free > 0; free--)
             {
-                var next = projected.NextPending();
+                var next = projected.NextPending(now, j => MayTake(worker, j, now));
                 if (next is null) break;
                 var granted = (LeaseGranted)projected.Grant(next.JobId, worker.WorkerId, now).Event!;
                 projected = projected.Apply(granted);
@@ -184,5 +192,30 @@ public sealed partial class JobCoordinator
             _log.Info("Leased job {0} to worker {1} (lease {2})", e.JobId, e.WorkerId, e.LeaseId);
             byEvent[e].Tell(new WorkerProtocol.Lease(_table.Jobs[e.JobId].Spec, e.LeaseId));
         });
+    }
+
+    /// <summary>Whether <paramref name="worker"/> may take <paramref name="job"/> now. A prefer_cuda job skips a worker without
+    /// CUDA while a CUDA worker that could run it is connected, until it has waited <c>prefer-cuda-wait</c>.</summary>
+    private bool MayTake(WorkerEntry worker, JobState job, DateTimeOffset now)
+    {
+        if (Placement.Refusal(job.Spec, worker.Capability, _table.Hosts) is not null) return false;
+        if (!job.Spec.Needs.PreferCuda || HasCuda(worker)) return true;
+        if (now - JobTable.PendingSince(job) >= _settings.PreferCudaWait) return true;
+        return !_workers.Values.Any(w => !w.Draining && HasCuda(w) && Placement.Refusal(job.Spec, w.Capability, _table.Hosts) is null);
+    }
+
+    private bool HasCuda(WorkerEntry w) => Placement.Effective(w.Capability, Placement.PolicyFor(w.Capability.Hostname, _table.Hosts)).Cuda;
+
+    /// <summary>Why no connected worker could ever run a pending job (its constraints or the hosts' policy), or null when one could.</summary>
+    private string? Unschedulable(JobState job)
+    {
+        if (job.Status != JobStatus.Pending) return null;
+        if (_workers.Count == 0) return "no worker is connected";
+        var reasons = _workers.Values.OrderBy(w => w.WorkerId, StringComparer.Ordinal)
+            .Select(w => (w.WorkerId, Reason: Placement.Refusal(job.Spec, w.Capability, _table.Hosts)))
+            .ToList();
+        return reasons.Any(r => r.Reason is null)
+            ? null
+            : "no connected worker can run it: " + string.Join("; ", reasons.Select(r => $"{r.WorkerId}: {r.Reason}"));
     }
 }

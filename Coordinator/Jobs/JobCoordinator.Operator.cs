@@ -15,8 +15,25 @@ namespace Cis490.Coordinator.Jobs;
 /// <summary>Operator requests: manifests, listing, cancel and requeue.</summary>
 public sealed partial class JobCoordinator
 {
+    /// <summary>Whether a mutating request carries the operator token; a refusal is logged with where the request came from.</summary>
+    private bool Authorized(string? token, string what)
+    {
+        if (_token.Matches(token)) return true;
+        _log.Warning("Refused {0} from {1}: {2} operator token", what, Sender.Path.Address, string.IsNullOrEmpty(token) ? "no" : "a wrong");
+        return false;
+    }
+
+    private static string TokenRefusal(string? token) =>
+        $"refused: {(string.IsNullOrEmpty(token) ? "this request needs the operator token" : "wrong operator token")} " +
+        $"(--token or {Operator.OperatorToken.EnvironmentVariable})";
+
     private void SubmitManifest(OperatorProtocol.SubmitManifest m)
     {
+        if (!Authorized(m.Token, $"manifest {m.FileName}"))
+        {
+            Sender.Tell(new OperatorProtocol.OperatorError(TokenRefusal(m.Token)));
+            return;
+        }
         var result = ManifestLoader.Parse(m.FileName, m.Text);
         if (!result.IsValid)
         {
@@ -24,19 +41,26 @@ public sealed partial class JobCoordinator
             Sender.Tell(new OperatorProtocol.ManifestRejected(m.FileName, result.Errors));
             return;
         }
-        var added = _table.AddJobs(result.Jobs, m.FileName, DateTimeOffset.UtcNow);
+        var now = DateTimeOffset.UtcNow;
+        var added = _table.AddJobs(result.Jobs, m.FileName, now);
         var known = result.Jobs.Select(j => j.JobId).Except(added.Select(a => a.JobId)).ToList();
         var reply = new OperatorProtocol.ManifestAccepted(m.FileName, added.Select(a => a.JobId).ToList(), known);
         var sender = Sender;
-        if (added.Count == 0)
+        // A manifest that declares [[hosts]] replaces the fleet's declaration; one without (extra jobs, say) leaves it alone.
+        var events = new List<ICoordinatorEvent>();
+        if (result.HostPolicies.Count > 0 && _table.HostsDiffer(result.HostPolicies))
+            events.Add(new HostsDeclared(result.HostPolicies, m.FileName, now));
+        events.AddRange(added);
+        if (events.Count == 0)
         {
             sender.Tell(reply);
             return;
         }
-        PersistAll(added, Applied);
+        PersistAll(events, Applied);
         DeferAsync(reply, r =>
         {
-            _log.Info("Manifest {0}: {1} new job(s), {2} already known", m.FileName, added.Count, known.Count);
+            _log.Info("Manifest {0}: {1} new job(s), {2} already known{3}", m.FileName, added.Count, known.Count,
+                events.Count > added.Count ? $"; {result.HostPolicies.Count} host declaration(s)" : "");
             sender.Tell(r);
             Self.Tell(Dispatch.Instance);
         });
@@ -51,15 +75,20 @@ public sealed partial class JobCoordinator
             .Select(j => new OperatorProtocol.JobView(
                 j.JobId, j.Spec.Model, j.Spec.Mode, j.Spec.HyperJson, j.Status, j.FailedAttempts, j.Spec.MaxAttempts, j.LeaseId,
                 j.WorkerId, j.HoldsLease ? _progress.GetValueOrDefault(j.JobId) : null, j.ArtifactSha256, j.Metrics,
-                j.AddedAt, j.StartedAt, j.FinishedAt, j.LastError))
+                j.AddedAt, j.StartedAt, j.FinishedAt, j.LastError, j.RetryAt, Unschedulable(j)))
             .ToList();
         Sender.Tell(new OperatorProtocol.JobList(rows, DateTimeOffset.UtcNow));
     }
 
     /// <summary>Cancel or requeue: resolve the id, decide, persist, then stop a live trainer and answer.</summary>
-    private void Operate(string idOrPrefix, Func<string, Decision> decide)
+    private void Operate(string idOrPrefix, string? token, string what, Func<string, Decision> decide)
     {
         var sender = Sender;
+        if (!Authorized(token, $"{what} {idOrPrefix}"))
+        {
+            sender.Tell(new OperatorProtocol.OperatorResult(false, idOrPrefix, "", TokenRefusal(token)));
+            return;
+        }
         var id = _table.Resolve(idOrPrefix, out var problem);
         var decision = id is null ? Decision.Refuse(problem!) : decide(id);
         if (decision.Refusal is not null)

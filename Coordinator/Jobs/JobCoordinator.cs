@@ -37,10 +37,11 @@ public sealed partial class JobCoordinator : ReceivePersistentActor, IWithTimers
     }
 
     /// <summary>A registered worker node as the coordinator sees it (volatile: workers re-register after a restart).</summary>
-    private sealed record WorkerEntry(string WorkerId, IActorRef Ref, WorkerCapability Capability, int Slots, DateTimeOffset LastSeen);
+    private sealed record WorkerEntry(string WorkerId, IActorRef Ref, WorkerCapability Capability, int Slots, DateTimeOffset LastSeen, bool Draining);
 
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly CoordinatorSettings _settings;
+    private readonly Operator.OperatorToken _token;
     private readonly Dictionary<string, WorkerEntry> _workers = new();
     private readonly Dictionary<string, DateTimeOffset> _lastBeat = new();
     private readonly Dictionary<string, TrainingProgress> _progress = new();
@@ -53,14 +54,15 @@ public sealed partial class JobCoordinator : ReceivePersistentActor, IWithTimers
     public JobCoordinator(CoordinatorSettings settings)
     {
         _settings = settings;
+        _token = new Operator.OperatorToken(settings.OperatorToken);
         Recover<SnapshotOffer>(o => _table = JobTable.FromSnapshot((JobTableSnapshot)o.Snapshot));
         Recover<ICoordinatorEvent>(e => _table = _table.Apply(e)); // no snapshots while replaying
         Recover<RecoveryCompleted>(_ => OnRecovered());
 
         Command<OperatorProtocol.SubmitManifest>(SubmitManifest);
         Command<OperatorProtocol.ListJobs>(ListJobs);
-        Command<OperatorProtocol.CancelJob>(m => Operate(m.JobId, id => _table.Cancel(id, m.Reason, DateTimeOffset.UtcNow)));
-        Command<OperatorProtocol.RequeueJob>(m => Operate(m.JobId, id => _table.Requeue(id, DateTimeOffset.UtcNow)));
+        Command<OperatorProtocol.CancelJob>(m => Operate(m.JobId, m.Token, "cancel", id => _table.Cancel(id, m.Reason, DateTimeOffset.UtcNow)));
+        Command<OperatorProtocol.RequeueJob>(m => Operate(m.JobId, m.Token, "requeue", id => _table.Requeue(id, DateTimeOffset.UtcNow)));
         Command<WorkerProtocol.Register>(Register);
         Command<WorkerProtocol.LeaseDeclined>(m => EndLease(m.JobId, m.LeaseId, $"declined by worker: {m.Reason}", countsAsAttempt: false));
         Command<TrainerProtocol.Started>(Started);
@@ -69,7 +71,11 @@ public sealed partial class JobCoordinator : ReceivePersistentActor, IWithTimers
         Command<ArtifactProtocol.OfferUpload>(OfferUpload);
         Command<ArtifactStore.Stored>(Stored);
         Command<Terminated>(WorkerGone);
-        Command<CheckLeases>(_ => ExpireLeases());
+        Command<CheckLeases>(_ =>
+        {
+            ExpireLeases();
+            DispatchWork(); // jobs whose retry backoff or prefer_cuda wait is over
+        });
         Command<Dispatch>(_ => DispatchWork());
         Command<HandOver>(_ => Context.Stop(Self));
         Command<SaveSnapshotSuccess>(s =>

@@ -11,6 +11,15 @@ public readonly record struct Decision(IJobEvent? Event, string? Refusal)
     public static Decision Accept(IJobEvent e) => new(e, null);
 }
 
+/// <summary>How long a failed attempt waits before its job may be leased again: <c>Base × 2^(failures before)</c>, at most <c>Max</c>.</summary>
+public sealed record RetryPolicy(TimeSpan Base, TimeSpan Max)
+{
+    public static readonly RetryPolicy None = new(TimeSpan.Zero, TimeSpan.Zero);
+
+    public TimeSpan Delay(int failuresBefore) =>
+        Base <= TimeSpan.Zero ? TimeSpan.Zero : TimeSpan.FromTicks(Math.Min(Max.Ticks, Base.Ticks * (1L << Math.Min(failuresBefore, 30))));
+}
+
 /// <summary>The JobCoordinator's state: a pure, immutable fold over <see cref="JobEvents"/>, with the decisions that produce them.</summary>
 /// <remarks>No actors here: every rule (fencing, retries, ordering) is a plain function, unit-tested on its own.</remarks>
 public sealed record JobTable(ImmutableDictionary<string, JobState> Jobs, long LastLeaseId, long NextSeq, IReadOnlyList<HostPolicy> Hosts)
@@ -97,13 +106,24 @@ public sealed record JobTable(ImmutableDictionary<string, JobState> Jobs, long L
     public IReadOnlyList<JobAdded> AddJobs(IEnumerable<JobSpec> specs, string manifestFile, DateTimeOffset now) =>
         specs.Where(s => !Jobs.ContainsKey(s.JobId)).Select(s => new JobAdded(s, manifestFile, now)).ToList();
 
-    /// <summary>The next pending job a worker may take: highest priority first, then the oldest.</summary>
-    public JobState? NextPending(Func<JobSpec, bool>? canRun = null) =>
+    /// <summary>The next pending job a worker may take at <paramref name="now"/>: not waiting out a retry backoff, accepted by
+    /// <paramref name="canRun"/>; highest priority first, then the oldest.</summary>
+    public JobState? NextPending(DateTimeOffset now, Func<JobState, bool>? canRun = null) =>
         Jobs.Values
-            .Where(j => j.Status == JobStatus.Pending && (canRun is null || canRun(j.Spec)))
+            .Where(j => j.Status == JobStatus.Pending && (j.RetryAt is null || j.RetryAt <= now) && (canRun is null || canRun(j)))
             .OrderByDescending(j => j.Spec.Priority)
             .ThenBy(j => j.Seq)
             .FirstOrDefault();
+
+    /// <summary>Since when a pending job has waited for a worker: its last lease's end, else when it was added.</summary>
+    public static DateTimeOffset PendingSince(JobState job) => job.History.LastOrDefault()?.EndedAt ?? job.AddedAt;
+
+    /// <summary>Whether the manifest's host declarations differ from the table's (a reload persists them only then).</summary>
+    public bool HostsDiffer(IReadOnlyList<HostPolicy> hosts) =>
+        hosts.Count != Hosts.Count || hosts.Zip(Hosts).Any(p =>
+            p.Item1.Hostname != p.Item2.Hostname || p.Item1.Cuda != p.Item2.Cuda || p.Item1.VramGib != p.Item2.VramGib
+            || p.Item1.RamGib != p.Item2.RamGib || !p.Item1.AllowJobs.SequenceEqual(p.Item2.AllowJobs)
+            || !p.Item1.DenyJobs.SequenceEqual(p.Item2.DenyJobs));
 
     /// <summary>A new lease on a pending job, with a lease id larger than any before.</summary>
     public Decision Grant(string jobId, string workerId, DateTimeOffset now)
@@ -122,10 +142,16 @@ public sealed record JobTable(ImmutableDictionary<string, JobState> Jobs, long L
         Fence(jobId, leaseId) is { } refusal ? Decision.Refuse(refusal)
         : Decision.Accept(new JobCompleted(jobId, leaseId, sha256, bytes, metrics, now));
 
-    /// <summary>Ends a lease without an artifact; <paramref name="countsAsAttempt"/> is false when the worker never started it.</summary>
-    public Decision EndLease(string jobId, long leaseId, string reason, bool countsAsAttempt, DateTimeOffset now) =>
-        Fence(jobId, leaseId) is { } refusal ? Decision.Refuse(refusal)
-        : Decision.Accept(new LeaseEnded(jobId, leaseId, reason, countsAsAttempt, now));
+    /// <summary>Ends a lease without an artifact; <paramref name="countsAsAttempt"/> is false when the worker handed it back
+    /// untouched or drained. A failed attempt that leaves attempts over waits out <paramref name="retry"/>'s backoff.</summary>
+    public Decision EndLease(string jobId, long leaseId, string reason, bool countsAsAttempt, DateTimeOffset now, RetryPolicy? retry = null)
+    {
+        if (Fence(jobId, leaseId) is { } refusal) return Decision.Refuse(refusal);
+        var job = Jobs[jobId];
+        var retriable = countsAsAttempt && job.FailedAttempts + 1 < job.Spec.MaxAttempts;
+        var delay = retriable ? (retry ?? RetryPolicy.None).Delay(job.FailedAttempts) : TimeSpan.Zero;
+        return Decision.Accept(new LeaseEnded(jobId, leaseId, reason, countsAsAttempt, now, delay > TimeSpan.Zero ? now + delay : null));
+    }
 
     /// <summary>Cancels a job that has not finished; a live lease ends with it (its worker must be told to stop).</summary>
     public Decision Cancel(string jobId, string reason, DateTimeOffset now)

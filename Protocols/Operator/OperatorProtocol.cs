@@ -24,7 +24,8 @@ public static class OperatorProtocol
     /// <summary>The job table as operators see it.</summary>
     public sealed record JobList(IReadOnlyList<JobView> Jobs, DateTimeOffset At) : ICis490Message;
 
-    /// <summary>One job's row.</summary>
+    /// <summary>One job's row. <paramref name="RetryAt"/>: a failed attempt's backoff ends then; <paramref name="Unschedulable"/>: why no
+    /// connected worker could ever run this pending job (its constraints, the hosts' policy), null when one could.</summary>
     public sealed record JobView(
         string JobId,
         string Model,
@@ -41,7 +42,9 @@ public static class OperatorProtocol
         DateTimeOffset AddedAt,
         DateTimeOffset? StartedAt,
         DateTimeOffset? FinishedAt,
-        string? LastError) : ICis490Message;
+        string? LastError,
+        DateTimeOffset? RetryAt = null,
+        string? Unschedulable = null) : ICis490Message;
 
     /// <summary>Cancel a job (by id or a unique prefix of at least 8 characters); a running trainer is stopped.</summary>
     public sealed record CancelJob(string JobId, string Reason, string? Token = null) : ICis490Message;

@@ -5,7 +5,9 @@ public static class WorkerProtocol
 {
     /// <summary>Worker → coordinator, at start and every re-register interval: who I am, how many slots, which leases I hold.
     /// The sender is the worker node actor; re-registering is idempotent and survives a coordinator restart or hand-over.</summary>
-    public sealed record Register(string WorkerId, WorkerCapability Capability, int Slots, IReadOnlyList<HeldLease> Held) : ICis490Message;
+    /// <param name="Draining">The node is shutting down: it takes no new leases, and hands back what it cannot finish.</param>
+    public sealed record Register(string WorkerId, WorkerCapability Capability, int Slots, IReadOnlyList<HeldLease> Held, bool Draining = false)
+        : ICis490Message;
 
     /// <summary>A lease the worker says it is running.</summary>
     public sealed record HeldLease(string JobId, long LeaseId) : ICis490Message;

@@ -8,8 +8,15 @@ using Tomlyn.Syntax;
 namespace Cis490.Shared.Manifest;
 
 /// <summary>The result of loading a manifest: either jobs, or every error found (never a partial list of jobs).</summary>
-public sealed record ManifestLoadResult(string FileName, IReadOnlyList<JobSpec> Jobs, IReadOnlyList<OperatorProtocol.ManifestError> Errors)
+public sealed record ManifestLoadResult(
+    string FileName,
+    IReadOnlyList<JobSpec> Jobs,
+    IReadOnlyList<OperatorProtocol.ManifestError> Errors,
+    IReadOnlyList<HostPolicy>? Hosts = null)
 {
+    /// <summary>The manifest's <c>[[hosts]]</c> (empty when it declares none).</summary>
+    public IReadOnlyList<HostPolicy> HostPolicies => Hosts ?? [];
+
     public bool IsValid => Errors.Count == 0;
 }
 
@@ -23,7 +30,10 @@ public static class ManifestLoader
     public const int DefaultMaxAttempts = 3;
 
     private static readonly HashSet<string> JobKeys =
-        ["model", "mode", "hyper", "split_recipe", "train_hosts", "seed", "priority", "max_attempts"];
+    [
+        "model", "mode", "hyper", "split_recipe", "train_hosts", "seed", "priority", "max_attempts",
+        "require_cuda", "prefer_cuda", "min_vram_gib", "min_ram_gib", "allowed_hosts",
+    ];
 
     public static ManifestLoadResult Load(string path)
     {
@@ -45,9 +55,10 @@ public static class ManifestLoader
             return new(fileName, [], InLineOrder(errors));
 
         foreach (var kv in doc.KeyValues)
-            errors.Add(Error(fileName, kv.Span, $"unknown top-level key '{KeyName(kv.Key)}'; a manifest holds [[jobs]] tables"));
+            errors.Add(Error(fileName, kv.Span, $"unknown top-level key '{KeyName(kv.Key)}'; a manifest holds [[hosts]] and [[jobs]] tables"));
 
         var drafts = new List<JobDraft>();
+        var hosts = new List<ManifestHosts.HostDraft>();
         foreach (var table in doc.Tables)
         {
             var name = KeyName(table.Name);
@@ -58,6 +69,10 @@ public static class ManifestLoader
                 foreach (var kv in table.Items)
                     ReadJobKey(fileName, draft, kv, errors);
             }
+            else if (table is TableArraySyntax && name == "hosts")
+            {
+                hosts.Add(ManifestHosts.Read(fileName, hosts.Count + 1, table, errors));
+            }
             else if (table is TableSyntax && name == "jobs.hyper" && drafts.Count > 0)
             {
                 var draft = drafts[^1];
@@ -67,7 +82,7 @@ public static class ManifestLoader
             else
             {
                 var shown = table is TableArraySyntax ? $"[[{name}]]" : $"[{name}]";
-                errors.Add(Error(fileName, table.Span, $"unknown table {shown}; a manifest holds [[jobs]] tables (with an optional [jobs.hyper])"));
+                errors.Add(Error(fileName, table.Span, $"unknown table {shown}; a manifest holds [[hosts]] and [[jobs]] tables (with an optional [jobs.hyper])"));
             }
         }
 
@@ -88,8 +103,10 @@ public static class ManifestLoader
             }
             seen[spec.JobId] = draft.Line;
             specs.Add(spec);
+            ManifestHosts.CheckPossible(fileName, draft.Index, draft.Line, spec, hosts, errors);
         }
-        return errors.Count > 0 ? new(fileName, [], InLineOrder(errors)) : new(fileName, specs, []);
+        var policies = ManifestHosts.Finish(fileName, hosts, errors);
+        return errors.Count > 0 ? new(fileName, [], InLineOrder(errors)) : new(fileName, specs, [], policies);
     }
 
     /// <summary>Errors as a person reads the file: top to bottom (the parser reports follow-on errors out of order).</summary>
@@ -128,19 +145,18 @@ public static class ManifestLoader
                 draft.MaxAttempts = max;
                 break;
             case "train_hosts":
-                if (value is ArraySyntax array)
-                {
-                    var hosts = new List<string>();
-                    foreach (var item in array.Items)
-                    {
-                        if (item.Value is StringValueSyntax s && !string.IsNullOrWhiteSpace(s.Value)) hosts.Add(s.Value!);
-                        else errors.Add(Error(file, item.Span, $"job #{draft.Index}: train_hosts must be an array of non-empty host names"));
-                    }
-                    if (hosts.Count == 0) errors.Add(Error(file, value.Span, $"job #{draft.Index}: train_hosts must name at least one host"));
-                    draft.TrainHosts = hosts;
-                }
-                else errors.Add(Error(file, value!.Span, $"job #{draft.Index}: train_hosts must be an array of strings, got {Describe(value)}"));
+                draft.TrainHosts = StringList(file, $"job #{draft.Index}: train_hosts", value, errors);
+                if (draft.TrainHosts is { Count: 0 }) errors.Add(Error(file, value!.Span, $"job #{draft.Index}: train_hosts must name at least one host"));
                 break;
+            case "allowed_hosts":
+                draft.AllowedHosts = StringList(file, $"job #{draft.Index}: allowed_hosts", value, errors);
+                draft.AllowedHostsSpan = value!.Span;
+                if (draft.AllowedHosts is { Count: 0 }) errors.Add(Error(file, value.Span, $"job #{draft.Index}: allowed_hosts must name at least one host (leave it out to allow any)"));
+                break;
+            case "require_cuda": draft.RequireCuda = ExpectBool(file, $"job #{draft.Index}: '{key}'", value, errors); break;
+            case "prefer_cuda": draft.PreferCuda = ExpectBool(file, $"job #{draft.Index}: '{key}'", value, errors); break;
+            case "min_vram_gib": draft.MinVramGib = ExpectGib(file, $"job #{draft.Index}: '{key}'", value, errors); draft.MinVramSpan = value!.Span; break;
+            case "min_ram_gib": draft.MinRamGib = ExpectGib(file, $"job #{draft.Index}: '{key}'", value, errors); break;
             case "hyper":
                 if (value is InlineTableSyntax inline)
                     foreach (var item in inline.Items)
@@ -208,12 +224,18 @@ public static class ManifestLoader
         }
         if (errors.Count > before || model is null || d.Mode is null) return null;
 
+        if (d.MinVramGib > 0 && d.RequireCuda != true && d.PreferCuda != true)
+            errors.Add(Error(file, d.MinVramSpan, $"job #{d.Index}: min_vram_gib = {d.MinVramGib} asks for GPU memory but the job neither requires nor prefers CUDA (add require_cuda = true or prefer_cuda = true)"));
+        if (errors.Count > before) return null;
+
         var hyperJson = JobIds.CanonicalHyperJson(hyper);
         var hosts = d.TrainHosts ?? [DefaultTrainHost];
         var seed = d.Seed ?? 0;
         var id = JobIds.Compute(model.Name, d.Mode, hyperJson, split, hosts, seed);
+        var needs = new JobConstraints(d.RequireCuda ?? false, d.PreferCuda ?? false, d.MinVramGib ?? 0, d.MinRamGib ?? 0,
+            (d.AllowedHosts ?? []).Distinct().Order(StringComparer.Ordinal).ToArray());
         return new JobSpec(id, model.Name, d.Mode, hyperJson, split, hosts.Order(StringComparer.Ordinal).ToArray(), seed,
-            (int)(d.Priority ?? 0), (int)(d.MaxAttempts ?? DefaultMaxAttempts));
+            (int)(d.Priority ?? 0), (int)(d.MaxAttempts ?? DefaultMaxAttempts), needs.IsNone ? null : needs);
     }
 
     /// <summary>Checks a value against its declaration; returns a problem description or null. Integers are accepted for floats.</summary>
@@ -247,6 +269,39 @@ public static class ManifestLoader
         return null;
     }
 
+    internal static List<string>? StringList(string file, string what, ValueSyntax? value, List<OperatorProtocol.ManifestError> errors)
+    {
+        if (value is not ArraySyntax array)
+        {
+            errors.Add(Error(file, value?.Span, $"{what} must be an array of strings, got {Describe(value)}"));
+            return null;
+        }
+        var items = new List<string>();
+        foreach (var item in array.Items)
+        {
+            if (item.Value is StringValueSyntax s && !string.IsNullOrWhiteSpace(s.Value)) items.Add(s.Value!);
+            else errors.Add(Error(file, item.Span, $"{what} must be an array of non-empty strings, got {Describe(item.Value)}"));
+        }
+        return items;
+    }
+
+    internal static bool? ExpectBool(string file, string what, ValueSyntax? v, List<OperatorProtocol.ManifestError> errors)
+    {
+        if (v is BooleanValueSyntax b) return b.Value;
+        errors.Add(Error(file, v?.Span, $"{what} must be true or false, got {Describe(v)}"));
+        return null;
+    }
+
+    /// <summary>A size in GiB: a non-negative finite number (an integer is fine).</summary>
+    internal static double? ExpectGib(string file, string what, ValueSyntax? v, List<OperatorProtocol.ManifestError> errors)
+    {
+        double? value = v switch { IntegerValueSyntax i => i.Value, FloatValueSyntax f => f.Value, _ => null };
+        if (value is null) errors.Add(Error(file, v?.Span, $"{what} must be a number of GiB, got {Describe(v)}"));
+        else if (!double.IsFinite(value.Value) || value < 0) errors.Add(Error(file, v?.Span, $"{what} must be a finite number ≥ 0, got {value}"));
+        else return value;
+        return null;
+    }
+
     private static long? ExpectInt(string file, JobDraft d, string key, ValueSyntax? v, List<OperatorProtocol.ManifestError> errors)
     {
         if (v is IntegerValueSyntax i) return i.Value;
@@ -254,7 +309,7 @@ public static class ManifestLoader
         return null;
     }
 
-    private static string Describe(SyntaxNode? v) => v switch
+    internal static string Describe(SyntaxNode? v) => v switch
     {
         StringValueSyntax s => $"string \"{s.Value}\"",
         IntegerValueSyntax i => $"integer {i.Value}",
@@ -266,7 +321,7 @@ public static class ManifestLoader
         _ => v.Kind.ToString(),
     };
 
-    private static string KeyName(KeySyntax? key)
+    internal static string KeyName(KeySyntax? key)
     {
         if (key is null) return "";
         var parts = new List<string> { Part(key.Key) };
@@ -281,7 +336,7 @@ public static class ManifestLoader
         };
     }
 
-    private static OperatorProtocol.ManifestError Error(string file, SourceSpan? span, string message) =>
+    internal static OperatorProtocol.ManifestError Error(string file, SourceSpan? span, string message) =>
         span is { } s ? new(file, s.Start.Line + 1, s.Start.Column + 1, message) : new(file, 0, 0, message);
 
     private sealed class JobDraft(int index, int line)
@@ -291,7 +346,10 @@ public static class ManifestLoader
         public string? Model, Mode, SplitRecipe;
         public SourceSpan? ModelSpan, ModeSpan, SplitSpan;
         public long? Seed, Priority, MaxAttempts;
-        public List<string>? TrainHosts;
+        public List<string>? TrainHosts, AllowedHosts;
+        public bool? RequireCuda, PreferCuda;
+        public double? MinVramGib, MinRamGib;
+        public SourceSpan? MinVramSpan, AllowedHostsSpan;
         public Dictionary<string, (object Value, SourceSpan Span)> Hyper { get; } = new(StringComparer.Ordinal);
         public HashSet<string> Keys { get; } = new(StringComparer.Ordinal);
     }

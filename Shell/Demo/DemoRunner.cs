@@ -41,10 +41,19 @@ public static class DemoRunner
 
             await using var client = CoordinatorClient.Connect($"127.0.0.1:{port}");
             Program.Out.WriteLine($"[4/6] submitting {manifestPath}");
-            var reply = await client.Ask(new OperatorProtocol.SubmitManifest(Path.GetFileName(manifestPath), await File.ReadAllTextAsync(manifestPath)));
+            // The coordinator took CIS490_OPERATOR_TOKEN, or made a token in its data directory on start-up.
+            var token = Environment.GetEnvironmentVariable("CIS490_OPERATOR_TOKEN") is { Length: > 0 } fromEnv
+                ? fromEnv
+                : (await File.ReadAllTextAsync(Path.Combine(dataDir, "operator.token"))).Trim();
+            var reply = await client.Ask(new OperatorProtocol.SubmitManifest(Path.GetFileName(manifestPath), await File.ReadAllTextAsync(manifestPath), token));
             if (reply is OperatorProtocol.ManifestRejected rejected)
             {
                 foreach (var e in rejected.Errors) Console.Error.WriteLine(e);
+                return 1;
+            }
+            if (reply is OperatorProtocol.OperatorError refused)
+            {
+                Console.Error.WriteLine(refused.Message);
                 return 1;
             }
             var accepted = (OperatorProtocol.ManifestAccepted)reply;

@@ -28,6 +28,21 @@ public sealed class WorkerNodeActor : ReceiveActor, IWithTimers
         public override int ExitCode => 0;
     }
 
+    /// <summary>Asked by coordinated shutdown on SIGTERM: take no new leases, let running jobs finish within the drain grace,
+    /// hand back the rest, then answer <see cref="Drained"/>.</summary>
+    public sealed class Drain : INoSerializationVerificationNeeded
+    {
+        public static readonly Drain Instance = new();
+    }
+
+    /// <summary>The node holds no lease any more: it may leave the cluster.</summary>
+    public sealed record Drained(int Finished, int HandedBack) : INoSerializationVerificationNeeded;
+
+    private sealed class DrainGraceOver : INoSerializationVerificationNeeded
+    {
+        public static readonly DrainGraceOver Instance = new();
+    }
+
     /// <summary>From a trainer: its lease reached an outcome the coordinator acknowledged (or it no longer owns the lease).</summary>
     public sealed record TrainerDone(string JobId, long LeaseId) : INoSerializationVerificationNeeded;
 
@@ -38,6 +53,9 @@ public sealed class WorkerNodeActor : ReceiveActor, IWithTimers
     private readonly WorkerCapability _capability;
     private readonly IActorRef _coordinator;
     private readonly Dictionary<string, Running> _running = new();
+    private IActorRef? _drainRequester;
+    private int _finishedWhileDraining;
+    private readonly HashSet<string> _handedBack = [];
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -56,6 +74,8 @@ public sealed class WorkerNodeActor : ReceiveActor, IWithTimers
             if (_running.TryGetValue(m.JobId, out var r) && r.LeaseId == m.LeaseId) _running[m.JobId] = r with { Done = true };
         });
         Receive<Terminated>(TrainerStopped);
+        Receive<Drain>(_ => StartDrain());
+        Receive<DrainGraceOver>(_ => HandBack());
         Receive<ClusterEvent.CurrentClusterState>(s => WatchCoordinators(s.Members.Any(IsCoordinator)));
         Receive<ClusterEvent.IMemberEvent>(_ => WatchCoordinators(Cluster.Get(Context.System).State.Members.Any(m => IsCoordinator(m) && m.Status == MemberStatus.Up)));
         Receive<CoordinatorAbsent>(_ =>
@@ -96,15 +116,16 @@ public sealed class WorkerNodeActor : ReceiveActor, IWithTimers
     private void Register()
     {
         var held = _running.Select(r => new WorkerProtocol.HeldLease(r.Key, r.Value.LeaseId)).ToList();
-        _coordinator.Tell(new WorkerProtocol.Register(_settings.WorkerId, _capability, _settings.Slots, held));
+        _coordinator.Tell(new WorkerProtocol.Register(_settings.WorkerId, _capability, _settings.Slots, held, Draining: _drainRequester is not null));
     }
 
     private void TakeLease(WorkerProtocol.Lease lease)
     {
-        if (_running.ContainsKey(lease.JobId) || _running.Count >= _settings.Slots)
+        if (_running.ContainsKey(lease.JobId) || _running.Count >= _settings.Slots || _drainRequester is not null)
         {
             Sender.Tell(new WorkerProtocol.LeaseDeclined(lease.JobId, lease.LeaseId,
-                _running.ContainsKey(lease.JobId) ? "already running this job" : $"all {_settings.Slots} slot(s) busy"));
+                _drainRequester is not null ? "the worker is draining (shutting down)"
+                : _running.ContainsKey(lease.JobId) ? "already running this job" : $"all {_settings.Slots} slot(s) busy"));
             return;
         }
         _log.Info("Lease {0}: training job {1} ({2}/{3} {4})", lease.LeaseId, lease.JobId, lease.Job.Model, lease.Job.Mode, lease.Job.HyperJson);
@@ -129,5 +150,42 @@ public sealed class WorkerNodeActor : ReceiveActor, IWithTimers
         if (!run.Done)
             _coordinator.Tell(new TrainerProtocol.Failed(jobId, run.LeaseId, $"trainer on worker {_settings.WorkerId} stopped unexpectedly (see the worker's log)"));
         Register(); // a slot is free: say so at once rather than at the next tick
+        if (_drainRequester is not null)
+        {
+            if (!_handedBack.Contains(jobId)) _finishedWhileDraining++;
+            FinishDrainIfIdle();
+        }
+    }
+
+    private void StartDrain()
+    {
+        if (_drainRequester is not null) return;
+        _drainRequester = Sender;
+        _log.Info("Draining: no new leases; {0} running job(s) get {1} to finish before they are handed back", _running.Count, _settings.DrainGrace);
+        Register(); // tell the coordinator at once, so it stops granting
+        if (_running.Count > 0) Timers.StartSingleTimer("drain-grace", DrainGraceOver.Instance, _settings.DrainGrace);
+        FinishDrainIfIdle();
+    }
+
+    /// <summary>The grace is over: every job still running goes back to the coordinator (pending again, not a failed attempt).</summary>
+    private void HandBack()
+    {
+        foreach (var (jobId, run) in _running.Where(r => !r.Value.Done).ToList())
+        {
+            _log.Warning("Drain grace over: handing job {0} (lease {1}) back to the coordinator and stopping its trainer", jobId, run.LeaseId);
+            _coordinator.Tell(new WorkerProtocol.LeaseDeclined(jobId, run.LeaseId, $"worker {_settings.WorkerId} shut down (drain grace {_settings.DrainGrace} over)"));
+            _running[jobId] = run with { Done = true };
+            _handedBack.Add(jobId);
+            Context.Stop(run.Trainer);
+        }
+        FinishDrainIfIdle();
+    }
+
+    private void FinishDrainIfIdle()
+    {
+        if (_drainRequester is null || _running.Count > 0) return;
+        Timers.Cancel("drain-grace");
+        _log.Info("Drained: {0} job(s) finished, {1} handed back; leaving the cluster", _finishedWhileDraining, _handedBack.Count);
+        _drainRequester.Tell(new Drained(_finishedWhileDraining, _handedBack.Count));
     }
 }

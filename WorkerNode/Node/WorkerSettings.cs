@@ -11,7 +11,8 @@ public sealed record WorkerSettings(
     TimeSpan UploadAckTimeout,
     int UploadAttempts,
     TimeSpan TrainerStopGrace,
-    TimeSpan CoordinatorAbsentTimeout)
+    TimeSpan CoordinatorAbsentTimeout,
+    TimeSpan DrainGrace)
 {
     public static WorkerSettings From(Akka.Configuration.Config config, string workerId, string dataDir, string workDir)
     {
@@ -27,6 +28,7 @@ public sealed record WorkerSettings(
             c.GetTimeSpan("upload-ack-timeout"),
             c.GetInt("upload-attempts"),
             c.GetTimeSpan("trainer-stop-grace"),
-            c.GetTimeSpan("coordinator-absent-timeout"));
+            c.GetTimeSpan("coordinator-absent-timeout"),
+            c.GetTimeSpan("drain-grace"));
     }
 }

@@ -43,6 +43,14 @@ public sealed partial class ClusterHarness : IAsyncDisposable
         return worker;
     }
 
+    /// <summary>The operator token the coordinator took: the environment's, or the one it made in its data directory.</summary>
+    public string Token => Environment.GetEnvironmentVariable("CIS490_OPERATOR_TOKEN") is { Length: > 0 } t
+        ? t
+        : File.ReadAllText(Path.Combine(DataDir, "operator.token")).Trim();
+
+    /// <summary>Runs a mutating operator command (manifest submit, cancel, requeue) with the operator token, as an operator would.</summary>
+    public Task<(int Exit, string Stdout, string Stderr)> RunShellAsOperator(params string[] args) => RunShell([.. args, "--token", Token]);
+
     public CoordinatorClient Client => _client ??= CoordinatorClient.Connect(Address);
 
     public async Task<IReadOnlyList<OperatorProtocol.JobView>> Jobs() => (await Client.ListJobs()).Jobs;

@@ -31,7 +31,7 @@ public sealed class ClusterTests(DataFixture data, ITestOutputHelper output)
         await h.StartWorker("worker-b");
 
         var manifest = WriteManifest(h, "jobs.toml", Manifest(("realistic", 1), ("realistic", 7), ("oracle", 1), ("oracle", 7)));
-        var submit = await ClusterHarness.RunShell("manifest", "submit", manifest, "--coordinator", h.Address);
+        var submit = await h.RunShellAsOperator("manifest", "submit", manifest, "--coordinator", h.Address);
         Assert.True(submit.Exit == 0, submit.Stderr);
         Assert.Contains("4 new job(s)", submit.Stdout);
 
@@ -68,7 +68,7 @@ public sealed class ClusterTests(DataFixture data, ITestOutputHelper output)
             recovered.Select(j => (j.JobId, j.Status, j.ArtifactSha256, j.LeaseId)).Order());
 
         // Submitting the same manifest again is idempotent.
-        var again = await ClusterHarness.RunShell("manifest", "submit", manifest, "--coordinator", h.Address);
+        var again = await h.RunShellAsOperator("manifest", "submit", manifest, "--coordinator", h.Address);
         Assert.Contains("0 new job(s) pending, 4 already known", again.Stdout);
     }
 
@@ -82,7 +82,7 @@ public sealed class ClusterTests(DataFixture data, ITestOutputHelper output)
             ["worker-a"] = await h.StartWorker("worker-a"),
             ["worker-b"] = await h.StartWorker("worker-b"),
         };
-        var submit = await ClusterHarness.RunShell("manifest", "submit", WriteManifest(h, "one.toml", Manifest(("oracle", 5))), "--coordinator", h.Address);
+        var submit = await h.RunShellAsOperator("manifest", "submit", WriteManifest(h, "one.toml", Manifest(("oracle", 5))), "--coordinator", h.Address);
         Assert.True(submit.Exit == 0, submit.Stderr);
 
         // Kill the worker while its trainer is mid-job: running means its trainer process has started, and the job needs
@@ -111,13 +111,13 @@ public sealed class ClusterTests(DataFixture data, ITestOutputHelper output)
     {
         await using var h = new ClusterHarness(data.Small);
         await h.StartCoordinator();
-        var good = await ClusterHarness.RunShell("manifest", "submit", WriteManifest(h, "good.toml", Manifest(("realistic", 3))), "--coordinator", h.Address);
+        var good = await h.RunShellAsOperator("manifest", "submit", WriteManifest(h, "good.toml", Manifest(("realistic", 3))), "--coordinator", h.Address);
         Assert.True(good.Exit == 0, good.Stderr);
 
         var bad = WriteManifest(h, "bad.toml", "[[jobs]]\nmodel = \"knn\"\nmode = \"realistic\"\nhyper = { k = 2 }\n\n[[jobs]]\nmodel = \"gbt-turbo\"\nmode = \"oracle\"\n");
-        var rejected = await ClusterHarness.RunShell("manifest", "submit", bad, "--coordinator", h.Address);
+        var rejected = await h.RunShellAsOperator("manifest", "submit", bad, "--coordinator", h.Address);
         var broken = WriteManifest(h, "broken.toml", "[[jobs]]\nmodel = \"knn\nmode = \"oracle\"\n");
-        var unparsable = await ClusterHarness.RunShell("manifest", "submit", broken, "--coordinator", h.Address);
+        var unparsable = await h.RunShellAsOperator("manifest", "submit", broken, "--coordinator", h.Address);
 
         Assert.Equal(1, rejected.Exit);
         Assert.Contains("bad.toml:7:", rejected.Stderr);
@@ -139,14 +139,19 @@ public sealed class ClusterTests(DataFixture data, ITestOutputHelper output)
         // A job far longer than the test: a transformer allowed 500 epochs and 200 without improvement (minutes per run on 2 cores),
         // so the cancel always lands mid-job, however fast the machine.
         var longJob = "[[jobs]]\nmodel = \"transformer\"\nmode = \"realistic\"\nhyper = { max_epochs = 500, patience = 200 }\n";
-        var submit = await ClusterHarness.RunShell("manifest", "submit", WriteManifest(h, "one.toml", longJob), "--coordinator", h.Address);
+        var submit = await h.RunShellAsOperator("manifest", "submit", WriteManifest(h, "one.toml", longJob), "--coordinator", h.Address);
         Assert.True(submit.Exit == 0, submit.Stderr);
         // Running means the trainer process has started (the worker reports it right after starting it).
         var running = (await h.WaitFor(j => j.Single() is { Status: JobStatus.Running }, TimeSpan.FromMinutes(2), "job running")).Single();
         var jobDir = Path.Combine(h.DataDir, "work", "worker-a", $"{running.JobId[..12]}-lease{running.LeaseId}");
         Assert.NotEmpty(TrainerProcesses(jobDir));
 
-        var cancel = await ClusterHarness.RunShell("shell", "--coordinator", h.Address, "jobs", "cancel", running.JobId[..12], "--reason", "test");
+        var forged = await ClusterHarness.RunShell("shell", "--coordinator", h.Address, "jobs", "cancel", running.JobId, "--token", "not-the-token");
+        Assert.Equal(1, forged.Exit);
+        Assert.Contains("wrong operator token", forged.Stderr);
+        Assert.Equal(JobStatus.Running, (await h.Jobs()).Single().Status);
+
+        var cancel = await h.RunShellAsOperator("shell", "--coordinator", h.Address, "jobs", "cancel", running.JobId[..12], "--reason", "test");
         Assert.True(cancel.Exit == 0, cancel.Stderr);
         Assert.Contains("was told to stop", cancel.Stdout);
 
@@ -155,7 +160,7 @@ public sealed class ClusterTests(DataFixture data, ITestOutputHelper output)
         Assert.Empty(TrainerProcesses(jobDir));
         Assert.False(Directory.Exists(jobDir), "the trainer's folder should be gone\n" + h.LogTails());
         Assert.Equal(JobStatus.Cancelled, (await h.Jobs()).Single().Status);
-        var again = await ClusterHarness.RunShell("shell", "--coordinator", h.Address, "jobs", "cancel", running.JobId, "--reason", "twice");
+        var again = await h.RunShellAsOperator("shell", "--coordinator", h.Address, "jobs", "cancel", running.JobId, "--reason", "twice");
         Assert.Equal(1, again.Exit);
         Assert.Contains("already cancelled", again.Stderr);
     }

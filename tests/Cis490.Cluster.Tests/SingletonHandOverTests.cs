@@ -30,7 +30,7 @@ public sealed class SingletonHandOverTests(DataFixture data, ITestOutputHelper o
         var manifest = Path.Combine(h.DataDir, "jobs.toml");
         File.WriteAllText(manifest, string.Join("\n", Enumerable.Range(1, JobCount).Select(k =>
             $"[[jobs]]\nmodel = \"knn\"\nmode = \"{(k % 2 == 0 ? "oracle" : "realistic")}\"\nhyper = {{ k = {k} }}\n")));
-        var submit = await ClusterHarness.RunShell("manifest", "submit", manifest, "--coordinator", h.Address);
+        var submit = await h.RunShellAsOperator("manifest", "submit", manifest, "--coordinator", h.Address);
         Assert.True(submit.Exit == 0, submit.Stderr);
 
         // Mid-run: some job is done, others are not. Then SIGTERM the node that runs the singleton.

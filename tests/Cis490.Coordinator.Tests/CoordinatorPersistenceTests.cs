@@ -33,6 +33,7 @@ public abstract class CoordinatorPersistenceTests : TestKit, IDisposable
         hyper = { k = 3 }
         """;
 
+    private const string Token = "test-operator-token";
     private static readonly WorkerCapability Capability = new("test-host", 2, 4, false, 0, null, "none", "abc", "Linux");
     private readonly string _dir;
     private readonly TestJournal _journal;
@@ -59,6 +60,7 @@ public abstract class CoordinatorPersistenceTests : TestKit, IDisposable
             cis490.coordinator.lease-check-interval = 1s
             # Snapshots every 4 events, so that every test crosses snapshots (production: 1000).
             cis490.coordinator.snapshot-every = 4
+            cis490.coordinator.operator-token = "{Token}"
             {journal.Overrides}
             """).WithFallback(ActorMaterializer.DefaultConfig());
 
@@ -80,7 +82,7 @@ public abstract class CoordinatorPersistenceTests : TestKit, IDisposable
 
     private async Task<string> SubmitOneJob(IActorRef coordinator)
     {
-        coordinator.Tell(new OperatorProtocol.SubmitManifest("m.toml", Manifest), TestActor);
+        coordinator.Tell(new OperatorProtocol.SubmitManifest("m.toml", Manifest, Token), TestActor);
         return Assert.Single((await ExpectMsgAsync<OperatorProtocol.ManifestAccepted>(TimeSpan.FromSeconds(20))).AddedJobIds);
     }
 
@@ -118,7 +120,7 @@ public abstract class CoordinatorPersistenceTests : TestKit, IDisposable
     public async Task A_coordinator_recovers_from_a_snapshot_plus_later_events_and_deletes_what_the_snapshot_covers()
     {
         var first = Start("first");
-        first.Tell(new OperatorProtocol.SubmitManifest("m.toml", Manifest + "\n[[jobs]]\nmodel = \"knn\"\nmode = \"oracle\"\n\n[[jobs]]\nmodel = \"gbt\"\nmode = \"oracle\"\n"), TestActor);
+        first.Tell(new OperatorProtocol.SubmitManifest("m.toml", Manifest + "\n[[jobs]]\nmodel = \"knn\"\nmode = \"oracle\"\n\n[[jobs]]\nmodel = \"gbt\"\nmode = \"oracle\"\n", Token), TestActor);
         await ExpectMsgAsync<OperatorProtocol.ManifestAccepted>(TimeSpan.FromSeconds(20)); // events 1-3
         var lease = await Lease(first, CreateTestProbe(), "w1");                          // event 4: snapshot
         first.Tell(new TrainerProtocol.Started(lease.JobId, lease.LeaseId, "w1"), TestActor);
@@ -144,11 +146,11 @@ public abstract class CoordinatorPersistenceTests : TestKit, IDisposable
         var w1 = CreateTestProbe();
         var firstLease = await Lease(first, w1, "w1");
         // w1 loses the job (cancelled, then requeued at once: no retry backoff in the way) and w2 gets it.
-        first.Tell(new OperatorProtocol.CancelJob(jobId, "test"), TestActor);
+        first.Tell(new OperatorProtocol.CancelJob(jobId, "test", Token), TestActor);
         Assert.True((await ExpectMsgAsync<OperatorProtocol.OperatorResult>(TimeSpan.FromSeconds(10))).Ok);
         first.Tell(new WorkerProtocol.Register("w1", Capability, 0, []), w1); // w1 now offers no slot, so the job goes to w2
         await w1.FishForMessageAsync<WorkerProtocol.Registered>(_ => true, TimeSpan.FromSeconds(10));
-        first.Tell(new OperatorProtocol.RequeueJob(jobId), TestActor);
+        first.Tell(new OperatorProtocol.RequeueJob(jobId, Token), TestActor);
         Assert.True((await ExpectMsgAsync<OperatorProtocol.OperatorResult>(TimeSpan.FromSeconds(10))).Ok);
         var secondLease = await Lease(first, CreateTestProbe(), "w2");
 
@@ -163,7 +165,7 @@ public abstract class CoordinatorPersistenceTests : TestKit, IDisposable
         second.Tell(new TrainerProtocol.Failed(jobId, secondLease.LeaseId, "out of memory"), TestActor);
         await ExpectMsgAsync<TrainerProtocol.Acknowledged>(TimeSpan.FromSeconds(10));
         // A lease granted after the restart gets a larger id than any granted before it.
-        second.Tell(new OperatorProtocol.SubmitManifest("m.toml", Manifest + "\n[[jobs]]\nmodel = \"knn\"\nmode = \"oracle\"\n"), TestActor);
+        second.Tell(new OperatorProtocol.SubmitManifest("m.toml", Manifest + "\n[[jobs]]\nmodel = \"knn\"\nmode = \"oracle\"\n", Token), TestActor);
         // (a second job, so that some job is leasable at once even if the failed one waits out a retry backoff)
         Assert.Single((await ExpectMsgAsync<OperatorProtocol.ManifestAccepted>(TimeSpan.FromSeconds(20))).AddedJobIds);
         var thirdLease = await Lease(second, CreateTestProbe(), "w3");

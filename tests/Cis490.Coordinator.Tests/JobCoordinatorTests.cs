@@ -27,6 +27,7 @@ public sealed class JobCoordinatorTests : TestKit, IDisposable
         hyper = { k = 3 }
         """;
 
+    private const string Token = "test-operator-token";
     private static readonly WorkerCapability Capability = new("test-host", 2, 4, false, 0, null, "none", "abc", "Linux");
     private readonly string _dir;
     private readonly CoordinatorSettings _settings;
@@ -42,17 +43,20 @@ public sealed class JobCoordinatorTests : TestKit, IDisposable
     private static Config MakeConfig(string dir)
     {
         var db = HoconLoader.Quote($"Data Source={Path.Combine(dir, "journal.db")}");
-        return HoconLoader.Load(["coordinator.conf", "persistence-sqlite.conf"], $"""
+        return HoconLoader.Load(["coordinator.conf", "persistence-sqlite.conf"], $$"""
             akka.actor.provider = local
             akka.loglevel = WARNING
-            cis490.coordinator.data-dir = {HoconLoader.Quote(dir)}
+            cis490.coordinator.data-dir = {{HoconLoader.Quote(dir)}}
             # Short enough for the expiry test to finish in seconds; the other tests heartbeat or finish well within it.
             cis490.coordinator.heartbeat-deadline = 3s
             cis490.coordinator.lease-check-interval = 200ms
+            # Retries come back after a short backoff here, so the retry tests do not wait production's 10 s.
+            cis490.coordinator.retry-backoff-base = 300ms
             # Snapshots every 4 events, so that every test here also crosses snapshots (production: 1000).
             cis490.coordinator.snapshot-every = 4
-            akka.persistence.journal.sql.connection-string = {db}
-            akka.persistence.snapshot-store.sql.connection-string = {db}
+            cis490.coordinator.operator-token = "{{Token}}"
+            akka.persistence.journal.sql.connection-string = {{db}}
+            akka.persistence.snapshot-store.sql.connection-string = {{db}}
             """).WithFallback(ActorMaterializer.DefaultConfig());
     }
 
@@ -60,7 +64,7 @@ public sealed class JobCoordinatorTests : TestKit, IDisposable
 
     private async Task<string> SubmitOneJob(IActorRef coordinator)
     {
-        coordinator.Tell(new OperatorProtocol.SubmitManifest("m.toml", Manifest), TestActor);
+        coordinator.Tell(new OperatorProtocol.SubmitManifest("m.toml", Manifest, Token), TestActor);
         var accepted = await ExpectMsgAsync<OperatorProtocol.ManifestAccepted>(TimeSpan.FromSeconds(10));
         return Assert.Single(accepted.AddedJobIds);
     }
@@ -153,7 +157,7 @@ public sealed class JobCoordinatorTests : TestKit, IDisposable
         await SubmitOneJob(coordinator);
         var eventsBefore = JournalRows();
 
-        coordinator.Tell(new OperatorProtocol.SubmitManifest("bad.toml", "[[jobs]]\nmodel = \"knn\"\nmode = \"realistic\"\n\n[[jobs]]\nmodel = \"gpt-9\"\nmode = \"oracle\"\n"), TestActor);
+        coordinator.Tell(new OperatorProtocol.SubmitManifest("bad.toml", "[[jobs]]\nmodel = \"knn\"\nmode = \"realistic\"\n\n[[jobs]]\nmodel = \"gpt-9\"\nmode = \"oracle\"\n", Token), TestActor);
         var rejected = await ExpectMsgAsync<OperatorProtocol.ManifestRejected>();
 
         var error = Assert.Single(rejected.Errors);
@@ -217,7 +221,7 @@ public sealed class JobCoordinatorTests : TestKit, IDisposable
         coordinator.Tell(new TrainerProtocol.Started(jobId, lease.LeaseId, "w1"), TestActor);
         await ExpectMsgAsync<TrainerProtocol.Acknowledged>();
 
-        coordinator.Tell(new OperatorProtocol.CancelJob(jobId[..10], "wrong data"), TestActor);
+        coordinator.Tell(new OperatorProtocol.CancelJob(jobId[..10], "wrong data", Token), TestActor);
         var cancelled = await ExpectMsgAsync<OperatorProtocol.OperatorResult>();
         var revoke = await worker.ExpectMsgAsync<WorkerProtocol.RevokeLease>();
 
@@ -227,16 +231,41 @@ public sealed class JobCoordinatorTests : TestKit, IDisposable
         coordinator.Tell(new TrainerProtocol.Heartbeat(jobId, lease.LeaseId, new TrainingProgress(1, 2, null, null, 1, "")), TestActor);
         await ExpectMsgAsync<TrainerProtocol.Refused>(); // the stopped trainer's last heartbeat is fenced off
 
-        coordinator.Tell(new OperatorProtocol.RequeueJob(jobId), TestActor);
+        coordinator.Tell(new OperatorProtocol.RequeueJob(jobId, Token), TestActor);
         Assert.True((await ExpectMsgAsync<OperatorProtocol.OperatorResult>()).Ok);
         coordinator.Tell(new WorkerProtocol.Register("w1", Capability, 1, []), worker); // the worker's slot is free again
         var again = await worker.FishForMessageAsync<WorkerProtocol.Lease>(_ => true, TimeSpan.FromSeconds(10));
         Assert.True(again.LeaseId > lease.LeaseId);
 
-        coordinator.Tell(new OperatorProtocol.RequeueJob(jobId), TestActor);
+        coordinator.Tell(new OperatorProtocol.RequeueJob(jobId, Token), TestActor);
         var refused = await ExpectMsgAsync<OperatorProtocol.OperatorResult>();
         Assert.False(refused.Ok);
         Assert.Contains("only failed or cancelled", refused.Message);
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("")]
+    [InlineData("test-operator-tokeN")]
+    [InlineData("test-operator-token-and-more")]
+    public async Task Mutating_requests_without_the_operator_token_are_refused_and_change_nothing(string? token)
+    {
+        var coordinator = StartCoordinator();
+        var jobId = await SubmitOneJob(coordinator);
+        var rows = JournalRows();
+
+        coordinator.Tell(new OperatorProtocol.CancelJob(jobId, "x", token), TestActor);
+        var cancel = await ExpectMsgAsync<OperatorProtocol.OperatorResult>();
+        coordinator.Tell(new OperatorProtocol.SubmitManifest("more.toml", "[[jobs]]\nmodel = \"knn\"\nmode = \"oracle\"\n", token), TestActor);
+        var submit = await ExpectMsgAsync<OperatorProtocol.OperatorError>();
+        coordinator.Tell(new OperatorProtocol.ListJobs(null, null), TestActor);
+        var jobs = (await ExpectMsgAsync<OperatorProtocol.JobList>()).Jobs;
+
+        Assert.False(cancel.Ok);
+        Assert.Contains("operator token", cancel.Message);
+        Assert.Contains("operator token", submit.Message);
+        Assert.Equal(JobStatus.Pending, jobs.Single().Status);
+        Assert.Equal(rows, JournalRows());
     }
 
     private long JournalRows() => Count("SELECT COUNT(*) FROM journal");

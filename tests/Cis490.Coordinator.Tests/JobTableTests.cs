@@ -55,7 +55,7 @@ public sealed class JobTableTests
         var table = With(Spec("old-low"), Spec("new-high", priority: 5), Spec("newer-high", priority: 5), Spec("newest-low"));
 
         var order = new List<string>();
-        while (table.NextPending() is { } next)
+        while (table.NextPending(T0) is { } next)
         {
             order.Add(next.JobId);
             (table, _) = Leased(table, next.JobId);
@@ -91,7 +91,7 @@ public sealed class JobTableTests
         Assert.Equal("sha", table.Jobs["a"].ArtifactSha256);
         Assert.NotNull(table.Complete("a", lease, "sha", 10, new Dictionary<string, double>(), T0).Refusal);
         Assert.NotNull(table.Grant("a", "w1", T0).Refusal);
-        Assert.Null(table.NextPending());
+        Assert.Null(table.NextPending(T0));
     }
 
     [Fact]
@@ -109,7 +109,7 @@ public sealed class JobTableTests
         Assert.Equal(JobStatus.Failed, table.Jobs["a"].Status);
         Assert.Equal(2, table.Jobs["a"].FailedAttempts);
         Assert.Equal("out of memory", table.Jobs["a"].LastError);
-        Assert.Null(table.NextPending());
+        Assert.Null(table.NextPending(T0));
     }
 
     [Fact]
@@ -171,7 +171,7 @@ public sealed class JobTableTests
         Assert.Equal(l2, cancel.LeaseId); // the live lease the worker must stop
         Assert.Equal(JobStatus.Cancelled, table.Jobs["a"].Status);
         Assert.NotNull(table.Fence("a", l2)); // the trainer can no longer complete it
-        Assert.Null(table.NextPending());
+        Assert.Null(table.NextPending(T0));
 
         table = table.Apply(table.Requeue("a", T0).Event!);
         Assert.Equal(JobStatus.Pending, table.Jobs["a"].Status);

@@ -87,7 +87,7 @@ public class ManifestLoaderTests
         { "missing model", "# a comment first\n\n[[jobs]]\nmode = \"realistic\"\n", 3, "'model' is required" },
         { "missing mode", "[[jobs]]\nmodel = \"knn\"\n", 1, "'mode' is required" },
         { "duplicate job", "[[jobs]]\nmodel = \"knn\"\nmode = \"realistic\"\n\n[[jobs]]\nmode = \"realistic\"\nmodel = \"knn\"\nseed = 0\n", 5, "same job as the one on line 1" },
-        { "unknown table", "[[jobs]]\nmodel = \"knn\"\nmode = \"realistic\"\n\n[[hosts]]\nname = \"x\"\n", 5, "unknown table [[hosts]]" },
+        { "unknown table", "[[jobs]]\nmodel = \"knn\"\nmode = \"realistic\"\n\n[[workers]]\nname = \"x\"\n", 5, "unknown table [[workers]]" },
         { "hyper table before any job", "[jobs.hyper]\nk = 3\n", 1, "unknown table [jobs.hyper]" },
         { "top-level key", "name = \"x\"\n[[jobs]]\nmodel = \"knn\"\nmode = \"realistic\"\n", 1, "unknown top-level key 'name'" },
         { "unknown split recipe", "[[jobs]]\nmodel = \"knn\"\nmode = \"realistic\"\nsplit_recipe = \"by-moon-phase\"\n", 4, "unknown split_recipe 'by-moon-phase'" },
