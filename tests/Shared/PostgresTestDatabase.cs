@@ -54,10 +54,7 @@ public sealed class PostgresTestDatabase : IDisposable
     {
         try
         {
-            using var c = new NpgsqlConnection(_admin);
-            c.Open();
-            using var cmd = new NpgsqlCommand(sql, c);
-            cmd.ExecuteNonQuery();
+            ExecuteRaw(sql);
         }
         catch (NpgsqlException e)
         {
@@ -68,10 +65,23 @@ public sealed class PostgresTestDatabase : IDisposable
         }
     }
 
+    private void ExecuteRaw(string sql)
+    {
+        using var c = new NpgsqlConnection(_admin);
+        c.Open();
+        using var cmd = new NpgsqlCommand(sql, c);
+        cmd.ExecuteNonQuery();
+    }
+
     public void Dispose()
     {
         using (var c = new NpgsqlConnection(ConnectionString)) NpgsqlConnection.ClearPool(c);
-        // FORCE ends connections a journal plugin may still hold (the actor system is already shut down by then).
-        Execute($"DROP DATABASE IF EXISTS \"{Name}\" WITH (FORCE)");
+        // A plain DROP waits for (and stops) an autovacuum worker on the database, which a non-superuser's DROP ... WITH (FORCE)
+        // may not terminate; FORCE only when a connection of ours is still open (the actor system is shut down by then).
+        try { ExecuteRaw($"DROP DATABASE IF EXISTS \"{Name}\""); }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.ObjectInUse)
+        {
+            Execute($"DROP DATABASE IF EXISTS \"{Name}\" WITH (FORCE)");
+        }
     }
 }
