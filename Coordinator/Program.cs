@@ -22,7 +22,9 @@ public static class Program
             var hostname = args.Get("hostname", "127.0.0.1");
             var dataDir = Path.GetFullPath(args.Get("data-dir", Path.Combine(Environment.CurrentDirectory, "data")));
             var seeds = args.Get("seed") is { } seed ? seed.Split(',', StringSplitOptions.RemoveEmptyEntries) : [];
+            var extraConfig = args.Get("config");
             args.RejectUnknown();
+            if (extraConfig is not null && !File.Exists(extraConfig)) throw new CliException($"--config {extraConfig}: no such file");
             if (args.Positionals.Count > 0) throw new CliException($"unexpected argument '{args.Positionals[0]}'");
 
             Directory.CreateDirectory(dataDir);
@@ -36,7 +38,11 @@ public static class Program
                 akka.persistence.journal.sql.connection-string = {journal}
                 akka.persistence.snapshot-store.sql.connection-string = {journal}
                 """;
-            var config = HoconLoader.Load(["coordinator.conf", "persistence-sqlite.conf"], overrides)
+            // --config FILE: the operator's HOCON over the shipped files (command-line options over both).
+            string[] files = extraConfig is null
+                ? ["coordinator.conf", "persistence-sqlite.conf"]
+                : [Path.GetFullPath(extraConfig), "coordinator.conf", "persistence-sqlite.conf"];
+            var config = HoconLoader.Load(files, overrides)
                 .WithFallback(ClusterSingleton.DefaultConfig())
                 .WithFallback(ClusterClientReceptionist.DefaultConfig())
                 .WithFallback(Akka.Cluster.Tools.PublishSubscribe.DistributedPubSub.DefaultConfig()) // binds ClusterClient's Send envelope
@@ -59,7 +65,7 @@ public static class Program
         catch (CliException e)
         {
             Console.Error.WriteLine($"cis490 coordinator: {e.Message}");
-            Console.Error.WriteLine("usage: ./cis490 coordinator [--port P] [--hostname H] [--data-dir DIR] [--seed akka.tcp://cis490@HOST:PORT]");
+            Console.Error.WriteLine("usage: ./cis490 coordinator [--port P] [--hostname H] [--data-dir DIR] [--seed akka.tcp://cis490@HOST:PORT] [--config FILE.conf]");
             return 2;
         }
     }

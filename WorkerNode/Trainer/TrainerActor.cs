@@ -40,6 +40,8 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
     private Dictionary<string, double> _metrics = new();
     private Bundled? _bundle;
     private int _uploadAttempts;
+    private TimeSpan _lastOutput;
+    private bool _silenceReported;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -97,8 +99,7 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
 
     private void Common()
     {
-        Receive<HeartbeatTick>(_ => _coordinator.Tell(new TrainerProtocol.Heartbeat(JobId, LeaseId,
-            _progress with { ElapsedSeconds = _clock.Elapsed.TotalSeconds })));
+        Receive<HeartbeatTick>(_ => Beat());
         Receive<TrainerProtocol.Refused>(m =>
         {
             _log.Warning("Job {0} lease {1}: the coordinator refused this lease ({2}); stopping", JobId, LeaseId, m.Reason);
@@ -108,10 +109,31 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
         Receive<ErrorLine>(m => Remember(m.Line));
     }
 
+    /// <summary>Relays liveness to the coordinator: always once the process has exited (bundling, uploading), and while training
+    /// only when the process has printed something within the silence limit; a stopped or wedged trainer lets its lease expire.</summary>
+    private void Beat()
+    {
+        var silent = _clock.Elapsed - _lastOutput;
+        if (_process is { HasExited: false } && silent > _settings.TrainerSilenceLimit)
+        {
+            if (!_silenceReported)
+                _log.Warning("Job {0} lease {1}: trainer process {2} silent for {3:F0} s; no heartbeats until it speaks again",
+                    JobId, LeaseId, _process.Id, silent.TotalSeconds);
+            _silenceReported = true;
+            return;
+        }
+        _silenceReported = false;
+        _coordinator.Tell(new TrainerProtocol.Heartbeat(JobId, LeaseId, _progress with { ElapsedSeconds = _clock.Elapsed.TotalSeconds }));
+    }
+
     private void Training()
     {
         Common();
-        Receive<OutputLine>(m => ReadProgress(m.Line));
+        Receive<OutputLine>(m =>
+        {
+            _lastOutput = _clock.Elapsed;
+            ReadProgress(m.Line);
+        });
         Receive<Exited>(m =>
         {
             if (m.Code != 0)
