@@ -40,6 +40,8 @@ public sealed class HttpHost : IAsyncDisposable
     public static async Task<HttpHost> StartAsync(ActorSystem system, IActorRef coordinator, IActorRef operatorEndpoint, HttpSettings settings,
         string operatorToken, IEnumerable<Action<IEndpointRouteBuilder>>? extraModules = null)
     {
+        Directory.CreateDirectory(settings.SpoolDir);
+        foreach (var stale in Directory.EnumerateFiles(settings.SpoolDir, "*.part")) File.Delete(stale); // uploads cut off by a previous run
         var gateway = system.ActorOf(HttpWorkerGateway.Props(coordinator, settings), HttpWorkerGateway.Name);
         var api = new CoordinatorApi(system, operatorEndpoint, gateway, settings, new OperatorToken(operatorToken));
         var app = Build(api, settings.Port, DefaultModules.Concat(extraModules ?? []));

@@ -40,7 +40,7 @@ public static class V1Upload
         {
             c.Workers.Tell(new AbortUpload(workerId!, jobId, leaseId), ActorRefs.NoSender);
             TryDelete(path);
-            if (e is TooLargeException) return CoordinatorApi.TooLarge(c.Settings.MaxUploadBytes, "max-upload-size");
+            if (e is TooLargeException or BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge }) return CoordinatorApi.TooLarge(c.Settings.MaxUploadBytes, "max-upload-size");
             if (e is BadHttpRequestException b) return ApiJson.Error(b.StatusCode, "bad_request", $"the upload's body could not be read: {b.Message}", jobId, leaseId);
             throw;
         }
