@@ -26,9 +26,9 @@ public sealed class ClusterHarness : IAsyncDisposable
         Features = features;
     }
 
-    public async Task<NodeProcess> StartCoordinator()
+    public async Task<NodeProcess> StartCoordinator(params string[] extraArgs)
     {
-        Coordinator = NodeProcess.Start($"coordinator-{_nodes.Count}", "Cis490.Coordinator", ["--port", Port.ToString(), "--data-dir", DataDir], Logs);
+        Coordinator = NodeProcess.Start($"coordinator-{_nodes.Count}", "Cis490.Coordinator", ["--port", Port.ToString(), "--data-dir", DataDir, .. extraArgs], Logs);
         _nodes.Add(Coordinator);
         await Coordinator.WaitReady(TimeSpan.FromSeconds(60));
         return Coordinator;
