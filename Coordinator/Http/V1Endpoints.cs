@@ -49,10 +49,20 @@ public static partial class V1Endpoints
         if (bad is not null) return bad;
         if (CheckWorkerId(body!.WorkerId) is { } invalid) return invalid;
         var capability = (body.Capability ?? new CapabilityBody(null, null, null, null, null, null, null, null, null)).ToCapability(body.WorkerId!);
-        // The gateway answers within claim-wait; the ask waits that long plus the usual ask timeout.
-        var (reply, failure) = await c.Ask(c.Workers, new Claim(body.WorkerId!, capability), $"a claim of worker {body.WorkerId}",
-            c.Settings.ClaimWait + c.Settings.AskTimeout);
+        // The gateway answers within claim-wait; the ask waits that long plus the usual ask timeout. A client that gives up
+        // first (its read timeout is shorter than claim-wait) must not be handed a lease it will never see.
+        var aborted = request.HttpContext.RequestAborted;
+        object? reply;
+        IResult? failure;
+        using (aborted.Register(() => c.Workers.Tell(new AbandonClaim(body.WorkerId!), ActorRefs.NoSender)))
+            (reply, failure) = await c.Ask(c.Workers, new Claim(body.WorkerId!, capability), $"a claim of worker {body.WorkerId}",
+                c.Settings.ClaimWait + c.Settings.AskTimeout);
         if (failure is not null) return failure;
+        if (reply is Granted lost && aborted.IsCancellationRequested)
+        {
+            c.Workers.Tell(new HandBack(body.WorkerId!, lost.Job.JobId, lost.LeaseId), ActorRefs.NoSender);
+            return Results.Empty;
+        }
         return reply switch
         {
             Granted g => ApiJson.Ok(new ClaimResponse(JobBody.From(g.Job), g.LeaseId, c.Settings.HeartbeatDeadline.TotalSeconds, 0)),

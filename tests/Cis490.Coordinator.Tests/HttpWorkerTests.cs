@@ -53,6 +53,21 @@ public sealed class HttpWorkerTests : HttpTestBase
     }
 
     [Fact]
+    public async Task A_claim_whose_client_gives_up_stops_waiting_so_a_later_job_is_not_leased_to_nobody()
+    {
+        using var giveUp = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() =>
+            Http.PostAsync("/v1/job/claim", Json(new { worker_id = "gone-1" }), giveUp.Token));
+        await Task.Delay(300); // the server notices the closed connection
+
+        var jobId = (await Submit(OneJob)).Single();
+        await Task.Delay(500);
+        var job = await Job(jobId);
+
+        Assert.Equal(("pending", 0), (job.GetProperty("status").GetString(), job.GetProperty("failed_attempts").GetInt32()));
+    }
+
+    [Fact]
     public async Task After_a_cancel_and_requeue_the_old_lease_is_refused_with_409_and_the_new_lease_is_untouched()
     {
         var jobId = (await Submit(OneJob)).Single();

@@ -95,12 +95,27 @@ public sealed class HttpWorkerActor : ReceiveActor, IWithTimers
                 Timers.StartSingleTimer("claim", new ClaimTimeout(++_claimSeq), _settings.ClaimWait);
                 Register();
                 return;
+            case AbandonClaim:
+                if (_claim is null) return;
+                _claim.Tell(new NoWork(TimeSpan.Zero));
+                _claim = null;
+                Timers.Cancel("claim");
+                Register();
+                return;
             case Complete c:
                 Sender.Tell(CompleteAnswer(c));
                 return;
             case ILeaseCommand l when _leases.Refusal(l.JobId, l.LeaseId) is { } refusal:
                 if (l is Upload stale) TryDelete(stale.Path);
                 Sender.Tell(new Rejected(RejectKind.StaleLease, l.JobId, l.LeaseId, refusal));
+                return;
+            case HandBack h:
+                if (_leases.Get(h.JobId, h.LeaseId) is { Started: false, Uploading: false })
+                {
+                    _log.Warning("HTTP worker {0}: the claim's client went away; handing lease {1} of job {2} back", _workerId, h.LeaseId, h.JobId);
+                    _coordinator.Tell(new WorkerProtocol.LeaseDeclined(h.JobId, h.LeaseId, $"the claim of HTTP worker {_workerId} was cut off before its answer"));
+                    End(h.JobId, h.LeaseId, HttpWorkerLeases.Lost, "handed back: the claim's client went away");
+                }
                 return;
             case Beat b:
                 if (_leases.MarkStarted(b.JobId, b.LeaseId, b.Progress))

@@ -24,6 +24,13 @@ public static class HttpWorkerCommands
     /// <summary>Take one more job: register with one free slot and wait up to claim-wait for the coordinator to push a lease.</summary>
     public sealed record Claim(string WorkerId, WorkerCapability Capability) : ICommand;
 
+    /// <summary>The claim's client went away before an answer: stop waiting (no lease is pushed to a client that cannot receive it).</summary>
+    public sealed record AbandonClaim(string WorkerId) : ICommand;
+
+    /// <summary>A lease was granted to a claim whose client went away before the answer reached it: hand it back untouched
+    /// (declined, not a failed attempt), rather than let it expire as a lost attempt.</summary>
+    public sealed record HandBack(string WorkerId, string JobId, long LeaseId) : ILeaseCommand;
+
     /// <summary>The worker is alive on this lease: the first one reports the trainer started, later ones are heartbeats.</summary>
     public sealed record Beat(string WorkerId, string JobId, long LeaseId, TrainingProgress? Progress) : ILeaseCommand;
 
