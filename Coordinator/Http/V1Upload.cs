@@ -21,7 +21,7 @@ public static class V1Upload
         if (V1Endpoints.CheckLease(leaseId) is { } badLease) return badLease;
         var (metrics, badMetrics) = ParseMetrics(request.Headers["X-Metrics"].ToString());
         if (badMetrics is not null) return badMetrics;
-        if (request.ContentLength > c.Settings.MaxUploadBytes) return CoordinatorApi.TooLarge(c.Settings.MaxUploadBytes, "max-upload-size");
+        if (request.ContentLength > c.Settings.MaxUploadBytes) return TooLarge(request, c);
         if (request.ContentLength == 0) return ApiJson.BadRequest("the request body is empty; send the model's tarball");
 
         var (begun, beginFailure) = await c.Ask(c.Workers, new BeginUpload(workerId!, jobId, leaseId), $"an upload for job {jobId}");
@@ -40,7 +40,7 @@ public static class V1Upload
         {
             c.Workers.Tell(new AbortUpload(workerId!, jobId, leaseId), ActorRefs.NoSender);
             TryDelete(path);
-            if (e is TooLargeException or BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge }) return CoordinatorApi.TooLarge(c.Settings.MaxUploadBytes, "max-upload-size");
+            if (e is TooLargeException or BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge }) return TooLarge(request, c);
             if (e is BadHttpRequestException b) return ApiJson.Error(b.StatusCode, "bad_request", $"the upload's body could not be read: {b.Message}", jobId, leaseId);
             throw;
         }
@@ -54,6 +54,14 @@ public static class V1Upload
         var (reply, failure) = await c.Ask(c.Workers, new Upload(workerId!, jobId, leaseId, path, sha, bytes, metrics), $"the upload for job {jobId}",
             c.Settings.UploadAckTimeout + c.Settings.AskTimeout);
         return failure ?? V1Endpoints.LeaseReply(reply, bytes);
+    }
+
+    /// <summary>413, and the connection closes after it: draining the rest of a body this large would only waste the link.
+    /// A client that sends <c>Expect: 100-continue</c> (curl does for large bodies) never sends a body that a declared length refuses.</summary>
+    private static IResult TooLarge(HttpRequest request, CoordinatorApi c)
+    {
+        request.HttpContext.Response.Headers.Connection = "close";
+        return CoordinatorApi.TooLarge(c.Settings.MaxUploadBytes, "max-upload-size");
     }
 
     /// <summary>Copies the body to <paramref name="path"/>, hashing it; throws <see cref="TooLargeException"/> past <paramref name="limit"/> bytes.</summary>

@@ -61,6 +61,9 @@ public abstract class HttpTestBase : TestKit, IAsyncLifetime
         var settings = CoordinatorSettings.From(Sys.Settings.Config);
         var coordinator = Sys.ActorOf(JobCoordinator.Props(settings), "coordinator");
         var endpoint = Sys.ActorOf(OperatorEndpoint.Props(coordinator), OperatorEndpoint.Name);
+        // The journal is created and recovered on first use, which can take seconds on a busy machine; the 2 s ask timeout
+        // of the tests is for requests to a running coordinator.
+        await coordinator.Ask<Protocols.Operator.OperatorProtocol.JobList>(new Protocols.Operator.OperatorProtocol.ListJobs(null, null), TimeSpan.FromSeconds(30));
         Host = await HttpHost.StartAsync(Sys, coordinator, endpoint, HttpSettings.From(Sys.Settings.Config) with { Port = 0 }, Token);
         Http = new HttpClient { BaseAddress = Host.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
     }

@@ -147,11 +147,17 @@ public sealed class HttpWorkerTests : HttpTestBase
         var rows = JournalRows();
         var big = new byte[1024 * 1024 + 1];
 
-        var declared = await Upload(jobId, leaseId, big);
-        var chunked = await Send(new HttpRequestMessage(HttpMethod.Put, $"/v1/model/{jobId}?worker_id=py-1&lease_id={leaseId}")
+        // Expect: 100-continue, as curl sends for large bodies: the declared length is refused before any of the body is sent,
+        // and the chunked one once the limit is crossed (without it the client may see the connection close while still writing).
+        var declaredRequest = new HttpRequestMessage(HttpMethod.Put, $"/v1/model/{jobId}?worker_id=py-1&lease_id={leaseId}") { Content = new ByteArrayContent(big) };
+        declaredRequest.Headers.ExpectContinue = true;
+        var declared = await Send(declaredRequest);
+        var chunkedRequest = new HttpRequestMessage(HttpMethod.Put, $"/v1/model/{jobId}?worker_id=py-1&lease_id={leaseId}")
         {
             Content = new StreamContent(new UnknownLengthStream(big)),
-        });
+        };
+        chunkedRequest.Headers.ExpectContinue = true;
+        var chunked = await Send(chunkedRequest);
         var heartbeat = await Post($"/v1/job/{jobId}/heartbeat", new { worker_id = "py-1", lease_id = leaseId });
 
         AssertError(HttpStatusCode.RequestEntityTooLarge, declared, "too_large", "max-upload-size");
