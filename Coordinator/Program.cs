@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Cluster.Tools.Client;
 using Akka.Cluster.Tools.Singleton;
 using Akka.Streams;
+using Cis490.Coordinator.Http;
 using Cis490.Coordinator.Jobs;
 using Cis490.Coordinator.Operator;
 using Cis490.Shared.Cli;
@@ -10,7 +11,7 @@ using Cis490.Shared.Hosting;
 
 namespace Cis490.Coordinator;
 
-/// <summary>The coordinator node: <c>./cis490 coordinator [--port P] [--hostname H] [--data-dir DIR] [--seed ADDR]...</c></summary>
+/// <summary>The coordinator node: <c>./cis490 coordinator [--port P] [--hostname H] [--data-dir DIR] [--seed ADDR]... [--http-port N] [--http-bind ADDR]</c></summary>
 public static class Program
 {
     public static async Task<int> Main(string[] argv)
@@ -23,6 +24,9 @@ public static class Program
             var dataDir = Path.GetFullPath(args.Get("data-dir", Path.Combine(Environment.CurrentDirectory, "data")));
             var seeds = args.Get("seed") is { } seed ? seed.Split(',', StringSplitOptions.RemoveEmptyEntries) : [];
             var extraConfig = args.Get("config");
+            var httpPort = args.GetInt("http-port", -1); // -1: as cis490.http.port says (0: off)
+            var httpBind = args.Get("http-bind");
+            if (httpPort is < -1 or > 65535) throw new CliException($"option --http-port must be a TCP port (0 for no HTTP server), got {httpPort}");
             args.RejectUnknown();
             if (extraConfig is not null && !File.Exists(extraConfig)) throw new CliException($"--config {extraConfig}: no such file");
             if (args.Positionals.Count > 0) throw new CliException($"unexpected argument '{args.Positionals[0]}'");
@@ -37,7 +41,7 @@ public static class Program
                 cis490.coordinator.data-dir = {HoconLoader.Quote(dataDir)}
                 akka.persistence.journal.sql.connection-string = {journal}
                 akka.persistence.snapshot-store.sql.connection-string = {journal}
-                """;
+                """ + (httpPort >= 0 ? $"\ncis490.http.port = {httpPort}" : "") + (httpBind is null ? "" : $"\ncis490.http.bind = {HoconLoader.Quote(httpBind)}");
             // --config FILE: the operator's HOCON over the shipped files (command-line options over both).
             string[] files = extraConfig is null
                 ? ["coordinator.conf", "persistence-sqlite.conf"]
@@ -55,9 +59,27 @@ public static class Program
                 Console.Error.WriteLine($"cis490 coordinator: operator token from {source}");
             }
 
+            var http = HttpSettings.From(config);
+            _ = http.BindAddress; // a bad --http-bind is a usage error before anything starts
+
             var system = ActorSystem.Create(systemName, config);
             using var signals = new CompositeDisposable(NodeRuntime.ShutdownOnSignals(system));
-            Start(system, settings);
+            var proxy = Start(system, settings);
+            if (http.Enabled)
+            {
+                var endpoint = await system.ActorSelection($"/user/{OperatorEndpoint.Name}").ResolveOne(TimeSpan.FromSeconds(5));
+                try
+                {
+                    var host = await HttpHost.StartAsync(system, proxy, endpoint, http, settings.OperatorToken);
+                    Console.Error.WriteLine($"cis490 coordinator: HTTP API at {host.BaseAddress}api (OpenAPI: {host.BaseAddress}api/openapi.json)");
+                }
+                catch (IOException e)
+                {
+                    Console.Error.WriteLine($"cis490 coordinator: cannot serve HTTP on {http.Bind}:{http.Port}: {e.Message} (choose another --http-port)");
+                    await system.Terminate();
+                    return 1;
+                }
+            }
             NodeRuntime.AnnounceWhenUp(system, "coordinator", $"data-dir={dataDir}");
             await system.WhenTerminated;
             return 0;
@@ -65,7 +87,7 @@ public static class Program
         catch (CliException e)
         {
             Console.Error.WriteLine($"cis490 coordinator: {e.Message}");
-            Console.Error.WriteLine("usage: ./cis490 coordinator [--port P] [--hostname H] [--data-dir DIR] [--seed akka.tcp://cis490@HOST:PORT] [--config FILE.conf]");
+            Console.Error.WriteLine("usage: ./cis490 coordinator [--port P] [--hostname H] [--data-dir DIR] [--seed akka.tcp://cis490@HOST:PORT] [--config FILE.conf] [--http-port N] [--http-bind ADDR]");
             return 2;
         }
     }
