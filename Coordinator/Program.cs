@@ -10,7 +10,7 @@ using Cis490.Shared.Hosting;
 
 namespace Cis490.Coordinator;
 
-/// <summary>The coordinator node: <c>./cis490 coordinator [--port P] [--hostname H] [--data-dir DIR] [--seed ADDR]...</c></summary>
+/// <summary>The coordinator node: <c>./cis490 coordinator [--port P] [--hostname H] [--data-dir DIR] [--seed ADDR]... [--manifest FILE]</c></summary>
 public static class Program
 {
     public static async Task<int> Main(string[] argv)
@@ -22,6 +22,8 @@ public static class Program
             var hostname = args.Get("hostname", "127.0.0.1");
             var dataDir = Path.GetFullPath(args.Get("data-dir", Path.Combine(Environment.CurrentDirectory, "data")));
             var seeds = args.Get("seed") is { } seed ? seed.Split(',', StringSplitOptions.RemoveEmptyEntries) : [];
+            var manifest = args.Get("manifest") is { } m ? Path.GetFullPath(m) : null;
+            if (manifest is not null && !File.Exists(manifest)) throw new CliException($"--manifest {manifest}: no such file");
             args.RejectUnknown();
             if (args.Positionals.Count > 0) throw new CliException($"unexpected argument '{args.Positionals[0]}'");
 
@@ -42,6 +44,7 @@ public static class Program
                 .WithFallback(Akka.Cluster.Tools.PublishSubscribe.DistributedPubSub.DefaultConfig()) // binds ClusterClient's Send envelope
                 .WithFallback(ActorMaterializer.DefaultConfig());
             var settings = CoordinatorSettings.From(config);
+            if (manifest is not null) settings = settings with { ManifestPath = manifest }; // loaded once recovered; `manifest reload` reads it again
             if (settings.OperatorToken.Length == 0)
             {
                 var (token, source) = OperatorToken.Resolve(dataDir, Environment.GetEnvironmentVariable(OperatorToken.EnvironmentVariable));
@@ -59,7 +62,7 @@ public static class Program
         catch (CliException e)
         {
             Console.Error.WriteLine($"cis490 coordinator: {e.Message}");
-            Console.Error.WriteLine("usage: ./cis490 coordinator [--port P] [--hostname H] [--data-dir DIR] [--seed akka.tcp://cis490@HOST:PORT]");
+            Console.Error.WriteLine("usage: ./cis490 coordinator [--port P] [--hostname H] [--data-dir DIR] [--seed akka.tcp://cis490@HOST:PORT] [--manifest FILE]");
             return 2;
         }
     }
