@@ -171,7 +171,8 @@ public sealed class LineEditor(ITerminal terminal, History history, Func<string,
             insert = c.CommonPrefix();
             if (insert.Length <= c.Prefix.Length)
             {
-                terminal.Write("\r\n" + Columns(c.Candidates.Select(x => x.Display).ToList()) + "\r\n");
+                var described = c.Candidates.Any(x => x.Display.Contains("  ", StringComparison.Ordinal)); // id  model mode status
+                terminal.Write("\r\n" + (described ? string.Join("\r\n", c.Candidates.Select(x => x.Display)) : Columns(c.Candidates.Select(x => x.Display).ToList())) + "\r\n");
                 Render();
                 return;
             }
@@ -181,7 +182,7 @@ public sealed class LineEditor(ITerminal terminal, History history, Func<string,
         Render();
     }
 
-    /// <summary>Choices in columns that fit the terminal (one per line when they are long, like job ids with their model).</summary>
+    /// <summary>Bare choices (command names, files) in columns that fit the terminal; described ones (job ids) go one per line.</summary>
     private string Columns(IReadOnlyList<string> items)
     {
         var width = items.Max(i => i.Length) + 2;
