@@ -50,6 +50,7 @@ public sealed class ShellTests(DataFixture data)
         Assert.True(follow.Exit == 0, follow.Stderr + follow.Stdout);
         Assert.Contains($"job {first.JobId[..12]} completed: artifact", follow.Stdout);
         var jobs = await h.WaitFor(j => j.All(x => x.Status == JobStatus.Completed), TimeSpan.FromMinutes(2), "both jobs completed");
+        first = jobs.Single(j => j.JobId == first.JobId);
 
         var status = await Shell(h, "status");
         Assert.True(status.Exit == 0, status.Stderr);
