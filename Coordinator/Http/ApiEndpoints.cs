@@ -100,10 +100,11 @@ public static class ApiEndpoints
     }
 
     /// <summary>Submits a manifest: the body is its TOML; <c>?file=NAME</c> names it in errors (default <c>http.toml</c>).</summary>
-    public static async Task<IResult> Manifest(HttpRequest request, CoordinatorApi c) => await SubmitManifest(request, c, fallbackPath: null);
+    public static async Task<IResult> Manifest(HttpRequest request, CoordinatorApi c) => await SubmitManifest(request, c, reloadWhenEmpty: false);
 
-    /// <summary>Shared by <c>/api/manifest</c> and <c>/v1/manifest/reload</c>: TOML from the body, or from <paramref name="fallbackPath"/> when the body is empty.</summary>
-    public static async Task<IResult> SubmitManifest(HttpRequest request, CoordinatorApi c, string? fallbackPath)
+    /// <summary>Shared by <c>/api/manifest</c> and <c>/v1/manifest/reload</c>: TOML from the body, or (reload only) with an empty
+    /// body the coordinator reads again the file it was started with (<c>--manifest</c>).</summary>
+    public static async Task<IResult> SubmitManifest(HttpRequest request, CoordinatorApi c, bool reloadWhenEmpty)
     {
         var (token, denied) = c.RequireToken(request, "manifest submit");
         if (denied is not null) return denied;
@@ -112,11 +113,10 @@ public static class ApiEndpoints
         var name = NullIfEmpty(request.Query["file"]) ?? "http.toml";
         string text;
         if (bytes!.Length > 0) text = DecodeUtf8(bytes) ?? "";
-        else if (!string.IsNullOrEmpty(fallbackPath))
+        else if (reloadWhenEmpty)
         {
-            if (!File.Exists(fallbackPath)) return ApiJson.NotFound($"cis490.http.manifest-path {fallbackPath} does not exist; send the manifest's TOML as the body");
-            text = await File.ReadAllTextAsync(fallbackPath);
-            name = Path.GetFileName(fallbackPath);
+            var (reloaded, failed) = await c.AskOperator(new OperatorProtocol.ReloadManifest(token), "manifest reload");
+            return failed ?? OperatorReplies.Manifest(reloaded);
         }
         else return ApiJson.BadRequest("send the manifest's TOML as the request body (Content-Type: application/toml)");
         if (text.Length == 0 && bytes.Length > 0) return ApiJson.BadRequest("the manifest is not valid UTF-8 text");

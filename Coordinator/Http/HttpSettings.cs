@@ -14,7 +14,6 @@ public sealed record HttpSettings(
     TimeSpan UploadKeepAliveInterval,
     TimeSpan UploadAckTimeout,
     TimeSpan WorkerIdleTimeout,
-    string ManifestPath,
     string DataDir,
     TimeSpan HeartbeatDeadline)
 {
@@ -46,7 +45,6 @@ public sealed record HttpSettings(
             c.GetTimeSpan("upload-keepalive-interval"),
             c.GetTimeSpan("upload-ack-timeout"),
             c.GetTimeSpan("worker-idle-timeout"),
-            c.GetString("manifest-path", ""),
             Path.GetFullPath(dataDir),
             config.GetTimeSpan("cis490.coordinator.heartbeat-deadline", TimeSpan.FromSeconds(30)));
     }

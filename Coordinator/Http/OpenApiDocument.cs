@@ -42,7 +42,7 @@ public static class OpenApiDocument
         new("get", "/v1/workers", "v1", "Workers (as /api/workers)", null, false, [R(200, "workers", "Object"), R(504, "no answer")]),
         new("post", "/v1/job/{id}/cancel", "v1", "Cancel (as /api/jobs/{id}/cancel)", "CancelRequest", true, OperatorOps),
         new("post", "/v1/job/{id}/requeue", "v1", "Requeue (as /api/jobs/{id}/requeue)", null, true, OperatorOps),
-        new("post", "/v1/manifest/reload", "v1", "Load a manifest: the body's TOML, or cis490.http.manifest-path when the body is empty", "Toml", true, ManifestOps),
+        new("post", "/v1/manifest/reload", "v1", "Load a manifest: the body's TOML, or with an empty body the file the coordinator was started with (--manifest)", "Toml", true, ManifestOps),
     ];
 
     private static (int, string, string?)[] OperatorOps =>

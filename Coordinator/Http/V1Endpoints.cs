@@ -27,7 +27,7 @@ public static partial class V1Endpoints
         v1.MapGet("/workers", (CoordinatorApi c) => ApiEndpoints.Query<OperatorQueries.WorkerList>(c, OperatorQueries.ListWorkers.Instance, "workers"));
         v1.MapPost("/job/{id}/cancel", ApiEndpoints.Cancel);
         v1.MapPost("/job/{id}/requeue", ApiEndpoints.Requeue);
-        v1.MapPost("/manifest/reload", (HttpRequest r, CoordinatorApi c) => ApiEndpoints.SubmitManifest(r, c, c.Settings.ManifestPath));
+        v1.MapPost("/manifest/reload", (HttpRequest r, CoordinatorApi c) => ApiEndpoints.SubmitManifest(r, c, reloadWhenEmpty: true));
     }
 
     [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]

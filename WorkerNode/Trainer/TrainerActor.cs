@@ -37,6 +37,7 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private Process? _process;
     private TrainingProgress _progress;
+    private readonly List<TrainingProgress> _unsent = []; // progress lines since the last heartbeat, for the coordinator's `jobs logs`
     private Dictionary<string, double> _metrics = new();
     private Bundled? _bundle;
     private int _uploadAttempts;
@@ -123,7 +124,7 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
             return;
         }
         _silenceReported = false;
-        _coordinator.Tell(new TrainerProtocol.Heartbeat(JobId, LeaseId, _progress with { ElapsedSeconds = _clock.Elapsed.TotalSeconds }));
+        SendHeartbeat();
     }
 
     private void Training()
@@ -136,6 +137,7 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
         });
         Receive<Exited>(m =>
         {
+            SendHeartbeat(); // the last progress lines reach `jobs logs` even when the job ends between two heartbeats
             if (m.Code != 0)
             {
                 var tail = string.Join("\n", _stderrTail);
@@ -195,6 +197,12 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
         Receive<AckTimeout>(_ => RetryUpload($"no answer from the artifact store within {_settings.UploadAckTimeout.TotalSeconds:F0} s", stale: false));
     }
 
+    private void SendHeartbeat()
+    {
+        _coordinator.Tell(new TrainerProtocol.Heartbeat(JobId, LeaseId, _progress with { ElapsedSeconds = _clock.Elapsed.TotalSeconds }, [.. _unsent]));
+        _unsent.Clear();
+    }
+
     private void Offer()
     {
         _uploadAttempts++;
@@ -230,6 +238,9 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
                 case "progress":
                     var p = root.GetProperty("progress").Deserialize<ProgressReport>(Json.Options)!;
                     _progress = new TrainingProgress(p.Epoch, p.TotalEpochs, p.Loss, p.ValMacroF1, p.ElapsedSeconds, p.Message);
+                    // Bounded: a trainer printing faster than it heartbeats keeps its latest 200 lines per heartbeat (one remote frame).
+                    if (_unsent.Count == 200) _unsent.RemoveAt(0);
+                    _unsent.Add(_progress);
                     break;
             }
         }
