@@ -47,6 +47,7 @@ public static class OperatorReplies
     public static bool IsUnknownId(string message) =>
         message.Contains("no job", StringComparison.OrdinalIgnoreCase) || message.Contains("not a job id", StringComparison.Ordinal)
         || message.Contains("unknown", StringComparison.OrdinalIgnoreCase) || message.Contains("no artifact", StringComparison.OrdinalIgnoreCase)
+        || message.Contains("no stored artifact", StringComparison.OrdinalIgnoreCase)
         || message.Contains("not found", StringComparison.OrdinalIgnoreCase);
 
     private static IResult Unexpected(object? reply, string expected) =>

@@ -116,7 +116,7 @@ public sealed class HttpApiTests : HttpTestBase
         var detail = invalid.Body.GetProperty("details")[0];
         Assert.Equal(("bad.toml", 6), (detail.GetProperty("file").GetString(), detail.GetProperty("line").GetInt32()));
         AssertError(HttpStatusCode.BadRequest, syntax, "manifest_invalid", "http.toml:2");
-        AssertError(HttpStatusCode.BadRequest, empty, "bad_request", "TOML");
+        AssertError(HttpStatusCode.BadRequest, empty, "bad_request", "--manifest"); // started without one: nothing to reload
         AssertError(HttpStatusCode.BadRequest, notText, "bad_request", "UTF-8");
         Assert.Equal(rows, JournalRows());
     }
