@@ -3,6 +3,7 @@ using Akka.Cluster.Tools.Client;
 using Akka.Event;
 using Akka.Cluster.Tools.Singleton;
 using Akka.Streams;
+using Cis490.Coordinator.Http;
 using Cis490.Coordinator.Jobs;
 using Cis490.Coordinator.Operator;
 using Cis490.Coordinator.Persistence;
@@ -12,7 +13,8 @@ using Cis490.Shared.Hosting;
 
 namespace Cis490.Coordinator;
 
-/// <summary>The coordinator node: <c>./cis490 coordinator [--port P] [--hostname H] [--data-dir DIR] [--seed ADDR] [--journal sqlite|postgres] [--postgres CONNSTR]</c></summary>
+/// <summary>The coordinator node: <c>./cis490 coordinator [--port P] [--hostname H] [--data-dir DIR] [--seed ADDR]... [--http-port N] [--http-bind ADDR] [--manifest FILE] [--config FILE.conf]
+/// [--journal sqlite|postgres] [--postgres CONNSTR]</c></summary>
 public static class Program
 {
     public static async Task<int> Main(string[] argv)
@@ -24,8 +26,15 @@ public static class Program
             var hostname = args.Get("hostname", "127.0.0.1");
             var dataDir = Path.GetFullPath(args.Get("data-dir", Path.Combine(Environment.CurrentDirectory, "data")));
             var seeds = args.Get("seed") is { } seed ? seed.Split(',', StringSplitOptions.RemoveEmptyEntries) : [];
+            var extraConfig = args.Get("config");
             var journal = JournalChoice.From(args.Get("journal"), args.Get("postgres"), dataDir);
+            var httpPort = args.GetInt("http-port", -1); // -1: as cis490.http.port says (0: off)
+            var httpBind = args.Get("http-bind");
+            if (httpPort is < -1 or > 65535) throw new CliException($"option --http-port must be a TCP port (0 for no HTTP server), got {httpPort}");
+            var manifest = args.Get("manifest") is { } m ? Path.GetFullPath(m) : null;
+            if (manifest is not null && !File.Exists(manifest)) throw new CliException($"--manifest {manifest}: no such file");
             args.RejectUnknown();
+            if (extraConfig is not null && !File.Exists(extraConfig)) throw new CliException($"--config {extraConfig}: no such file");
             if (args.Positionals.Count > 0) throw new CliException($"unexpected argument '{args.Positionals[0]}'");
 
             Directory.CreateDirectory(dataDir);
@@ -36,18 +45,23 @@ public static class Program
 
                 cis490.coordinator.data-dir = {HoconLoader.Quote(dataDir)}
                 {journal.Overrides}
-                """;
+                """ + (httpPort >= 0 ? $"\ncis490.http.port = {httpPort}" : "") + (httpBind is null ? "" : $"\ncis490.http.bind = {HoconLoader.Quote(httpBind)}");
+            // --config FILE: the operator's HOCON over the shipped files (command-line options over both).
+            string[] files = extraConfig is null
+                ? ["coordinator.conf", journal.HoconFile]
+                : [Path.GetFullPath(extraConfig), "coordinator.conf", journal.HoconFile];
             if (await journal.CheckReachable() is { } unreachable)
             {
                 Console.Error.WriteLine($"cis490 coordinator: {unreachable}");
                 return 1;
             }
-            var config = HoconLoader.Load(["coordinator.conf", journal.HoconFile], overrides)
+            var config = HoconLoader.Load(files, overrides)
                 .WithFallback(ClusterSingleton.DefaultConfig())
                 .WithFallback(ClusterClientReceptionist.DefaultConfig())
                 .WithFallback(Akka.Cluster.Tools.PublishSubscribe.DistributedPubSub.DefaultConfig()) // binds ClusterClient's Send envelope
                 .WithFallback(ActorMaterializer.DefaultConfig());
             var settings = CoordinatorSettings.From(config);
+            if (manifest is not null) settings = settings with { ManifestPath = manifest }; // loaded once recovered; `manifest reload` reads it again
             if (settings.OperatorToken.Length == 0)
             {
                 var (token, source) = OperatorToken.Resolve(dataDir, Environment.GetEnvironmentVariable(OperatorToken.EnvironmentVariable));
@@ -55,9 +69,27 @@ public static class Program
                 Console.Error.WriteLine($"cis490 coordinator: operator token from {source}");
             }
 
+            var http = HttpSettings.From(config);
+            _ = http.BindAddress; // a bad --http-bind is a usage error before anything starts
+
             var system = ActorSystem.Create(systemName, config);
             using var signals = new CompositeDisposable(NodeRuntime.ShutdownOnSignals(system));
-            Start(system, settings);
+            var proxy = Start(system, settings);
+            if (http.Enabled)
+            {
+                var endpoint = await system.ActorSelection($"/user/{OperatorEndpoint.Name}").ResolveOne(TimeSpan.FromSeconds(5));
+                try
+                {
+                    var host = await HttpHost.StartAsync(system, proxy, endpoint, http, settings.OperatorToken);
+                    Console.Error.WriteLine($"cis490 coordinator: HTTP API at {host.BaseAddress}api (OpenAPI: {host.BaseAddress}api/openapi.json)");
+                }
+                catch (IOException e)
+                {
+                    Console.Error.WriteLine($"cis490 coordinator: cannot serve HTTP on {http.Bind}:{http.Port}: {e.Message} (choose another --http-port)");
+                    await system.Terminate();
+                    return 1;
+                }
+            }
             system.Log.Info("Journal: {0}", journal.Description);
             NodeRuntime.AnnounceWhenUp(system, "coordinator", $"data-dir={dataDir} journal={(journal.IsPostgres ? "postgres" : "sqlite")}");
             await system.WhenTerminated;
@@ -66,7 +98,7 @@ public static class Program
         catch (CliException e)
         {
             Console.Error.WriteLine($"cis490 coordinator: {e.Message}");
-            Console.Error.WriteLine("usage: ./cis490 coordinator [--port P] [--hostname H] [--data-dir DIR] [--seed akka.tcp://cis490@HOST:PORT]\n" +
+            Console.Error.WriteLine("usage: ./cis490 coordinator [--port P] [--hostname H] [--data-dir DIR] [--seed akka.tcp://cis490@HOST:PORT] [--config FILE.conf] [--http-port N] [--http-bind ADDR] [--manifest FILE]\n" +
                                     "                            [--journal sqlite|postgres] [--postgres \"Host=H;Port=5432;Username=U;Password=P;Database=D\"]");
             return 2;
         }

@@ -137,7 +137,7 @@ public static class Program
         var jobFile = args.Require("job");
         args.RejectUnknown();
         var request = TrainRequest.Load(jobFile);
-        ExitWhenOrphaned();
+        StartWatchdog();
         try
         {
             TrainerRunner.Run(request, PrintProgress);
@@ -155,22 +155,25 @@ public static class Program
 
     /// <summary>A trainer whose worker died (SIGKILL, OOM kill) has nobody to report to, and its lease will be re-run elsewhere:
     /// it exits instead of burning the machine. Linux re-parents an orphan, so a changed parent pid means the worker is gone.</summary>
-    private static void ExitWhenOrphaned()
+    /// <summary>Once a second: exit when the worker process is gone (an orphaned trainer must not train on), and print an
+    /// <c>alive</c> line, so the worker can tell a trainer that is slow between epochs from one that is stopped or dead.</summary>
+    private static void StartWatchdog()
     {
-        if (!OperatingSystem.IsLinux()) return;
-        var parent = getppid();
+        var parent = OperatingSystem.IsLinux() ? getppid() : 0;
+        var alive = JsonSerializer.Serialize(new { type = "alive" }, Json.Options);
         var watcher = new Thread(() =>
         {
             while (true)
             {
-                Thread.Sleep(1000); // polling interval of a background watchdog, not a synchronisation
-                if (getppid() != parent)
+                Thread.Sleep(1000); // the tick of a background watchdog, not a synchronisation
+                if (OperatingSystem.IsLinux() && getppid() != parent)
                 {
                     Console.Error.WriteLine($"trainer: worker process {parent} is gone; exiting");
                     Environment.Exit(3);
                 }
+                lock (ProgressLock) Console.Out.WriteLine(alive);
             }
-        }) { IsBackground = true, Name = "orphan-watch" };
+        }) { IsBackground = true, Name = "trainer-watchdog" };
         watcher.Start();
     }
 

@@ -9,7 +9,10 @@ public sealed record CoordinatorSettings(
     int SnapshotEvery,
     string OperatorToken,
     RetryPolicy Retry,
-    TimeSpan PreferCudaWait)
+    TimeSpan PreferCudaWait,
+    string? ManifestPath = null,
+    int JobLogLines = 300,
+    int JobLogJobs = 500)
 {
     public string ModelsDir => Path.Combine(DataDir, "models");
 
@@ -25,6 +28,9 @@ public sealed record CoordinatorSettings(
             c.GetInt("snapshot-every"),
             c.GetString("operator-token", ""),
             new RetryPolicy(c.GetTimeSpan("retry-backoff-base"), c.GetTimeSpan("retry-backoff-max")),
-            c.GetTimeSpan("prefer-cuda-wait"));
+            c.GetTimeSpan("prefer-cuda-wait"),
+            c.GetString("manifest", "") is { Length: > 0 } manifest ? Path.GetFullPath(manifest) : null,
+            c.GetInt("job-log.lines-per-job", 300),
+            c.GetInt("job-log.jobs", 500));
     }
 }

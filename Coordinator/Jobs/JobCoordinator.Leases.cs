@@ -68,6 +68,7 @@ public sealed partial class JobCoordinator
         }
         _lastBeat[m.JobId] = DateTimeOffset.UtcNow;
         _progress[m.JobId] = m.Progress;
+        RecordProgress(m);
     }
 
     private void OfferUpload(ArtifactProtocol.OfferUpload m)
@@ -123,12 +124,13 @@ public sealed partial class JobCoordinator
 
     private void WorkerGone(Terminated t)
     {
+        // The node, not the job, failed: its jobs are retried at once (no backoff), on another worker.
         var gone = _workers.Values.FirstOrDefault(w => w.Ref.Equals(t.ActorRef));
         if (gone is null) return;
         _workers.Remove(gone.WorkerId);
         var now = DateTimeOffset.UtcNow;
         var ended = _table.LeasesOf(gone.WorkerId)
-            .Select(j => _table.EndLease(j.JobId, j.LeaseId, $"worker {gone.WorkerId} left or was removed from the cluster", true, now, _settings.Retry).Event!)
+            .Select(j => _table.EndLease(j.JobId, j.LeaseId, $"worker {gone.WorkerId} left or was removed from the cluster", true, now).Event!)
             .ToList();
         _log.Warning("Worker {0} at {1} is gone; ending its {2} lease(s)", gone.WorkerId, t.ActorRef.Path.Address, ended.Count);
         PersistEnded(ended);

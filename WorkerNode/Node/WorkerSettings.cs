@@ -12,7 +12,8 @@ public sealed record WorkerSettings(
     int UploadAttempts,
     TimeSpan TrainerStopGrace,
     TimeSpan CoordinatorAbsentTimeout,
-    TimeSpan DrainGrace)
+    TimeSpan DrainGrace,
+    TimeSpan TrainerSilenceLimit)
 {
     public static WorkerSettings From(Akka.Configuration.Config config, string workerId, string dataDir, string workDir)
     {
@@ -29,6 +30,7 @@ public sealed record WorkerSettings(
             c.GetInt("upload-attempts"),
             c.GetTimeSpan("trainer-stop-grace"),
             c.GetTimeSpan("coordinator-absent-timeout"),
-            c.GetTimeSpan("drain-grace"));
+            c.GetTimeSpan("drain-grace"),
+            c.GetTimeSpan("trainer-silence-limit"));
     }
 }

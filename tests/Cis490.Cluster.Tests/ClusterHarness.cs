@@ -26,18 +26,18 @@ public sealed partial class ClusterHarness : IAsyncDisposable
         Features = features;
     }
 
-    public async Task<NodeProcess> StartCoordinator()
+    public async Task<NodeProcess> StartCoordinator(params string[] extra)
     {
-        Coordinator = NodeProcess.Start($"coordinator-{_nodes.Count}", "Cis490.Coordinator", ["--port", Port.ToString(), "--data-dir", DataDir], Logs);
+        Coordinator = NodeProcess.Start($"coordinator-{_nodes.Count}", "Cis490.Coordinator", ["--port", Port.ToString(), "--data-dir", DataDir, .. extra], Logs);
         _nodes.Add(Coordinator);
         await Coordinator.WaitReady(TimeSpan.FromSeconds(60));
         return Coordinator;
     }
 
-    public async Task<NodeProcess> StartWorker(string id)
+    public async Task<NodeProcess> StartWorker(string id, params string[] extra)
     {
         var worker = NodeProcess.Start(id, "Cis490.WorkerNode",
-            ["worker", "--seed", Seed, "--data", Features, "--worker-id", id, "--work-dir", Path.Combine(DataDir, "work", id)], Logs);
+            ["worker", "--seed", Seed, "--data", Features, "--worker-id", id, "--work-dir", Path.Combine(DataDir, "work", id), .. extra], Logs);
         _nodes.Add(worker);
         await worker.WaitReady(TimeSpan.FromSeconds(60));
         return worker;
@@ -108,6 +108,32 @@ public sealed partial class ClusterHarness : IAsyncDisposable
                 throw new InvalidOperationException($"data {step[1]} failed; see {p.LogPath}: {File.ReadAllText(p.LogPath)}");
         }
     }
+
+    /// <summary>Writes a HOCON file into the data directory (for a node's --config) and returns its path.</summary>
+    public string WriteConfig(string name, string hocon)
+    {
+        var path = Path.Combine(DataDir, name);
+        File.WriteAllText(path, hocon);
+        return path;
+    }
+
+    /// <summary>Processes whose command line names a file in <paramref name="jobDir"/> (a trainer runs with its job.json there).</summary>
+    public static List<int> TrainerProcesses(string jobDir) =>
+        Directory.EnumerateDirectories("/proc")
+            .Select(d => (Pid: int.TryParse(Path.GetFileName(d), out var pid) ? pid : -1, Dir: d))
+            .Where(p => p.Pid > 0)
+            .Where(p =>
+            {
+                try { return File.ReadAllText(Path.Combine(p.Dir, "cmdline")).Contains(jobDir, StringComparison.Ordinal); }
+                catch (IOException) { return false; }
+                catch (UnauthorizedAccessException) { return false; }
+            })
+            .Select(p => p.Pid)
+            .ToList();
+
+    /// <summary>The folder a worker's trainer runs a lease in (TrainerActor: work/&lt;worker&gt;/&lt;job id[..12]&gt;-lease&lt;N&gt;).</summary>
+    public string JobDir(string workerId, OperatorProtocol.JobView job) =>
+        Path.Combine(DataDir, "work", workerId, $"{job.JobId[..12]}-lease{job.LeaseId}");
 
     public string LogTails()
     {

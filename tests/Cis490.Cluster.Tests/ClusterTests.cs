@@ -144,7 +144,7 @@ public sealed class ClusterTests(DataFixture data, ITestOutputHelper output)
         // Running means the trainer process has started (the worker reports it right after starting it).
         var running = (await h.WaitFor(j => j.Single() is { Status: JobStatus.Running }, TimeSpan.FromMinutes(2), "job running")).Single();
         var jobDir = Path.Combine(h.DataDir, "work", "worker-a", $"{running.JobId[..12]}-lease{running.LeaseId}");
-        Assert.NotEmpty(TrainerProcesses(jobDir));
+        Assert.NotEmpty(ClusterHarness.TrainerProcesses(jobDir));
 
         var forged = await ClusterHarness.RunShell("shell", "--coordinator", h.Address, "jobs", "cancel", running.JobId, "--token", "not-the-token");
         Assert.Equal(1, forged.Exit);
@@ -156,8 +156,8 @@ public sealed class ClusterTests(DataFixture data, ITestOutputHelper output)
         Assert.Contains("was told to stop", cancel.Stdout);
 
         var clock = Stopwatch.StartNew();
-        while ((TrainerProcesses(jobDir).Count > 0 || Directory.Exists(jobDir)) && clock.Elapsed < TimeSpan.FromSeconds(20)) await Task.Delay(200);
-        Assert.Empty(TrainerProcesses(jobDir));
+        while ((ClusterHarness.TrainerProcesses(jobDir).Count > 0 || Directory.Exists(jobDir)) && clock.Elapsed < TimeSpan.FromSeconds(20)) await Task.Delay(200);
+        Assert.Empty(ClusterHarness.TrainerProcesses(jobDir));
         Assert.False(Directory.Exists(jobDir), "the trainer's folder should be gone\n" + h.LogTails());
         Assert.Equal(JobStatus.Cancelled, (await h.Jobs()).Single().Status);
         var again = await h.RunShellAsOperator("shell", "--coordinator", h.Address, "jobs", "cancel", running.JobId, "--reason", "twice");
@@ -165,19 +165,6 @@ public sealed class ClusterTests(DataFixture data, ITestOutputHelper output)
         Assert.Contains("already cancelled", again.Stderr);
     }
 
-    /// <summary>Processes whose command line names a file in <paramref name="jobDir"/> (the trainer runs with its job.json there).</summary>
-    private static List<int> TrainerProcesses(string jobDir) =>
-        Directory.EnumerateDirectories("/proc")
-            .Select(d => (Pid: int.TryParse(Path.GetFileName(d), out var pid) ? pid : -1, Dir: d))
-            .Where(p => p.Pid > 0)
-            .Where(p =>
-            {
-                try { return File.ReadAllText(Path.Combine(p.Dir, "cmdline")).Contains(jobDir, StringComparison.Ordinal); }
-                catch (IOException) { return false; }
-                catch (UnauthorizedAccessException) { return false; }
-            })
-            .Select(p => p.Pid)
-            .ToList();
 
     [Fact]
     public async Task The_shell_says_clearly_when_no_coordinator_answers()

@@ -103,3 +103,25 @@ public class ManifestHostsTests
         Assert.True(result.IsValid, string.Join("\n", result.Errors)); // pi has too little RAM, gpu-box has enough
     }
 }
+
+/// <summary>The manifests the repository ships load as they are: a documented example that does not load teaches nothing.</summary>
+public class ShippedManifestTests
+{
+    private static string RepoFile(string relative)
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (System.IO.File.Exists(Path.Combine(dir.FullName, "Cis490.Actors.sln"))) return Path.Combine(dir.FullName, relative);
+        throw new FileNotFoundException($"no Cis490.Actors.sln above {AppContext.BaseDirectory}");
+    }
+
+    [Theory]
+    [InlineData("etc/training_manifest.toml.example", 6, 3)]
+    [InlineData("etc/demo_manifest.toml", 22, 0)]
+    public void A_shipped_manifest_is_valid(string file, int jobs, int hosts)
+    {
+        var result = ManifestLoader.Load(RepoFile(file));
+        Assert.True(result.IsValid, string.Join("\n", result.Errors));
+        Assert.Equal(jobs, result.Jobs.Count);
+        Assert.Equal(hosts, result.HostPolicies.Count);
+    }
+}

@@ -1,0 +1,106 @@
+using System.Text.Json;
+using Akka.Actor;
+using Akka.Event;
+using Cis490.Coordinator.Operator;
+using Microsoft.AspNetCore.Http;
+
+namespace Cis490.Coordinator.Http;
+
+/// <summary>What the HTTP endpoints need from the node, in one service: the actors they ask, the settings, the token check.
+/// Endpoints talk to the coordinator only through messages; this class turns an unanswered ask into a 504, not a hang.</summary>
+public sealed class CoordinatorApi(
+    ActorSystem system,
+    IActorRef operatorEndpoint,
+    IActorRef workerGateway,
+    HttpSettings settings,
+    OperatorToken token)
+{
+    public ActorSystem System { get; } = system;
+
+    /// <summary>The node's operator endpoint (<c>/user/operator</c>): operator requests and queries go there, as the shell's do.</summary>
+    public IActorRef Operator { get; } = operatorEndpoint;
+
+    /// <summary>The HTTP-worker gateway: one child per <c>/v1</c> worker, speaking the worker protocol to the coordinator.</summary>
+    public IActorRef Workers { get; } = workerGateway;
+
+    public HttpSettings Settings { get; } = settings;
+
+    public ILoggingAdapter Log { get; } = Logging.GetLogger(system, "cis490.http");
+
+    /// <summary>Asks <paramref name="target"/>; the reply, or a 504 result when none came within <paramref name="timeout"/> (ask-timeout by default).</summary>
+    public async Task<(object? Reply, IResult? Failure)> Ask(IActorRef target, object message, string what, TimeSpan? timeout = null)
+    {
+        var wait = timeout ?? Settings.AskTimeout;
+        try
+        {
+            return (await target.Ask<object>(message, wait), null);
+        }
+        catch (AskTimeoutException)
+        {
+            Log.Warning("HTTP: no answer to {0} within {1}", what, wait);
+            return (null, ApiJson.Timeout(what, wait));
+        }
+    }
+
+    /// <summary>Asks the operator endpoint.</summary>
+    public Task<(object? Reply, IResult? Failure)> AskOperator(object message, string what) => Ask(Operator, message, what);
+
+    /// <summary>The operator token from <c>X-Operator-Token</c>, or the 401/403 to answer. Checked here (constant time) for a
+    /// clear status code, and forwarded so the coordinator checks and logs it too.</summary>
+    public (string? Token, IResult? Failure) RequireToken(HttpRequest request, string what)
+    {
+        var presented = request.Headers["X-Operator-Token"].ToString();
+        if (string.IsNullOrEmpty(presented))
+        {
+            Log.Warning("HTTP: refused {0} from {1}: no operator token", what, request.HttpContext.Connection.RemoteIpAddress);
+            return (null, ApiJson.Error(StatusCodes.Status401Unauthorized, "token_required",
+                $"{what} needs the operator token in the X-Operator-Token header ({OperatorToken.EnvironmentVariable} or <data-dir>/{OperatorToken.FileName} on the coordinator)"));
+        }
+        if (!token.Matches(presented))
+        {
+            Log.Warning("HTTP: refused {0} from {1}: wrong operator token", what, request.HttpContext.Connection.RemoteIpAddress);
+            return (null, ApiJson.Error(StatusCodes.Status403Forbidden, "token_wrong", $"{what}: wrong operator token"));
+        }
+        return (presented, null);
+    }
+
+    /// <summary>Reads a JSON body of at most max-body-size bytes into <typeparamref name="T"/>; a 400 (or 413) naming what is wrong otherwise.</summary>
+    public async Task<(T? Value, IResult? Failure)> ReadJson<T>(HttpRequest request) where T : class
+    {
+        var (bytes, failure) = await ReadBody(request);
+        if (failure is not null) return (null, failure);
+        if (bytes!.Length == 0) return (null, ApiJson.BadRequest("the request needs a JSON body"));
+        try
+        {
+            var value = JsonSerializer.Deserialize<T>(bytes, ApiJson.Options);
+            return value is null ? (null, ApiJson.BadRequest("the JSON body is null; send an object")) : (value, null);
+        }
+        catch (JsonException e)
+        {
+            var where = e.LineNumber is { } line ? $" at line {line + 1}, byte {e.BytePositionInLine + 1}" : "";
+            var field = string.IsNullOrEmpty(e.Path) || e.Path == "$" ? null : e.Path;
+            return (null, ApiJson.BadRequest($"malformed JSON body{where}{(field is null ? "" : $" ({field})")}: {FirstLine(e.Message)}", field));
+        }
+    }
+
+    /// <summary>The whole body, up to max-body-size bytes (413 beyond).</summary>
+    public async Task<(byte[]? Bytes, IResult? Failure)> ReadBody(HttpRequest request)
+    {
+        if (request.ContentLength > Settings.MaxBodyBytes) return (null, TooLarge(Settings.MaxBodyBytes, "max-body-size"));
+        using var buffer = new MemoryStream();
+        var chunk = new byte[16 * 1024];
+        int n;
+        while ((n = await request.Body.ReadAsync(chunk, request.HttpContext.RequestAborted)) > 0)
+        {
+            if (buffer.Length + n > Settings.MaxBodyBytes) return (null, TooLarge(Settings.MaxBodyBytes, "max-body-size"));
+            buffer.Write(chunk, 0, n);
+        }
+        return (buffer.ToArray(), null);
+    }
+
+    public static IResult TooLarge(long limit, string setting) =>
+        ApiJson.Error(StatusCodes.Status413PayloadTooLarge, "too_large", $"the request body is larger than {limit} bytes (cis490.http.{setting})");
+
+    /// <summary>System.Text.Json's message without the "Path: … | LineNumber: …" tail, which the answer states itself.</summary>
+    private static string FirstLine(string s) => s.Split('\n')[0].Split(" Path:")[0].Trim();
+}

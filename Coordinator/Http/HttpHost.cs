@@ -1,0 +1,127 @@
+using Akka.Actor;
+using Akka.Event;
+using Cis490.Coordinator.Http.Workers;
+using Cis490.Coordinator.Operator;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Cis490.Coordinator.Http;
+
+/// <summary>The coordinator node's HTTP server (Kestrel, minimal APIs) beside its ActorSystem. Endpoints come in modules
+/// (<c>/api</c>, <c>/v1</c>; the dashboard and its event stream add theirs) that all reach the node through one <see cref="CoordinatorApi"/>.</summary>
+public sealed class HttpHost : IAsyncDisposable
+{
+    /// <summary>The modules every coordinator serves. A module maps its routes; it reaches the cluster only through <see cref="CoordinatorApi"/>.</summary>
+    public static readonly IReadOnlyList<Action<IEndpointRouteBuilder>> DefaultModules = [ApiEndpoints.Map, V1Endpoints.Map];
+
+    public WebApplication App { get; }
+    public CoordinatorApi Api { get; }
+
+    /// <summary>The server's base address, e.g. <c>http://127.0.0.1:8080</c> (the real port when 0 was asked for).</summary>
+    public Uri BaseAddress { get; }
+
+    private HttpHost(WebApplication app, CoordinatorApi api, Uri baseAddress)
+    {
+        App = app;
+        Api = api;
+        BaseAddress = baseAddress;
+    }
+
+    /// <summary>Starts the server on <paramref name="settings"/>' bind address and port (0 picks a free one, for tests), with the
+    /// HTTP-worker gateway as <c>/user/http-workers</c>; stops it when the actor system shuts down.</summary>
+    /// <param name="coordinator">The JobCoordinator singleton's proxy: the gateway speaks the worker protocol to it.</param>
+    /// <param name="operatorEndpoint">The node's operator endpoint: reads and operator commands go there.</param>
+    public static async Task<HttpHost> StartAsync(ActorSystem system, IActorRef coordinator, IActorRef operatorEndpoint, HttpSettings settings,
+        string operatorToken, IEnumerable<Action<IEndpointRouteBuilder>>? extraModules = null)
+    {
+        Directory.CreateDirectory(settings.SpoolDir);
+        foreach (var stale in Directory.EnumerateFiles(settings.SpoolDir, "*.part")) File.Delete(stale); // uploads cut off by a previous run
+        var gateway = system.ActorOf(HttpWorkerGateway.Props(coordinator, settings), HttpWorkerGateway.Name);
+        var api = new CoordinatorApi(system, operatorEndpoint, gateway, settings, new OperatorToken(operatorToken));
+        var app = Build(api, settings.Port, DefaultModules.Concat(extraModules ?? []));
+        await app.StartAsync();
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        var host = new HttpHost(app, api, new Uri(address));
+        api.Log.Info("HTTP API listening on {0} (OpenAPI document at {0}/api/openapi.json)", address);
+        CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseServiceUnbind, "stop-http-api", async () =>
+        {
+            await host.DisposeAsync();
+            return Akka.Done.Instance;
+        });
+        return host;
+    }
+
+    private static WebApplication Build(CoordinatorApi api, int port, IEnumerable<Action<IEndpointRouteBuilder>> modules)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
+        builder.Logging.ClearProviders(); // the node logs through Akka; requests that matter are logged by the endpoints
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.Listen(api.Settings.BindAddress, port);
+            k.AddServerHeader = false;
+            // The largest body any endpoint takes; each endpoint enforces its own, smaller limit as it reads.
+            k.Limits.MaxRequestBodySize = Math.Max(api.Settings.MaxUploadBytes, api.Settings.MaxBodyBytes);
+        });
+        builder.Services.AddSingleton(api);
+        builder.Services.ConfigureHttpJsonOptions(o => ApiJson.Configure(o.SerializerOptions));
+
+        var app = builder.Build();
+        app.Use(Guard);
+        app.UseStatusCodePages(ctx => ctx.HttpContext.Response.HasStarted
+            ? Task.CompletedTask
+            : ApiJson.Write(ctx.HttpContext, ctx.HttpContext.Response.StatusCode, StatusCode(ctx.HttpContext.Response.StatusCode),
+                $"{ctx.HttpContext.Request.Method} {ctx.HttpContext.Request.Path}: HTTP {ctx.HttpContext.Response.StatusCode} " +
+                $"({(ctx.HttpContext.Response.StatusCode == 404 ? "no such endpoint; see /api/openapi.json" : ReasonFor(ctx.HttpContext.Response.StatusCode))})"));
+        foreach (var map in modules) map(app);
+        return app;
+    }
+
+    /// <summary>The global error handler: a bad request Kestrel or the framework detects becomes its 4xx with a JSON body; anything
+    /// else that escapes an endpoint is logged and becomes a JSON 500 (tests show bad input never gets here).</summary>
+    private static async Task Guard(HttpContext ctx, RequestDelegate next)
+    {
+        try
+        {
+            await next(ctx);
+        }
+        catch (BadHttpRequestException e) when (!ctx.Response.HasStarted)
+        {
+            var code = e.StatusCode == StatusCodes.Status413PayloadTooLarge ? "too_large" : "bad_request";
+            await ApiJson.Write(ctx, e.StatusCode, code, $"{ctx.Request.Method} {ctx.Request.Path}: {e.Message}");
+        }
+        catch (OperationCanceledException) when (ctx.RequestAborted.IsCancellationRequested)
+        {
+            // The client went away: nobody to answer.
+        }
+        catch (Exception e) when (!ctx.Response.HasStarted)
+        {
+            var api = ctx.RequestServices.GetRequiredService<CoordinatorApi>();
+            api.Log.Error(e, "HTTP: {0} {1} failed unexpectedly", ctx.Request.Method, ctx.Request.Path);
+            ctx.Response.Clear();
+            await ApiJson.Write(ctx, StatusCodes.Status500InternalServerError, "internal_error",
+                $"{ctx.Request.Method} {ctx.Request.Path} failed on the coordinator ({e.GetType().Name}); see the coordinator's log");
+        }
+    }
+
+    private static string StatusCode(int status) => status switch
+    {
+        404 => "not_found",
+        405 => "method_not_allowed",
+        415 => "unsupported_media_type",
+        _ => status < 500 ? "bad_request" : "server_error",
+    };
+
+    private static string ReasonFor(int status) => Microsoft.AspNetCore.WebUtilities.ReasonPhrases.GetReasonPhrase(status);
+
+    public async ValueTask DisposeAsync()
+    {
+        await App.StopAsync();
+        await App.DisposeAsync();
+    }
+}

@@ -1,0 +1,222 @@
+using System.Diagnostics;
+using System.Net;
+using System.Text.Json;
+using Cis490.Coordinator.Http;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Xunit;
+
+namespace Cis490.Coordinator.Tests;
+
+/// <summary>The <c>/api</c> endpoints against a real coordinator: reads, the token-guarded operations, the OpenAPI document,
+/// and that bad requests get a JSON 4xx and change nothing.</summary>
+public sealed class HttpApiTests : HttpTestBase
+{
+    [Fact]
+    public async Task Health_is_ok_and_a_manifest_submitted_over_http_shows_in_the_job_list_with_its_filters()
+    {
+        var (healthStatus, health) = await Get("/api/health");
+        var added = await Submit(TwoJobs);
+        var (_, all) = await Get("/api/jobs");
+        var (_, oracle) = await Get("/api/jobs?status=pending&model=knn");
+        var (_, none) = await Get("/api/jobs?status=completed");
+        var (_, v1) = await Get("/v1/jobs");
+
+        Assert.Equal(HttpStatusCode.OK, healthStatus);
+        Assert.Equal("reachable", health.GetProperty("coordinator").GetString());
+        Assert.Equal(2, added.Count);
+        Assert.Equal(added.Order(), all.GetProperty("jobs").EnumerateArray().Select(j => j.GetProperty("job_id").GetString()).Order());
+        Assert.Equal(2, oracle.GetProperty("jobs").GetArrayLength());
+        Assert.Equal(0, none.GetProperty("jobs").GetArrayLength());
+        Assert.Equal(2, v1.GetProperty("jobs").GetArrayLength());
+        Assert.Equal("pending", all.GetProperty("jobs")[0].GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task Every_mapped_route_is_described_in_the_served_openapi_document()
+    {
+        var routes = Host.App.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
+            .SelectMany(e => (e.Metadata.GetMetadata<HttpMethodMetadata>()?.HttpMethods ?? ["GET"]).Select(m => (Method: m.ToLowerInvariant(), Path: "/" + e.RoutePattern.RawText!.TrimStart('/'))))
+            .ToList();
+        using var response = await Http.GetAsync("/api/openapi.json");
+        var doc = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+        var paths = doc.GetProperty("paths");
+
+        Assert.True(routes.Count >= 24, $"only {routes.Count} routes mapped");
+        foreach (var (method, path) in routes)
+            Assert.True(paths.TryGetProperty(path, out var item) && item.TryGetProperty(method, out _), $"{method.ToUpperInvariant()} {path} is mapped but not in the OpenAPI document");
+        // And nothing described that is not served.
+        Assert.Equal(routes.Order(), OpenApiDocument.Operations.Order());
+        Assert.Equal("3.0.3", doc.GetProperty("openapi").GetString());
+    }
+
+    public static TheoryData<string, string> Guarded => new()
+    {
+        { "POST", "/api/jobs/{id}/cancel" },
+        { "POST", "/api/jobs/{id}/requeue" },
+        { "POST", "/api/manifest" },
+        { "POST", "/v1/job/{id}/cancel" },
+        { "POST", "/v1/job/{id}/requeue" },
+        { "POST", "/v1/manifest/reload" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Guarded))]
+    public async Task A_mutating_request_without_the_token_is_401_with_a_wrong_one_403_and_nothing_changes(string method, string route)
+    {
+        var jobId = (await Submit(OneJob)).Single();
+        var rows = JournalRows();
+        var path = route.Replace("{id}", jobId);
+        HttpContent Body() => new StringContent(route.Contains("manifest") ? TwoJobs : "{\"reason\":\"x\"}");
+
+        var missing = await Send(WithToken(new HttpMethod(method), path, Body(), token: null));
+        var wrong = await Send(WithToken(new HttpMethod(method), path, Body(), token: Token + "x"));
+
+        AssertError(HttpStatusCode.Unauthorized, missing, "token_required", "X-Operator-Token");
+        AssertError(HttpStatusCode.Forbidden, wrong, "token_wrong", "wrong operator token");
+        Assert.Equal(rows, JournalRows());
+        Assert.Equal("pending", (await Job(jobId)).GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task Cancel_and_requeue_over_http_change_the_job_and_an_unknown_or_repeated_one_is_a_4xx()
+    {
+        var jobId = (await Submit(OneJob)).Single();
+
+        var cancel = await Send(WithToken(HttpMethod.Post, $"/api/jobs/{jobId[..10]}/cancel", Json(new { reason = "wrong data" })));
+        var again = await Send(WithToken(HttpMethod.Post, $"/api/jobs/{jobId}/cancel"));
+        var unknown = await Send(WithToken(HttpMethod.Post, "/api/jobs/ffffffffffff/cancel"));
+        var tooShort = await Send(WithToken(HttpMethod.Post, "/v1/job/abc/requeue"));
+        var rows = JournalRows();
+        var requeue = await Send(WithToken(HttpMethod.Post, $"/v1/job/{jobId}/requeue"));
+
+        Assert.Equal(HttpStatusCode.OK, cancel.Status);
+        Assert.Equal("cancelled", cancel.Body.GetProperty("status").GetString());
+        AssertError(HttpStatusCode.Conflict, again, "conflict", "already cancelled");
+        AssertError(HttpStatusCode.NotFound, unknown, "not_found", "ffffffffffff");
+        AssertError(HttpStatusCode.NotFound, tooShort, "not_found", "abc");
+        Assert.Equal(HttpStatusCode.OK, requeue.Status);
+        Assert.Equal(rows + 1, JournalRows());
+        Assert.Equal("pending", (await Job(jobId)).GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task An_invalid_manifest_is_a_400_with_each_error_and_its_line_and_adds_nothing()
+    {
+        await Submit(OneJob);
+        var rows = JournalRows();
+
+        var invalid = await Send(WithToken(HttpMethod.Post, "/api/manifest?file=bad.toml", new StringContent("[[jobs]]\nmodel = \"knn\"\nmode = \"oracle\"\n\n[[jobs]]\nmodel = \"gpt-9\"\nmode = \"oracle\"\n")));
+        var syntax = await Send(WithToken(HttpMethod.Post, "/v1/manifest/reload", new StringContent("[[jobs]]\nmodel = \"knn\nmode = 1\n")));
+        var empty = await Send(WithToken(HttpMethod.Post, "/v1/manifest/reload"));
+        var notText = await Send(WithToken(HttpMethod.Post, "/api/manifest", new ByteArrayContent([0xff, 0xfe, 0x00, 0x80])));
+
+        AssertError(HttpStatusCode.BadRequest, invalid, "manifest_invalid", "gpt-9");
+        var detail = invalid.Body.GetProperty("details")[0];
+        Assert.Equal(("bad.toml", 6), (detail.GetProperty("file").GetString(), detail.GetProperty("line").GetInt32()));
+        AssertError(HttpStatusCode.BadRequest, syntax, "manifest_invalid", "http.toml:2");
+        AssertError(HttpStatusCode.BadRequest, empty, "bad_request", "--manifest"); // started without one: nothing to reload
+        AssertError(HttpStatusCode.BadRequest, notText, "bad_request", "UTF-8");
+        Assert.Equal(rows, JournalRows());
+    }
+
+    public static TheoryData<string, string, string, string> BadRequests => new()
+    {
+        // method, path, body, what the error must mention
+        { "POST", "/v1/job/claim", "{\"worker_id\": \"py-1\",", "malformed JSON" },
+        { "POST", "/v1/job/claim", "[1, 2]", "malformed JSON" },
+        { "POST", "/v1/job/claim", "{\"worker_id\": 7}", "worker_id" },
+        { "POST", "/v1/job/claim", "{}", "worker_id is required" },
+        { "POST", "/v1/job/claim", "{\"worker_id\": \"../etc\"}", "worker_id '../etc'" },
+        { "POST", "/v1/job/claim", "", "JSON body" },
+        { "POST", "/v1/job/claim", "{\"worker_id\": \"w\", \"capability\": {\"cores\": \"many\"}}", "capability.cores" },
+        { "POST", "/v1/job/{id}/heartbeat", "{\"worker_id\": \"py-1\"}", "lease_id is required" },
+        { "POST", "/v1/job/{id}/heartbeat", "{\"worker_id\": \"py-1\", \"lease_id\": \"one\"}", "lease_id" },
+        { "POST", "/v1/job/{id}/complete", "{\"worker_id\": \"py-1\", \"lease_id\": -4}", "lease_id must be positive" },
+        { "POST", "/v1/job/{id}/fail", "null", "null" },
+        { "PUT", "/v1/model/{id}?worker_id=py-1", "xx", "lease_id is required" },
+        { "PUT", "/v1/model/{id}?worker_id=py-1&lease_id=x1", "xx", "lease_id must be an integer" },
+        { "PUT", "/v1/model/{id}?lease_id=1", "xx", "worker_id is required" },
+        { "PUT", "/v1/model/{id}?worker_id=py-1&lease_id=1", "", "empty" },
+        { "GET", "/api/jobs?status=done", "", "unknown status 'done'" },
+        { "GET", "/api/jobs/{id}/logs?after=-1", "", "after must be a line number" },
+        { "GET", "/api/artifacts/xyz", "", "not a sha256" },
+        { "POST", "/api/jobs/{id}/cancel", "{\"reason\": ", "malformed JSON" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadRequests))]
+    public async Task A_malformed_request_is_a_400_naming_what_is_wrong_and_changes_nothing(string method, string path, string body, string mentions)
+    {
+        var jobId = (await Submit(OneJob)).Single();
+        var rows = JournalRows();
+        var request = new HttpRequestMessage(new HttpMethod(method), path.Replace("{id}", jobId));
+        if (method != "GET") request.Content = Json(body);
+        if (path.Contains("cancel")) request.Headers.Add("X-Operator-Token", Token);
+
+        var answer = await Send(request);
+
+        AssertError(HttpStatusCode.BadRequest, answer, "bad_request", mentions);
+        Assert.Equal(rows, JournalRows());
+        Assert.Equal("pending", (await Job(jobId)).GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task A_bad_metrics_header_on_an_upload_is_a_400_before_the_body_is_read()
+    {
+        var jobId = (await Submit(OneJob)).Single();
+        var answer = await Upload(jobId, 1, [1, 2, 3], metrics: "{\"f1\": \"high\"}");
+
+        AssertError(HttpStatusCode.BadRequest, answer, "bad_request", "X-Metrics");
+        Assert.Equal("X-Metrics", answer.Body.GetProperty("field").GetString());
+    }
+
+    [Fact]
+    public async Task A_json_body_over_max_body_size_is_a_413_and_an_unknown_route_or_method_a_json_404_or_405()
+    {
+        var big = "{\"worker_id\": \"py-1\", \"pad\": \"" + new string('x', 70 * 1024) + "\"}";
+        var tooLarge = await Send(new HttpRequestMessage(HttpMethod.Post, "/v1/job/claim") { Content = Json(big) });
+        var unknown = await Get("/api/nothing-here");
+        var wrongMethod = await Send(new HttpRequestMessage(HttpMethod.Delete, "/api/jobs"));
+
+        AssertError(HttpStatusCode.RequestEntityTooLarge, tooLarge, "too_large", "max-body-size");
+        AssertError(HttpStatusCode.NotFound, unknown, "not_found", "/api/nothing-here");
+        AssertError(HttpStatusCode.MethodNotAllowed, wrongMethod, "method_not_allowed");
+    }
+
+    public static TheoryData<string> Queries => new()
+    {
+        "/api/status", "/api/workers", "/api/artifacts", "/api/cluster", "/v1/workers",
+        "/api/jobs/0123456789abcdef", "/api/jobs/0123456789abcdef/logs?after=3", "/api/artifacts/0123456789abcdef",
+    };
+
+    [Theory]
+    [MemberData(nameof(Queries))]
+    public async Task A_read_query_answers_json_within_the_ask_timeout_whether_or_not_the_coordinator_serves_it(string path)
+    {
+        var clock = Stopwatch.StartNew();
+        var (status, body) = await Get(path);
+
+        // 504 where the coordinator does not answer this query yet (on this branch the shell's handlers are missing); once it
+        // does, 200 or, for the made-up ids, 404. Never a 500 and never a hang.
+        Assert.Contains(status, new[] { HttpStatusCode.OK, HttpStatusCode.NotFound, HttpStatusCode.GatewayTimeout });
+        if (status == HttpStatusCode.GatewayTimeout) AssertError(HttpStatusCode.GatewayTimeout, (status, body), "coordinator_timeout", "did not answer");
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"{path} took {clock.Elapsed}");
+    }
+
+    [Fact]
+    public void The_reply_mapping_gives_404_for_unknown_ids_403_for_token_refusals_and_409_for_other_refusals()
+    {
+        static int Code(IResult r) => ((IStatusCodeHttpResult)r).StatusCode ?? 200;
+        var unknown = new Protocols.Operator.OperatorProtocol.OperatorResult(false, "abc", "", "no job id starts with 'abcdefgh'");
+        var token = new Protocols.Operator.OperatorProtocol.OperatorResult(false, "abc", "", "refused: wrong operator token (--token or CIS490_OPERATOR_TOKEN)");
+        var refused = new Protocols.Operator.OperatorProtocol.OperatorResult(false, "abc", "completed", "job abc is already completed");
+
+        Assert.Equal(404, Code(OperatorReplies.Operation(unknown)));
+        Assert.Equal(403, Code(OperatorReplies.Operation(token)));
+        Assert.Equal(409, Code(OperatorReplies.Operation(refused)));
+        Assert.Equal(404, Code(OperatorReplies.Read<Protocols.Operator.OperatorQueries.JobDetail>(new Protocols.Operator.OperatorProtocol.OperatorError("no job id starts with 'ab12cd34'"), "ab12cd34")));
+        Assert.Equal(502, Code(OperatorReplies.Read<Protocols.Operator.OperatorProtocol.JobList>("something else")));
+    }
+}
