@@ -11,7 +11,7 @@ using Cis490.Shared.Hosting;
 
 namespace Cis490.Coordinator;
 
-/// <summary>The coordinator node: <c>./cis490 coordinator [--port P] [--hostname H] [--data-dir DIR] [--seed ADDR]... [--http-port N] [--http-bind ADDR]</c></summary>
+/// <summary>The coordinator node: <c>./cis490 coordinator [--port P] [--hostname H] [--data-dir DIR] [--seed ADDR]... [--http-port N] [--http-bind ADDR] [--manifest FILE]</c></summary>
 public static class Program
 {
     public static async Task<int> Main(string[] argv)
@@ -26,6 +26,8 @@ public static class Program
             var httpPort = args.GetInt("http-port", -1); // -1: as cis490.http.port says (0: off)
             var httpBind = args.Get("http-bind");
             if (httpPort is < -1 or > 65535) throw new CliException($"option --http-port must be a TCP port (0 for no HTTP server), got {httpPort}");
+            var manifest = args.Get("manifest") is { } m ? Path.GetFullPath(m) : null;
+            if (manifest is not null && !File.Exists(manifest)) throw new CliException($"--manifest {manifest}: no such file");
             args.RejectUnknown();
             if (args.Positionals.Count > 0) throw new CliException($"unexpected argument '{args.Positionals[0]}'");
 
@@ -46,6 +48,7 @@ public static class Program
                 .WithFallback(Akka.Cluster.Tools.PublishSubscribe.DistributedPubSub.DefaultConfig()) // binds ClusterClient's Send envelope
                 .WithFallback(ActorMaterializer.DefaultConfig());
             var settings = CoordinatorSettings.From(config);
+            if (manifest is not null) settings = settings with { ManifestPath = manifest }; // loaded once recovered; `manifest reload` reads it again
             if (settings.OperatorToken.Length == 0)
             {
                 var (token, source) = OperatorToken.Resolve(dataDir, Environment.GetEnvironmentVariable(OperatorToken.EnvironmentVariable));
@@ -81,7 +84,7 @@ public static class Program
         catch (CliException e)
         {
             Console.Error.WriteLine($"cis490 coordinator: {e.Message}");
-            Console.Error.WriteLine("usage: ./cis490 coordinator [--port P] [--hostname H] [--data-dir DIR] [--seed akka.tcp://cis490@HOST:PORT] [--http-port N] [--http-bind ADDR]");
+            Console.Error.WriteLine("usage: ./cis490 coordinator [--port P] [--hostname H] [--data-dir DIR] [--seed akka.tcp://cis490@HOST:PORT] [--http-port N] [--http-bind ADDR] [--manifest FILE]");
             return 2;
         }
     }

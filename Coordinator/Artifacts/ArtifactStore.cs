@@ -5,6 +5,7 @@ using Akka.Streams;
 using Akka.Streams.Dsl;
 using Akka.Util;
 using Cis490.Protocols.Artifacts;
+using Cis490.Protocols.Operator;
 
 namespace Cis490.Coordinator.Artifacts;
 
@@ -32,6 +33,9 @@ public sealed class ArtifactStore : ReceiveActor
 
         Receive<ArtifactProtocol.OfferUpload>(StartUpload);
         Receive<UploadDone>(Finish);
+        Receive<OperatorQueries.ListArtifacts>(_ => Sender.Tell(new OperatorQueries.ArtifactList(_repo.ReadIndex()
+            .Select(r => new OperatorQueries.ArtifactView(r.Sha256, r.Model, r.Mode, r.JobId, r.Bytes, r.StoredAt)).ToList())));
+        Receive<OperatorQueries.GetArtifact>(Download);
     }
 
     public static Props Props(string modelsDir, TimeSpan idleTimeout) => Akka.Actor.Props.Create(() => new ArtifactStore(modelsDir, idleTimeout));
@@ -107,6 +111,41 @@ public sealed class ArtifactStore : ReceiveActor
             _log.Error(e, "Could not store artifact {0} for job {1}", offer.Sha256, offer.JobId);
             done.ReplyTo.Tell(new ArtifactProtocol.UploadRefused(offer.JobId, offer.LeaseId, $"store I/O error: {e.Message}", LeaseLost: false));
         }
+    }
+
+    /// <summary>Streams a stored bundle to whoever asked, through a source ref, in <see cref="ArtifactProtocol.MaxChunkBytes"/> chunks.
+    /// The reader checks the sha256 at the end; a ref nobody subscribes to closes itself after the stream-ref subscription timeout.</summary>
+    private void Download(OperatorQueries.GetArtifact m)
+    {
+        var replyTo = Sender;
+        var wanted = m.Sha256.Trim().ToLowerInvariant();
+        if (wanted.Length < 8 || !wanted.All(Uri.IsHexDigit))
+        {
+            replyTo.Tell(new OperatorProtocol.OperatorError($"'{m.Sha256}' is not an artifact sha256 (give it, or at least its first 8 hex digits)"));
+            return;
+        }
+        var rows = _repo.ReadIndex().Where(r => r.Sha256.StartsWith(wanted, StringComparison.Ordinal)).DistinctBy(r => r.Sha256).Take(2).ToList();
+        if (rows.Count != 1)
+        {
+            replyTo.Tell(new OperatorProtocol.OperatorError(rows.Count == 0
+                ? $"no stored artifact's sha256 starts with '{wanted}' (see 'artifacts list')"
+                : $"'{wanted}' names more than one artifact; give more characters"));
+            return;
+        }
+        var row = rows[0];
+        var path = _repo.BundlePath(row.Model, row.Mode, row.Sha256);
+        if (!File.Exists(path))
+        {
+            _log.Error("Artifact {0} is in the index but {1} is missing", row.Sha256, path);
+            replyTo.Tell(new OperatorProtocol.OperatorError($"artifact {row.Sha256} is indexed but its file is missing on the coordinator node ({path})"));
+            return;
+        }
+        FileIO.FromFile(new FileInfo(path), ArtifactProtocol.MaxChunkBytes)
+            .Select(bs => bs.ToArray())
+            .RunWith(StreamRefs.SourceRef<byte[]>(), _materializer)
+            .PipeTo(replyTo,
+                success: source => new OperatorQueries.ArtifactDownload(row.Sha256, row.Model, row.Mode, new FileInfo(path).Length, source),
+                failure: e => new OperatorProtocol.OperatorError($"could not open a download of {row.Sha256}: {e.Message}"));
     }
 
     private static void TryDelete(string path)

@@ -7,7 +7,10 @@ public sealed record CoordinatorSettings(
     TimeSpan LeaseCheckInterval,
     TimeSpan UploadTimeout,
     int SnapshotEvery,
-    string OperatorToken)
+    string OperatorToken,
+    string? ManifestPath = null,
+    int JobLogLines = 300,
+    int JobLogJobs = 500)
 {
     public string ModelsDir => Path.Combine(DataDir, "models");
 
@@ -21,6 +24,9 @@ public sealed record CoordinatorSettings(
             c.GetTimeSpan("lease-check-interval"),
             c.GetTimeSpan("upload-timeout"),
             c.GetInt("snapshot-every"),
-            c.GetString("operator-token", ""));
+            c.GetString("operator-token", ""),
+            c.GetString("manifest", "") is { Length: > 0 } manifest ? Path.GetFullPath(manifest) : null,
+            c.GetInt("job-log.lines-per-job", 300),
+            c.GetInt("job-log.jobs", 500));
     }
 }

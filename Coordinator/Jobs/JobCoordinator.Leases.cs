@@ -65,6 +65,7 @@ public sealed partial class JobCoordinator
         }
         _lastBeat[m.JobId] = DateTimeOffset.UtcNow;
         _progress[m.JobId] = m.Progress;
+        RecordProgress(m);
     }
 
     private void OfferUpload(ArtifactProtocol.OfferUpload m)

@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Event;
 using Akka.Persistence;
 using Cis490.Coordinator.Artifacts;
+using Cis490.Coordinator.Operator;
 using Cis490.Protocols;
 using Cis490.Protocols.Artifacts;
 using Cis490.Protocols.Jobs;
@@ -34,27 +35,70 @@ public sealed partial class JobCoordinator
             Sender.Tell(new OperatorProtocol.OperatorError(TokenRefusal(m.Token)));
             return;
         }
-        var result = ManifestLoader.Parse(m.FileName, m.Text);
-        if (!result.IsValid)
+        LoadManifest(m.FileName, m.Text, Sender);
+    }
+
+    /// <summary><c>manifest reload</c> without a path: read again the file this node was started with (<c>--manifest</c>).</summary>
+    private void ReloadManifest(OperatorProtocol.ReloadManifest m)
+    {
+        if (!Authorized(m.Token, "manifest reload"))
         {
-            _log.Warning("Rejected manifest {0}: {1} error(s)", m.FileName, result.Errors.Count);
-            Sender.Tell(new OperatorProtocol.ManifestRejected(m.FileName, result.Errors));
+            Sender.Tell(new OperatorProtocol.OperatorError(TokenRefusal(m.Token)));
             return;
         }
-        var added = _table.AddJobs(result.Jobs, m.FileName, DateTimeOffset.UtcNow);
+        if (ReadStartupManifest() is not { } text)
+        {
+            Sender.Tell(new OperatorProtocol.OperatorError(_settings.ManifestPath is null
+                ? "this coordinator was started without --manifest, so there is no file to reload; give one: manifest reload PATH"
+                : $"cannot read {_settings.ManifestPath} on the coordinator node (see its log); fix it, or give a file: manifest reload PATH"));
+            return;
+        }
+        LoadManifest(_settings.ManifestPath!, text, Sender);
+    }
+
+    /// <summary>At start-up, once recovered: load the <c>--manifest</c> file, if any (idempotent: known jobs keep their status).</summary>
+    private void LoadStartupManifest()
+    {
+        if (ReadStartupManifest() is { } text) LoadManifest(_settings.ManifestPath!, text, ActorRefs.Nobody);
+    }
+
+    private string? ReadStartupManifest()
+    {
+        if (_settings.ManifestPath is not { } path) return null;
+        try
+        {
+            return File.ReadAllText(path); // a manifest is a few KB: reading it here does not hold the mailbox up
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            _log.Error("Cannot read the manifest {0}: {1}", path, e.Message);
+            return null;
+        }
+    }
+
+    /// <summary>Validates a whole manifest, persists its new jobs, then answers <paramref name="replyTo"/>.</summary>
+    private void LoadManifest(string fileName, string text, IActorRef replyTo)
+    {
+        var result = ManifestLoader.Parse(fileName, text);
+        if (!result.IsValid)
+        {
+            _log.Warning("Rejected manifest {0}: {1} error(s), first: {2}", fileName, result.Errors.Count, result.Errors[0]);
+            replyTo.Tell(new OperatorProtocol.ManifestRejected(fileName, result.Errors));
+            return;
+        }
+        var added = _table.AddJobs(result.Jobs, fileName, DateTimeOffset.UtcNow);
         var known = result.Jobs.Select(j => j.JobId).Except(added.Select(a => a.JobId)).ToList();
-        var reply = new OperatorProtocol.ManifestAccepted(m.FileName, added.Select(a => a.JobId).ToList(), known);
-        var sender = Sender;
+        var reply = new OperatorProtocol.ManifestAccepted(fileName, added.Select(a => a.JobId).ToList(), known);
         if (added.Count == 0)
         {
-            sender.Tell(reply);
+            replyTo.Tell(reply);
             return;
         }
         PersistAll(added, Applied);
         DeferAsync(reply, r =>
         {
-            _log.Info("Manifest {0}: {1} new job(s), {2} already known", m.FileName, added.Count, known.Count);
-            sender.Tell(r);
+            _log.Info("Manifest {0}: {1} new job(s), {2} already known", fileName, added.Count, known.Count);
+            replyTo.Tell(r);
             Self.Tell(Dispatch.Instance);
         });
     }
@@ -65,10 +109,7 @@ public sealed partial class JobCoordinator
             .Where(j => m.Status is null || j.Status == m.Status)
             .Where(j => m.Model is null || j.Spec.Model == m.Model)
             .OrderBy(j => j.Seq)
-            .Select(j => new OperatorProtocol.JobView(
-                j.JobId, j.Spec.Model, j.Spec.Mode, j.Spec.HyperJson, j.Status, j.FailedAttempts, j.Spec.MaxAttempts, j.LeaseId,
-                j.WorkerId, j.HoldsLease ? _progress.GetValueOrDefault(j.JobId) : null, j.ArtifactSha256, j.Metrics,
-                j.AddedAt, j.StartedAt, j.FinishedAt, j.LastError))
+            .Select(j => OperatorViews.JobView(j, _progress.GetValueOrDefault(j.JobId)))
             .ToList();
         Sender.Tell(new OperatorProtocol.JobList(rows, DateTimeOffset.UtcNow));
     }

@@ -55,6 +55,7 @@ public sealed partial class JobCoordinator : ReceivePersistentActor, IWithTimers
         Command<OperatorProtocol.ListJobs>(ListJobs);
         Command<OperatorProtocol.CancelJob>(m => Operate(m.JobId, m.Token, "cancel", id => _table.Cancel(id, m.Reason, DateTimeOffset.UtcNow)));
         Command<OperatorProtocol.RequeueJob>(m => Operate(m.JobId, m.Token, "requeue", id => _table.Requeue(id, DateTimeOffset.UtcNow)));
+        QueryCommands();
         Command<WorkerProtocol.Register>(Register);
         Command<WorkerProtocol.LeaseDeclined>(m => EndLease(m.JobId, m.LeaseId, $"declined by worker: {m.Reason}", countsAsAttempt: false));
         Command<TrainerProtocol.Started>(Started);
@@ -95,6 +96,7 @@ public sealed partial class JobCoordinator : ReceivePersistentActor, IWithTimers
         var now = DateTimeOffset.UtcNow;
         foreach (var job in _table.LiveLeases) _lastBeat[job.JobId] = now;
         Timers.StartPeriodicTimer("check-leases", CheckLeases.Instance, _settings.LeaseCheckInterval);
+        if (_settings.ManifestPath is not null) Self.Tell(LoadManifestAtStart.Instance);
         _log.Info("JobCoordinator recovered {0} jobs ({1} live leases, last lease id {2})",
             _table.Jobs.Count, _table.LiveLeases.Count(), _table.LastLeaseId);
     }

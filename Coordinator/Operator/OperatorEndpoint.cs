@@ -15,6 +15,15 @@ public sealed class OperatorEndpoint : ReceiveActor
         Receive<OperatorProtocol.ListJobs>(m => coordinatorProxy.Forward(m));
         Receive<OperatorProtocol.CancelJob>(m => coordinatorProxy.Forward(m));
         Receive<OperatorProtocol.RequeueJob>(m => coordinatorProxy.Forward(m));
+        Receive<OperatorProtocol.ReloadManifest>(m => coordinatorProxy.Forward(m));
+        Receive<OperatorQueries.GetStatus>(m => coordinatorProxy.Forward(m));
+        Receive<OperatorQueries.ShowJob>(m => coordinatorProxy.Forward(m));
+        Receive<OperatorQueries.ListWorkers>(m => coordinatorProxy.Forward(m));
+        Receive<OperatorQueries.ListArtifacts>(m => coordinatorProxy.Forward(m));
+        Receive<OperatorQueries.GetArtifact>(m => coordinatorProxy.Forward(m));
+        Receive<OperatorQueries.GetJobLogs>(m => coordinatorProxy.Forward(m));
+        Receive<OperatorQueries.ShowCluster>(m => coordinatorProxy.Forward(m));
+        Receive<OperatorQueries.ChangeMember>(m => coordinatorProxy.Forward(m));
     }
 
     public static Props Props(IActorRef coordinatorProxy) => Akka.Actor.Props.Create(() => new OperatorEndpoint(coordinatorProxy));

@@ -7,7 +7,9 @@ public static class TrainerProtocol
     public sealed record Started(string JobId, long LeaseId, string WorkerId) : IWithLease;
 
     /// <summary>Periodic liveness and progress of a running lease.</summary>
-    public sealed record Heartbeat(string JobId, long LeaseId, TrainingProgress Progress) : IWithLease;
+    /// <param name="Lines">Every progress line the trainer printed since its previous heartbeat, oldest first (the coordinator keeps
+    /// them for <c>jobs logs</c>); null from a worker that predates it, which then contributes <paramref name="Progress"/> alone.</param>
+    public sealed record Heartbeat(string JobId, long LeaseId, TrainingProgress Progress, IReadOnlyList<TrainingProgress>? Lines = null) : IWithLease;
 
     /// <summary>The attempt failed; the coordinator retries it until max_attempts.</summary>
     public sealed record Failed(string JobId, long LeaseId, string Error) : IWithLease;

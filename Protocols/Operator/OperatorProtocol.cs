@@ -6,6 +6,10 @@ public static class OperatorProtocol
     /// <summary>Load a manifest's text; the coordinator validates all of it before persisting anything.</summary>
     public sealed record SubmitManifest(string FileName, string Text, string? Token = null) : ICis490Message;
 
+    /// <summary>Reload the manifest the coordinator node was started with (<c>--manifest PATH</c>); answered like <see cref="SubmitManifest"/>,
+    /// or with <see cref="OperatorError"/> when the node has no manifest path or cannot read the file.</summary>
+    public sealed record ReloadManifest(string? Token = null) : ICis490Message;
+
     /// <summary>The manifest was valid; new jobs are pending, known jobs keep their status.</summary>
     public sealed record ManifestAccepted(string FileName, IReadOnlyList<string> AddedJobIds, IReadOnlyList<string> KnownJobIds) : ICis490Message;
 

@@ -96,5 +96,6 @@ public static class OperatorQueries
 
     /// <summary>Ask a member to leave the cluster gracefully (a worker drains first), or mark an unreachable one down. Needs the token.</summary>
     /// <param name="Down">False: leave; true: down (for a member that is gone and will not come back by itself).</param>
+    /// <remarks>Answered with <see cref="OperatorProtocol.OperatorResult"/>, whose <c>JobId</c> holds the member's address.</remarks>
     public sealed record ChangeMember(string Address, bool Down, string? Token) : ICis490Message;
 }

@@ -57,6 +57,7 @@ public static class Manifests
         (typeof(OperatorProtocol.CancelJob), "O9"),
         (typeof(OperatorProtocol.RequeueJob), "O10"),
         (typeof(OperatorProtocol.OperatorResult), "O11"),
+        (typeof(OperatorProtocol.ReloadManifest), "O12"),
         (typeof(OperatorQueries.GetStatus), "Q1"),
         (typeof(OperatorQueries.StatusView), "Q2"),
         (typeof(OperatorQueries.MemberView), "Q3"),

@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using Akka.Actor;
 using Akka.Cluster.Tools.Client;
+using Akka.Streams;
 using Cis490.Protocols.Operator;
 using Cis490.Shared.Cli;
 using Cis490.Shared.Config;
@@ -16,11 +17,20 @@ public sealed class CoordinatorClient : IAsyncDisposable
 
     public string Address { get; }
 
-    private CoordinatorClient(ActorSystem system, IActorRef client, TimeSpan timeout, string address)
+    /// <summary>The shell's typed settings (hocon/shell.conf).</summary>
+    public ShellSettings Settings { get; }
+
+    /// <summary>Runs the streams of downloads (an artifact's source ref).</summary>
+    public IMaterializer Materializer => _materializer ??= _system.Materializer();
+
+    private IMaterializer? _materializer;
+
+    private CoordinatorClient(ActorSystem system, IActorRef client, ShellSettings settings, string address)
     {
         _system = system;
         _client = client;
-        _timeout = timeout;
+        _timeout = settings.AskTimeout;
+        Settings = settings;
         Address = address;
     }
 
@@ -32,13 +42,14 @@ public sealed class CoordinatorClient : IAsyncDisposable
             throw new CliException($"--coordinator must be HOST:PORT (the coordinator node's address), got '{hostPort}'");
         var config = HoconLoader.Load(["shell.conf"])
             .WithFallback(ClusterClientReceptionist.DefaultConfig())
-            .WithFallback(Akka.Cluster.Tools.PublishSubscribe.DistributedPubSub.DefaultConfig()); // binds ClusterClient's Send envelope
+            .WithFallback(Akka.Cluster.Tools.PublishSubscribe.DistributedPubSub.DefaultConfig()) // binds ClusterClient's Send envelope
+            .WithFallback(ActorMaterializer.DefaultConfig()); // binds the stream-ref serializer: an artifact download arrives as a source ref
         var systemName = config.GetString("cis490.system-name");
         var system = ActorSystem.Create("cis490-shell", config);
         var contact = ActorPath.Parse($"akka.tcp://{systemName}@{hostPort}/system/receptionist");
         var client = system.ActorOf(ClusterClient.Props(
             ClusterClientSettings.Create(system).WithInitialContacts(ImmutableHashSet.Create(contact))), "client");
-        return new CoordinatorClient(system, client, config.GetTimeSpan("cis490.shell.ask-timeout"), hostPort);
+        return new CoordinatorClient(system, client, ShellSettings.From(config), hostPort);
     }
 
     /// <summary>Sends a request to the operator endpoint and waits for its reply.</summary>
@@ -62,4 +73,15 @@ public sealed class CoordinatorClient : IAsyncDisposable
         };
 
     public async ValueTask DisposeAsync() => await _system.Terminate();
+}
+
+/// <summary>The shell's settings, read once from <c>cis490.shell</c> (hocon/shell.conf says why each value).</summary>
+public sealed record ShellSettings(TimeSpan AskTimeout, TimeSpan FollowInterval, TimeSpan DownloadIdleTimeout, TimeSpan CompletionTimeout, TimeSpan CompletionCache)
+{
+    public static ShellSettings From(Akka.Configuration.Config config)
+    {
+        var c = config.GetConfig("cis490.shell") ?? throw new InvalidOperationException("HOCON has no cis490.shell section (is shell.conf loaded?)");
+        return new ShellSettings(c.GetTimeSpan("ask-timeout"), c.GetTimeSpan("follow-interval"), c.GetTimeSpan("download-idle-timeout"),
+            c.GetTimeSpan("completion-timeout"), c.GetTimeSpan("completion-cache"));
+    }
 }

@@ -37,6 +37,7 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private Process? _process;
     private TrainingProgress _progress;
+    private readonly List<TrainingProgress> _unsent = []; // progress lines since the last heartbeat, for the coordinator's `jobs logs`
     private Dictionary<string, double> _metrics = new();
     private Bundled? _bundle;
     private int _uploadAttempts;
@@ -97,8 +98,7 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
 
     private void Common()
     {
-        Receive<HeartbeatTick>(_ => _coordinator.Tell(new TrainerProtocol.Heartbeat(JobId, LeaseId,
-            _progress with { ElapsedSeconds = _clock.Elapsed.TotalSeconds })));
+        Receive<HeartbeatTick>(_ => SendHeartbeat());
         Receive<TrainerProtocol.Refused>(m =>
         {
             _log.Warning("Job {0} lease {1}: the coordinator refused this lease ({2}); stopping", JobId, LeaseId, m.Reason);
@@ -114,6 +114,7 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
         Receive<OutputLine>(m => ReadProgress(m.Line));
         Receive<Exited>(m =>
         {
+            SendHeartbeat(); // the last progress lines reach `jobs logs` even when the job ends between two heartbeats
             if (m.Code != 0)
             {
                 var tail = string.Join("\n", _stderrTail);
@@ -173,6 +174,12 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
         Receive<AckTimeout>(_ => RetryUpload($"no answer from the artifact store within {_settings.UploadAckTimeout.TotalSeconds:F0} s", stale: false));
     }
 
+    private void SendHeartbeat()
+    {
+        _coordinator.Tell(new TrainerProtocol.Heartbeat(JobId, LeaseId, _progress with { ElapsedSeconds = _clock.Elapsed.TotalSeconds }, [.. _unsent]));
+        _unsent.Clear();
+    }
+
     private void Offer()
     {
         _uploadAttempts++;
@@ -208,6 +215,9 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
                 case "progress":
                     var p = root.GetProperty("progress").Deserialize<ProgressReport>(Json.Options)!;
                     _progress = new TrainingProgress(p.Epoch, p.TotalEpochs, p.Loss, p.ValMacroF1, p.ElapsedSeconds, p.Message);
+                    // Bounded: a trainer printing faster than it heartbeats keeps its latest 200 lines per heartbeat (one remote frame).
+                    if (_unsent.Count == 200) _unsent.RemoveAt(0);
+                    _unsent.Add(_progress);
                     break;
             }
         }
