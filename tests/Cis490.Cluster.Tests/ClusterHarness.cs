@@ -26,9 +26,10 @@ public sealed class ClusterHarness : IAsyncDisposable
         Features = features;
     }
 
-    public async Task<NodeProcess> StartCoordinator()
+    /// <param name="extra">More options for the coordinator (e.g. <c>--http-port N</c>).</param>
+    public async Task<NodeProcess> StartCoordinator(params string[] extra)
     {
-        Coordinator = NodeProcess.Start($"coordinator-{_nodes.Count}", "Cis490.Coordinator", ["--port", Port.ToString(), "--data-dir", DataDir], Logs);
+        Coordinator = NodeProcess.Start($"coordinator-{_nodes.Count}", "Cis490.Coordinator", ["--port", Port.ToString(), "--data-dir", DataDir, .. extra], Logs);
         _nodes.Add(Coordinator);
         await Coordinator.WaitReady(TimeSpan.FromSeconds(60));
         return Coordinator;

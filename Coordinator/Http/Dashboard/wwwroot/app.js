@@ -4,7 +4,8 @@
 (function () {
   const TOKEN_KEY = "cis490.operatorToken";
   const MAX_FINISHED_CURVES = 12;
-  const { curve, ciBar, fmt } = window.Cis490Chart;
+  const ARM_MS = 5000;
+  const { curve, series, ciBar, fmt } = window.Cis490Chart;
   const state = { snap: null, curves: {}, gone: { members: new Map(), workers: new Map() }, prev: { members: new Map(), workers: new Map() }, lastEvent: 0 };
   const $ = id => document.getElementById(id);
 
@@ -150,9 +151,10 @@
   }
 
   function actionButton(j, action) {
-    const token = sessionStorage.getItem(TOKEN_KEY);
-    return h("button", { type: "button", class: `act ${action}`, "data-action": action, "data-job-id": j.job_id, disabled: !token,
-      title: token ? `${action} ${j.job_id}` : "paste the operator token (top right) to enable", onclick: e => confirmThen(e.currentTarget, j.job_id, action) }, action);
+    const token = sessionStorage.getItem(TOKEN_KEY), isArmed = action === "cancel" && (armed.get(j.job_id) || 0) > Date.now();
+    return h("button", { type: "button", class: `act ${action}`, "data-action": action, "data-job-id": j.job_id, "data-armed": isArmed ? "1" : null, disabled: !token,
+      title: token ? `${action} ${j.job_id}` : "paste the operator token (top right) to enable", onclick: () => confirmThen(j.job_id, action) },
+      isArmed ? "confirm cancel?" : action);
   }
 
   function renderJobs() {
@@ -168,17 +170,23 @@
   function renderCurves() {
     if (!state.snap) return;
     const jobs = new Map(state.snap.jobs.map(j => [j.job_id, j]));
-    const withPoints = Object.keys(state.curves).filter(id => jobs.has(id) && state.curves[id].some(p => p.epoch > 0));
-    const running = withPoints.filter(id => live(jobs.get(id).status));
-    const finished = withPoints.filter(id => !live(jobs.get(id).status))
+    // Each job's curve is the training series of its latest lease (a requeued job starts a new one).
+    const curves = new Map();
+    for (const [id, points] of Object.entries(state.curves)) {
+      if (!jobs.has(id) || points.length === 0) continue;
+      const lease = Math.max(...points.map(p => p.lease_id));
+      curves.set(id, series(points.filter(p => p.lease_id === lease)));
+    }
+    // Running jobs with at least one epoch, then the most recently finished ones with a curve (two epochs or more).
+    const running = [...curves.keys()].filter(id => live(jobs.get(id).status) && curves.get(id).length > 0);
+    const finished = [...curves.keys()].filter(id => !live(jobs.get(id).status) && curves.get(id).length > 1)
       .sort((a, b) => Date.parse(jobs.get(b).finished_at || 0) - Date.parse(jobs.get(a).finished_at || 0)).slice(0, MAX_FINISHED_CURVES);
     const cards = [...running, ...finished].map(id => {
-      const j = jobs.get(id), points = state.curves[id], lease = Math.max(...points.map(p => p.lease_id));
-      const mine = points.filter(p => p.lease_id === lease), last = mine.filter(p => p.epoch > 0).pop();
+      const j = jobs.get(id), epochs = curves.get(id), last = epochs[epochs.length - 1];
       return h("div", { class: "curve", "data-job-id": id, "data-status": j.status },
         h("h3", {}, `${j.model} · ${j.mode} · `, h("span", { class: "mono" }, short(id)), " ", badge(j.status)),
-        curve(mine),
-        h("div", { class: "muted" }, last ? `epoch ${last.epoch}/${last.total_epochs} · loss ${fmt(last.loss)} · val macro F1 ${fmt(last.val_macro_f1)}` : ""));
+        curve(epochs),
+        h("div", { class: "muted" }, `epoch ${last.epoch}/${last.total_epochs} · loss ${fmt(last.loss)} · val macro F1 ${fmt(last.val_macro_f1)}`));
     });
     $("curves").replaceChildren(...(cards.length ? cards : [h("p", { class: "muted empty" }, "No training progress yet: curves appear as neural jobs report epochs.")]));
   }
@@ -214,14 +222,17 @@
     n.textContent = text;
   }
 
-  // Cancel asks twice: the first click arms the button for a few seconds.
-  function confirmThen(button, jobId, action) {
-    if (action === "cancel" && button.dataset.armed !== "1") {
-      button.dataset.armed = "1";
-      button.textContent = "confirm cancel?";
-      setTimeout(() => { if (button.isConnected) { button.dataset.armed = ""; button.textContent = action; } }, 4000);
+  // Cancel asks twice: the first click arms the job's button for a few seconds. Kept by job id, not on the button, because
+  // every snapshot redraws the table.
+  const armed = new Map();
+  function confirmThen(jobId, action) {
+    if (action === "cancel" && !((armed.get(jobId) || 0) > Date.now())) {
+      armed.set(jobId, Date.now() + ARM_MS);
+      renderJobs();
+      setTimeout(() => { armed.delete(jobId); if (state.snap) renderJobs(); }, ARM_MS);
       return;
     }
+    armed.delete(jobId);
     act(jobId, action);
   }
 

@@ -15,11 +15,25 @@
     return Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 10 ? v.toFixed(1) : v.toFixed(3);
   }
 
-  // points: [{epoch, total_epochs, loss, val_macro_f1}], one lease's lines in order. Loss on the left axis (0..max),
-  // val macro F1 on the right axis (0..1), epochs along x. Lines that are not epochs (epoch 0: loading, scoring) are skipped.
-  function curve(points) {
+  // The training series among one lease's progress lines: lines with a loss or a val macro F1, of the (epoch, total) run
+  // with the most such lines. A trainer's other lines are steps, not epochs: loading (0/0), KNN scoring (windows done / all,
+  // no metrics), and the closing summary (1/1 "validation scored", "checkpoint written").
+  function series(points) {
+    const runs = new Map();
+    for (const p of points) {
+      if (p.epoch <= 0 || (p.loss === null && p.val_macro_f1 === null)) continue;
+      (runs.get(p.total_epochs) || runs.set(p.total_epochs, []).get(p.total_epochs)).push(p);
+    }
+    let best = [];
+    for (const [total, run] of runs) if (run.length > best.length || (run.length === best.length && total > (best[0] || {}).total_epochs)) best = run;
+    // One point per epoch (the latest line of it): a trainer may report an epoch twice (e.g. scored, then saved).
+    const byEpoch = new Map(best.map(p => [p.epoch, p]));
+    return [...byEpoch.values()].sort((a, b) => a.epoch - b.epoch);
+  }
+
+  // epochs: the series above. Loss on the left axis (0..max), val macro F1 on the right axis (0..1), epochs along x.
+  function curve(epochs) {
     const W = 320, H = 150, L = 34, R = 30, T = 8, B = 22;
-    const epochs = points.filter(p => p.epoch > 0);
     const total = Math.max(1, ...epochs.map(p => p.total_epochs || p.epoch), ...epochs.map(p => p.epoch));
     const losses = epochs.map(p => p.loss).filter(v => v !== null && v !== undefined);
     const maxLoss = losses.length ? Math.max(...losses) * 1.1 || 1 : 1;
@@ -42,12 +56,12 @@
       svg.appendChild(el("text", { x: x(e), y: H - B + 11, "text-anchor": "middle" }, String(e)));
     }
     svg.appendChild(el("text", { x: (L + W - R) / 2, y: H - 2, "text-anchor": "middle" }, "epoch"));
-    series(svg, epochs, "loss", p => p.loss, x, yLoss);
-    series(svg, epochs, "f1", p => p.val_macro_f1, x, yF1);
+    line(svg, epochs, "loss", p => p.loss, x, yLoss);
+    line(svg, epochs, "f1", p => p.val_macro_f1, x, yF1);
     return svg;
   }
 
-  function series(svg, epochs, cls, value, x, y) {
+  function line(svg, epochs, cls, value, x, y) {
     const pts = epochs.filter(p => value(p) !== null && value(p) !== undefined).map(p => [x(p.epoch), y(value(p))]);
     if (pts.length === 0) return;
     if (pts.length > 1) svg.appendChild(el("polyline", { class: cls, points: pts.map(([a, b]) => `${a.toFixed(1)},${b.toFixed(1)}`).join(" ") }));
@@ -57,7 +71,7 @@
 
   // A macro F1 with its CI on a 0..1 scale: a line from low to high and a dot at the value.
   function ciBar(value, low, high) {
-    const W = 160, H = 14, pad = 4, sx = v => pad + Math.max(0, Math.min(1, v)) * (W - 2 * pad);
+    const W = 120, H = 14, pad = 4, sx = v => pad + Math.max(0, Math.min(1, v)) * (W - 2 * pad);
     const svg = el("svg", { viewBox: `0 0 ${W} ${H}`, width: W, height: H, class: "ci-bar", role: "img",
       "aria-label": `macro F1 ${fmt(value)} [${fmt(low)}, ${fmt(high)}]` });
     svg.appendChild(el("line", { class: "grid", x1: pad, x2: W - pad, y1: H / 2, y2: H / 2 }));
@@ -67,5 +81,5 @@
     return svg;
   }
 
-  window.Cis490Chart = { curve, ciBar, fmt };
+  window.Cis490Chart = { curve, series, ciBar, fmt };
 })();
