@@ -14,7 +14,7 @@ public static class Program
           shell --coordinator HOST:PORT [--token T] COMMAND ...  one command, for scripts; 'shell help' lists them:
             status | workers | jobs list|show|logs|cancel|requeue | artifacts list|get | cluster show|leave|down | manifest reload
           manifest submit FILE --coordinator HOST:PORT [--token T]
-          demo [--data-dir DIR] [--manifest FILE] [--episodes N]
+          demo [--data-dir DIR] [--manifest FILE] [--episodes N] [--http-port N] [--keep-running]
         mutating commands need the operator token: --token, or CIS490_OPERATOR_TOKEN
         (a coordinator started without it wrote one to <data-dir>/operator.token)
         """;
@@ -82,7 +82,10 @@ public static class Program
         var dataDir = args.Get("data-dir", Path.Combine(home, ".cis490", "demo"));
         var manifest = args.Get("manifest", Path.Combine(home, "etc", "demo_manifest.toml"));
         var episodes = args.GetInt("episodes", 567);
+        var httpPort = args.GetInt("http-port", 0); // 0: a free port
+        if (httpPort is < 0 or > 65535) throw new CliException($"option --http-port must be a TCP port, got {httpPort}");
+        var keepRunning = args.Flag("keep-running");
         args.RejectUnknown();
-        return await DemoRunner.Run(dataDir, manifest, episodes, TimeSpan.FromMinutes(15));
+        return await DemoRunner.Run(dataDir, manifest, episodes, TimeSpan.FromMinutes(15), httpPort, keepRunning);
     }
 }

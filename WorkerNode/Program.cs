@@ -89,6 +89,9 @@ public static class Program
         string[] files = extraConfig is null ? ["worker.conf"] : [Path.GetFullPath(extraConfig), "worker.conf"];
         var config = HoconLoader.Load(files, overrides)
             .WithFallback(ClusterSingleton.DefaultConfig())
+            // The coordinator node runs DistributedPubSub (for ClusterClient); its mediator gossips to every member, so the worker
+            // must know that serializer too, or it logs "Cannot find serializer with id [9]" for each gossip.
+            .WithFallback(Akka.Cluster.Tools.PublishSubscribe.DistributedPubSub.DefaultConfig())
             .WithFallback(ActorMaterializer.DefaultConfig());
         var capability = CapabilityDetector.Detect();
         var rejoinDelay = config.GetTimeSpan("cis490.worker.rejoin-delay");

@@ -18,7 +18,7 @@ namespace Cis490.Coordinator.Http;
 public sealed class HttpHost : IAsyncDisposable
 {
     /// <summary>The modules every coordinator serves. A module maps its routes; it reaches the cluster only through <see cref="CoordinatorApi"/>.</summary>
-    public static readonly IReadOnlyList<Action<IEndpointRouteBuilder>> DefaultModules = [ApiEndpoints.Map, V1Endpoints.Map];
+    public static readonly IReadOnlyList<Action<IEndpointRouteBuilder>> DefaultModules = [ApiEndpoints.Map, V1Endpoints.Map, Dashboard.DashboardEndpoints.Map];
 
     public WebApplication App { get; }
     public CoordinatorApi Api { get; }

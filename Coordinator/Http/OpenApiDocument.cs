@@ -42,6 +42,12 @@ public static class OpenApiDocument
         new("get", "/v1/workers", "v1", "Workers (as /api/workers)", null, false, [R(200, "workers", "Object"), R(504, "no answer")]),
         new("post", "/v1/job/{id}/cancel", "v1", "Cancel (as /api/jobs/{id}/cancel)", "CancelRequest", true, OperatorOps),
         new("post", "/v1/job/{id}/requeue", "v1", "Requeue (as /api/jobs/{id}/requeue)", null, true, OperatorOps),
+        new("get", "/", "dashboard", "The cluster dashboard page (HTML)", null, false, [R(200, "the page (text/html)", null)]),
+        new("get", "/dashboard/{file}", "dashboard", "The dashboard's script, style and image files", null, false, [R(200, "the file", null), R(304, "unchanged (ETag)", null), R(404, "no such file")]),
+        new("get", "/api/events", "dashboard", "Live feed (text/event-stream): snapshot, tick, curves, progress and coordinator events", null, false,
+            [R(200, "an endless event stream", null)]),
+        new("get", "/api/evaluation", "dashboard", "The evaluation comparison: macro F1 with its CI per model and mode", null, false,
+            [R(200, "the comparison", "Object"), R(404, "no evaluation yet")]),
         new("post", "/v1/manifest/reload", "v1", "Load a manifest: the body's TOML, or with an empty body the file the coordinator was started with (--manifest)", "Toml", true, ManifestOps),
     ];
 
@@ -72,7 +78,7 @@ public static class OpenApiDocument
                     : new JsonObject { ["description"] = what, ["content"] = Content(schema) };
             var operation = new JsonObject { ["tags"] = new JsonArray(op.Tag), ["summary"] = op.Summary, ["responses"] = responses };
             var parameters = new JsonArray();
-            foreach (var name in new[] { "id", "sha" }.Where(n => op.Path.Contains($"{{{n}}}")))
+            foreach (var name in new[] { "id", "sha", "file" }.Where(n => op.Path.Contains($"{{{n}}}")))
                 parameters.Add(new JsonObject { ["name"] = name, ["in"] = "path", ["required"] = true, ["schema"] = new JsonObject { ["type"] = "string" } });
             if (parameters.Count > 0) operation["parameters"] = parameters;
             if (op.Token) operation["security"] = new JsonArray(new JsonObject { ["operatorToken"] = new JsonArray() });

@@ -6,11 +6,14 @@ using Cis490.Shell.Commands;
 
 namespace Cis490.Shell.Demo;
 
-/// <summary><c>./cis490 demo</c>: a coordinator and two workers as separate processes on loopback, the demo manifest, live progress,
-/// the final table; then the nodes are stopped.</summary>
+/// <summary><c>./cis490 demo</c>: a coordinator (with its dashboard) and two workers as separate processes on loopback, the demo
+/// manifest, live progress, the final table, the evaluation; then the nodes are stopped, or with <c>--keep-running</c> left up
+/// until Ctrl-C so a person can look at the dashboard.</summary>
 public static class DemoRunner
 {
-    public static async Task<int> Run(string dataDir, string manifestPath, int episodes, TimeSpan timeout)
+    /// <param name="httpPort">The dashboard's port (0: a free one).</param>
+    /// <param name="keepRunning">Leave the fleet and the dashboard up after the evaluation, until Ctrl-C or SIGTERM.</param>
+    public static async Task<int> Run(string dataDir, string manifestPath, int episodes, TimeSpan timeout, int httpPort = 0, bool keepRunning = false)
     {
         dataDir = Path.GetFullPath(dataDir);
         var logs = Path.Combine(dataDir, "logs");
@@ -27,10 +30,14 @@ public static class DemoRunner
         var nodes = new List<NodeProcess>();
         try
         {
+            if (httpPort == 0) httpPort = NodeProcess.FreePort();
+            var dashboard = $"http://127.0.0.1:{httpPort}/";
             Program.Out.WriteLine($"[2/6] coordinator on 127.0.0.1:{port}");
-            var coordinator = NodeProcess.Start("coordinator", "Cis490.Coordinator", ["--port", port.ToString(), "--data-dir", dataDir], logs);
+            var coordinator = NodeProcess.Start("coordinator", "Cis490.Coordinator",
+                ["--port", port.ToString(), "--data-dir", dataDir, "--http-port", httpPort.ToString()], logs);
             nodes.Add(coordinator);
             Program.Out.WriteLine("      " + await coordinator.WaitReady(TimeSpan.FromSeconds(60)));
+            Program.Out.WriteLine($"      dashboard: {dashboard}  (cancel/requeue there need the operator token: {Path.Combine(dataDir, "operator.token")})");
 
             var seed = $"akka.tcp://cis490@127.0.0.1:{port}";
             Program.Out.WriteLine($"[3/6] two workers joining {seed}");
@@ -83,6 +90,12 @@ public static class DemoRunner
             Program.Out.WriteLine($"[6/6] evaluating the artifacts on the test split → {reports}");
             await RunStep("eval", ["eval", "--artifacts", Path.Combine(dataDir, "models"), "--data", features, "--out", reports], logs, echoLines: 14);
             Program.Out.WriteLine($"report: {Path.Combine(reports, "comparison.md")}");
+            Program.Out.WriteLine($"dashboard: {dashboard}");
+            if (keepRunning)
+            {
+                Program.Out.WriteLine($"--keep-running: the fleet and the dashboard stay up at {dashboard}; Ctrl-C stops them");
+                await UntilStopped(nodes);
+            }
             return list.Jobs.All(j => j.Status == JobStatus.Completed) ? 0 : 1;
         }
         finally
@@ -94,6 +107,39 @@ public static class DemoRunner
                 if (!await n.WaitExit(TimeSpan.FromSeconds(30))) n.Kill();
                 n.Dispose();
             }
+        }
+    }
+
+    /// <summary>Waits for Ctrl-C or SIGTERM (the nodes are then stopped by the caller), or for a node to exit by itself.</summary>
+    private static async Task UntilStopped(IReadOnlyList<NodeProcess> nodes)
+    {
+        var stop = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        ConsoleCancelEventHandler onCancel = (_, e) =>
+        {
+            e.Cancel = true; // stop the nodes in order rather than die here
+            stop.TrySetResult();
+        };
+        Console.CancelKeyPress += onCancel;
+        using var term = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, c =>
+        {
+            c.Cancel = true;
+            stop.TrySetResult();
+        });
+        try
+        {
+            while (!stop.Task.IsCompleted)
+            {
+                if (nodes.FirstOrDefault(n => n.HasExited) is { } gone)
+                {
+                    Program.Out.WriteLine($"{gone.Name} exited; see {gone.LogPath}");
+                    return;
+                }
+                await Task.WhenAny(stop.Task, Task.Delay(1000));
+            }
+        }
+        finally
+        {
+            Console.CancelKeyPress -= onCancel;
         }
     }
 

@@ -121,7 +121,10 @@ public sealed class WorkerNodeActor : ReceiveActor, IWithTimers
 
     private void TakeLease(WorkerProtocol.Lease lease)
     {
-        if (_running.ContainsKey(lease.JobId) || _running.Count >= _settings.Slots || _drainRequester is not null)
+        // A trainer whose lease has reached its outcome (Done) no longer holds a slot, though its actor may not have stopped yet:
+        // the coordinator grants the next lease as soon as it records the completion, which can arrive before that stop.
+        var busy = _running.Count(r => !r.Value.Done);
+        if (_running.ContainsKey(lease.JobId) || busy >= _settings.Slots || _drainRequester is not null)
         {
             Sender.Tell(new WorkerProtocol.LeaseDeclined(lease.JobId, lease.LeaseId,
                 _drainRequester is not null ? "the worker is draining (shutting down)"

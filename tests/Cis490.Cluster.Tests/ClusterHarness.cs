@@ -26,6 +26,7 @@ public sealed partial class ClusterHarness : IAsyncDisposable
         Features = features;
     }
 
+    /// <param name="extra">More options for the coordinator (e.g. <c>--http-port N</c>).</param>
     public async Task<NodeProcess> StartCoordinator(params string[] extra)
     {
         Coordinator = NodeProcess.Start($"coordinator-{_nodes.Count}", "Cis490.Coordinator", ["--port", Port.ToString(), "--data-dir", DataDir, .. extra], Logs);

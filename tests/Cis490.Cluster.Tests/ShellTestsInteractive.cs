@@ -104,7 +104,7 @@ public sealed class ShellTestsInteractive(DataFixture data)
             await tmux.Keys("Tab");
             await tmux.WaitFor(s => LastLine(s).EndsWith($"> jobs show {job.JobId[..12]}"), "the job id prefix completed");
             await tmux.Keys("Enter");
-            var shown = await tmux.WaitFor(s => s.Contains($"job:    {job.JobId}"), "the job's detail");
+            var shown = await tmux.WaitFor(s => System.Text.RegularExpressions.Regex.IsMatch(s, $@"job:\s+{job.JobId}"), "the job's detail");
             Assert.Contains("no attempts yet", shown);
 
             await tmux.Type("jbos list");
