@@ -108,7 +108,7 @@ public static class Program
     public static IActorRef Start(ActorSystem system, CoordinatorSettings settings)
     {
         system.ActorOf(ClusterSingletonManager.Props(
-                JobCoordinator.Props(settings),
+                CoordinatorGuard.Props(JobCoordinator.Props(settings), settings.RestartBackoffMin, settings.RestartBackoffMax),
                 JobCoordinator.HandOver.Instance,
                 ClusterSingletonManagerSettings.Create(system).WithRole("coordinator")),
             "job-coordinator");

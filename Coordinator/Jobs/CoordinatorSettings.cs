@@ -10,6 +10,8 @@ public sealed record CoordinatorSettings(
     string OperatorToken,
     RetryPolicy Retry,
     TimeSpan PreferCudaWait,
+    TimeSpan RestartBackoffMin,
+    TimeSpan RestartBackoffMax,
     string? ManifestPath = null,
     int JobLogLines = 300,
     int JobLogJobs = 500)
@@ -29,6 +31,8 @@ public sealed record CoordinatorSettings(
             c.GetString("operator-token", ""),
             new RetryPolicy(c.GetTimeSpan("retry-backoff-base"), c.GetTimeSpan("retry-backoff-max")),
             c.GetTimeSpan("prefer-cuda-wait"),
+            c.GetTimeSpan("restart-backoff-min"),
+            c.GetTimeSpan("restart-backoff-max"),
             c.GetString("manifest", "") is { Length: > 0 } manifest ? Path.GetFullPath(manifest) : null,
             c.GetInt("job-log.lines-per-job", 300),
             c.GetInt("job-log.jobs", 500));

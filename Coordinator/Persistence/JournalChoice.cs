@@ -43,7 +43,7 @@ public sealed record JournalChoice(string HoconFile, string ConnectionString, st
     /// not later as a persistence failure of the singleton. Returns null when it answers, else what went wrong.</summary>
     public async Task<string?> CheckReachable(CancellationToken ct = default)
     {
-        if (!IsPostgres) return null;
+        if (!IsPostgres) return UseWriteAheadLog();
         try
         {
             await using var c = new NpgsqlConnection(ConnectionString);
@@ -59,6 +59,25 @@ public sealed record JournalChoice(string HoconFile, string ConnectionString, st
                 : e.Message;
             return $"cannot reach the PostgreSQL journal ({Description}): {reason}. " +
                    "Check that the server runs and listens there, that pg_hba.conf admits this host, and the user and password.";
+        }
+    }
+
+    /// <summary>Puts the SQLite journal in WAL mode (a setting stored in the file): a commit then syncs one log instead of the
+    /// rollback journal and the database, and readers (recovery, the shell's queries) do not block the writer.</summary>
+    private string? UseWriteAheadLog()
+    {
+        try
+        {
+            using var c = new Microsoft.Data.Sqlite.SqliteConnection(ConnectionString);
+            c.Open();
+            using var cmd = c.CreateCommand();
+            cmd.CommandText = "PRAGMA journal_mode=WAL;";
+            var mode = cmd.ExecuteScalar() as string;
+            return mode == "wal" ? null : $"the SQLite journal ({Description}) stays in '{mode}' mode; WAL was refused";
+        }
+        catch (Microsoft.Data.Sqlite.SqliteException e)
+        {
+            return $"cannot open the SQLite journal ({Description}): {e.Message}";
         }
     }
 
