@@ -52,11 +52,7 @@ public sealed partial class JobCoordinator
             return;
         }
         _lastBeat[m.JobId] = DateTimeOffset.UtcNow;
-        Persist(decision.Event!, e =>
-        {
-            Applied(e);
-            sender.Tell(new TrainerProtocol.Acknowledged(m.JobId, m.LeaseId, JobStatus.Running));
-        });
+        Commit(decision.Event!, _ => sender.Tell(new TrainerProtocol.Acknowledged(m.JobId, m.LeaseId, JobStatus.Running)));
     }
 
     private void Heartbeat(TrainerProtocol.Heartbeat m)
@@ -92,9 +88,8 @@ public sealed partial class JobCoordinator
             m.ReplyTo.Tell(new ArtifactProtocol.UploadRefused(o.JobId, o.LeaseId, decision.Refusal, LeaseLost: true));
             return;
         }
-        Persist(decision.Event!, e =>
+        Commit(decision.Event!, _ =>
         {
-            Applied(e);
             Forget(o.JobId);
             _log.Info("Job {0} completed by lease {1}: artifact {2}", o.JobId, o.LeaseId, o.Sha256);
             m.ReplyTo.Tell(new ArtifactProtocol.UploadCompleted(o.JobId, o.LeaseId, o.Sha256, m.Deduplicated));
@@ -111,11 +106,11 @@ public sealed partial class JobCoordinator
             sender.Tell(new TrainerProtocol.Refused(jobId, leaseId, decision.Refusal));
             return;
         }
-        Persist(decision.Event!, e =>
+        var status0 = _table.Apply(decision.Event!).Jobs[jobId].Status; // what this lease's end makes of the job
+        Commit(decision.Event!, _ =>
         {
-            Applied(e);
             Forget(jobId);
-            var status = _table.Jobs[jobId].Status;
+            var status = status0;
             _log.Warning("Job {0} lease {1} ended ({2}); job is now {3}", jobId, leaseId, reason, status);
             sender.Tell(new TrainerProtocol.Acknowledged(jobId, leaseId, status));
             Self.Tell(Dispatch.Instance);
@@ -153,11 +148,10 @@ public sealed partial class JobCoordinator
     private void PersistEnded(IReadOnlyList<IJobEvent> events)
     {
         if (events.Count == 0) return;
-        PersistAll(events, e =>
+        CommitAll(events, e =>
         {
-            Applied(e);
             Forget(e.JobId);
-            _log.Warning("Job {0}: {1}; job is now {2}", e.JobId, ((LeaseEnded)e).Reason, _table.Jobs[e.JobId].Status);
+            _log.Warning("Job {0}: {1}", e.JobId, ((LeaseEnded)e).Reason);
         });
         DeferAsync(Dispatch.Instance, d => Self.Tell(d));
     }
@@ -187,9 +181,9 @@ public sealed partial class JobCoordinator
         }
         if (grants.Count == 0) return;
         var byEvent = grants.ToDictionary(g => g.Event, g => g.Worker);
-        PersistAll(grants.Select(g => g.Event), e =>
+        _table = projected; // the grants are decided: the next command must not grant these jobs again
+        Written(grants.Select(g => g.Event).ToList(), e =>
         {
-            Applied(e);
             _lastBeat[e.JobId] = DateTimeOffset.UtcNow;
             _log.Info("Leased job {0} to worker {1} (lease {2})", e.JobId, e.WorkerId, e.LeaseId);
             byEvent[e].Tell(new WorkerProtocol.Lease(_table.Jobs[e.JobId].Spec, e.LeaseId));

@@ -100,7 +100,7 @@ public sealed partial class JobCoordinator
             replyTo.Tell(reply);
             return;
         }
-        PersistAll(events, Applied);
+        CommitAll(events, _ => { });
         DeferAsync(reply, r =>
         {
             _log.Info("Manifest {0}: {1} new job(s), {2} already known{3}", fileName, added.Count, known.Count,
@@ -138,9 +138,9 @@ public sealed partial class JobCoordinator
             return;
         }
         var worker = _table.Jobs[id!].WorkerId;
-        Persist(decision.Event!, e =>
+        var status = _table.Apply(decision.Event!).Jobs[id!].Status;
+        Commit(decision.Event!, e =>
         {
-            Applied(e);
             Forget(e.JobId);
             var message = e switch
             {
@@ -150,7 +150,7 @@ public sealed partial class JobCoordinator
                 _ => "requeued: pending",
             };
             _log.Info("Job {0}: {1}", e.JobId, message);
-            sender.Tell(new OperatorProtocol.OperatorResult(true, e.JobId, _table.Jobs[e.JobId].Status, message));
+            sender.Tell(new OperatorProtocol.OperatorResult(true, e.JobId, status, message));
             Self.Tell(Dispatch.Instance);
         });
     }

@@ -46,7 +46,13 @@ public sealed partial class JobCoordinator : ReceivePersistentActor, IWithTimers
     private readonly Dictionary<string, DateTimeOffset> _lastBeat = new();
     private readonly Dictionary<string, TrainingProgress> _progress = new();
     private IActorRef _store = ActorRefs.Nobody;
+    /// <summary>The table every decision is made against: it moves on as soon as an event is decided, so the next command sees
+    /// it while the journal writes in the background (many writes share one round trip). Nothing leaves the actor (a reply, a
+    /// lease) before its event is written; if a write fails the actor stops and the guard recovers it from the journal.</summary>
     private JobTable _table = JobTable.Empty;
+
+    /// <summary>The events the journal has confirmed, folded: what snapshots are made of.</summary>
+    private JobTable _persisted = JobTable.Empty;
 
     public override string PersistenceId => PersistenceIdValue;
     public ITimerScheduler Timers { get; set; } = null!;
@@ -55,8 +61,8 @@ public sealed partial class JobCoordinator : ReceivePersistentActor, IWithTimers
     {
         _settings = settings;
         _token = new Operator.OperatorToken(settings.OperatorToken);
-        Recover<SnapshotOffer>(o => _table = JobTable.FromSnapshot((JobTableSnapshot)o.Snapshot));
-        Recover<ICoordinatorEvent>(e => _table = _table.Apply(e)); // no snapshots while replaying
+        Recover<SnapshotOffer>(o => _table = _persisted = JobTable.FromSnapshot((JobTableSnapshot)o.Snapshot));
+        Recover<ICoordinatorEvent>(e => _table = _persisted = _persisted.Apply(e)); // no snapshots while replaying
         Recover<RecoveryCompleted>(_ => OnRecovered());
 
         Command<OperatorProtocol.SubmitManifest>(SubmitManifest);
@@ -78,7 +84,8 @@ public sealed partial class JobCoordinator : ReceivePersistentActor, IWithTimers
             DispatchWork(); // jobs whose retry backoff or prefer_cuda wait is over
         });
         Command<Dispatch>(_ => DispatchWork());
-        Command<HandOver>(_ => Context.Stop(Self));
+        // Stop only once every write in flight is in the journal: the next node replays it.
+        Command<HandOver>(_ => DeferAsync(HandOver.Instance, _ => Context.Stop(Self)));
         Command<SaveSnapshotSuccess>(s =>
         {
             // Everything up to the snapshot is in it: older events and snapshots only slow recovery down.
@@ -92,13 +99,27 @@ public sealed partial class JobCoordinator : ReceivePersistentActor, IWithTimers
         Command<DeleteSnapshotsFailure>(f => _log.Warning("Deleting old snapshots failed: {0}", f.Cause.Message));
     }
 
-    /// <summary>Applies a persisted event, and snapshots the table every <c>snapshot-every</c> events.</summary>
-    private void Applied(ICoordinatorEvent e)
+    /// <summary>Decides <paramref name="e"/>: the table moves on now, the event is written in the background, and
+    /// <paramref name="then"/> (replies, leases, logs) runs once it is in the journal.</summary>
+    private void Commit<TEvent>(TEvent e, Action<TEvent> then) where TEvent : ICoordinatorEvent => CommitAll([e], then);
+
+    /// <summary><see cref="Commit{TEvent}"/> for several events, written together.</summary>
+    private void CommitAll<TEvent>(IReadOnlyList<TEvent> events, Action<TEvent> then) where TEvent : ICoordinatorEvent
     {
-        _table = _table.Apply(e);
-        if (_settings.SnapshotEvery > 0 && LastSequenceNr % _settings.SnapshotEvery == 0)
-            SaveSnapshot(_table.ToSnapshot());
+        foreach (var e in events) _table = _table.Apply(e);
+        Written(events, then);
     }
+
+    /// <summary>Writes events already applied to <see cref="_table"/>; <paramref name="then"/> runs for each once written.</summary>
+    private void Written<TEvent>(IReadOnlyList<TEvent> events, Action<TEvent> then) where TEvent : ICoordinatorEvent =>
+        PersistAllAsync(events, e =>
+        {
+            _persisted = _persisted.Apply(e);
+            // Every snapshot-every events, a snapshot of what is written (never of decisions still in flight).
+            if (_settings.SnapshotEvery > 0 && LastSequenceNr % _settings.SnapshotEvery == 0)
+                SaveSnapshot(_persisted.ToSnapshot());
+            then(e);
+        });
 
     public static Props Props(CoordinatorSettings settings) => Akka.Actor.Props.Create(() => new JobCoordinator(settings));
 
