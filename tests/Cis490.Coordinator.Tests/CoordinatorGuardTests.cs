@@ -23,15 +23,7 @@ public sealed class CoordinatorGuardTests : TestKit, IDisposable
 
     private static Config MakeConfig(string dir)
     {
-        var db = HoconLoader.Quote($"Data Source={Path.Combine(dir, "journal.db")}");
-        return HoconLoader.Load(["coordinator.conf", "persistence-sqlite.conf"], $$"""
-            akka.actor.provider = local
-            akka.loglevel = WARNING
-            cis490.coordinator.data-dir = {{HoconLoader.Quote(dir)}}
-            cis490.coordinator.operator-token = "{{Token}}"
-            akka.persistence.journal.sql.connection-string = {{db}}
-            akka.persistence.snapshot-store.sql.connection-string = {{db}}
-            """).WithFallback(ActorMaterializer.DefaultConfig());
+        return TestConfig.Coordinator(dir, Token);
     }
 
     public new void Dispose()

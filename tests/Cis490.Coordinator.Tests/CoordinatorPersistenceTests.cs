@@ -51,18 +51,13 @@ public abstract class CoordinatorPersistenceTests : TestKit, IDisposable
     }
 
     private static Config MakeConfig(string dir, TestJournal journal) =>
-        HoconLoader.Load(["coordinator.conf", journal.HoconFile], $"""
-            akka.actor.provider = local
-            akka.loglevel = WARNING
-            cis490.coordinator.data-dir = {HoconLoader.Quote(dir)}
+        TestConfig.Coordinator(dir, Token, journal.HoconFile, journal.Overrides, """
             # Long enough that no lease expires while a test runs: these tests end leases themselves.
             cis490.coordinator.heartbeat-deadline = 60s
             cis490.coordinator.lease-check-interval = 1s
             # Snapshots every 4 events, so that every test crosses snapshots (production: 1000).
             cis490.coordinator.snapshot-every = 4
-            cis490.coordinator.operator-token = "{Token}"
-            {journal.Overrides}
-            """).WithFallback(ActorMaterializer.DefaultConfig());
+            """);
 
     private IActorRef Start(string name) => Sys.ActorOf(JobCoordinator.Props(_settings), name);
 

@@ -34,16 +34,11 @@ public abstract class HttpTestBase : TestKit, IAsyncLifetime
 
     private static Config MakeConfig(string dir)
     {
-        var db = HoconLoader.Quote($"Data Source={Path.Combine(dir, "journal.db")}");
-        return HoconLoader.Load(["coordinator.conf", "persistence-sqlite.conf"], $$"""
-            akka.actor.provider = local
-            akka.loglevel = WARNING
-            cis490.coordinator.data-dir = {{HoconLoader.Quote(dir)}}
+        return TestConfig.Coordinator(dir, Token, """
             # Long enough that tests which heartbeat only now and then keep their lease on 2 busy cores; the expiry test waits it out.
             cis490.coordinator.heartbeat-deadline = 6s
             cis490.coordinator.lease-check-interval = 200ms
-            cis490.coordinator.operator-token = "{{Token}}"
-            # Queries nobody answers on this branch must come back as a 504 quickly, not after production's 10 s.
+            # A query nobody answers must come back as a 504 quickly, not after production's 10 s.
             cis490.http.ask-timeout = 2s
             # A claim with no pending job answers "no job" after this; short so the tests do not wait 20 s.
             cis490.http.claim-wait = 1500ms
@@ -51,9 +46,7 @@ public abstract class HttpTestBase : TestKit, IAsyncLifetime
             # Small limits, so the oversize tests send little.
             cis490.http.max-upload-size = 1MiB
             cis490.http.max-body-size = 64KiB
-            akka.persistence.journal.sql.connection-string = {{db}}
-            akka.persistence.snapshot-store.sql.connection-string = {{db}}
-            """).WithFallback(ActorMaterializer.DefaultConfig());
+            """);
     }
 
     public async Task InitializeAsync()

@@ -42,11 +42,7 @@ public sealed class JobCoordinatorTests : TestKit, IDisposable
 
     private static Config MakeConfig(string dir)
     {
-        var db = HoconLoader.Quote($"Data Source={Path.Combine(dir, "journal.db")}");
-        return HoconLoader.Load(["coordinator.conf", "persistence-sqlite.conf"], $$"""
-            akka.actor.provider = local
-            akka.loglevel = WARNING
-            cis490.coordinator.data-dir = {{HoconLoader.Quote(dir)}}
+        return TestConfig.Coordinator(dir, Token, """
             # Short enough for the expiry test to finish in seconds; the other tests heartbeat or finish well within it.
             cis490.coordinator.heartbeat-deadline = 3s
             cis490.coordinator.lease-check-interval = 200ms
@@ -54,10 +50,7 @@ public sealed class JobCoordinatorTests : TestKit, IDisposable
             cis490.coordinator.retry-backoff-base = 300ms
             # Snapshots every 4 events, so that every test here also crosses snapshots (production: 1000).
             cis490.coordinator.snapshot-every = 4
-            cis490.coordinator.operator-token = "{{Token}}"
-            akka.persistence.journal.sql.connection-string = {{db}}
-            akka.persistence.snapshot-store.sql.connection-string = {{db}}
-            """).WithFallback(ActorMaterializer.DefaultConfig());
+            """);
     }
 
     private IActorRef StartCoordinator(string name = "coordinator") => Sys.ActorOf(JobCoordinator.Props(_settings), name);

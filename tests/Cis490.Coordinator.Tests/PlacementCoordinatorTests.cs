@@ -31,18 +31,11 @@ public sealed class PlacementCoordinatorTests : TestKit, IDisposable
 
     private static Config MakeConfig(string dir)
     {
-        var db = HoconLoader.Quote($"Data Source={Path.Combine(dir, "journal.db")}");
-        return HoconLoader.Load(["coordinator.conf", "persistence-sqlite.conf"], $$"""
-            akka.actor.provider = local
-            akka.loglevel = WARNING
-            cis490.coordinator.data-dir = {{HoconLoader.Quote(dir)}}
-            cis490.coordinator.operator-token = "{{Token}}"
+        return TestConfig.Coordinator(dir, Token, """
             # prefer_cuda jobs wait 3 s for the GPU here (production: 2 min), so the fallback is seen within the test.
             cis490.coordinator.prefer-cuda-wait = 3s
             cis490.coordinator.lease-check-interval = 200ms
-            akka.persistence.journal.sql.connection-string = {{db}}
-            akka.persistence.snapshot-store.sql.connection-string = {{db}}
-            """).WithFallback(ActorMaterializer.DefaultConfig());
+            """);
     }
 
     public new void Dispose()
