@@ -26,15 +26,9 @@ public sealed class PostgresCoordinatorPersistenceTests() : CoordinatorPersisten
 /// a new one with the same persistence id on the same journal, as a singleton hand-over does.</summary>
 public abstract class CoordinatorPersistenceTests : TestKit, IDisposable
 {
-    private const string Manifest = """
-        [[jobs]]
-        model = "knn"
-        mode = "realistic"
-        hyper = { k = 3 }
-        """;
-
-    private const string Token = "test-operator-token";
-    private static readonly WorkerCapability Capability = new("test-host", 2, 4, false, 0, null, "none", "abc", "Linux");
+    private const string Manifest = TestConfig.OneKnnJob;
+    private const string Token = TestConfig.Token;
+    private static readonly WorkerCapability Capability = TestConfig.Worker;
     private readonly string _dir;
     private readonly TestJournal _journal;
     private readonly CoordinatorSettings _settings;

@@ -20,15 +20,9 @@ namespace Cis490.Coordinator.Tests;
 /// restart is in <see cref="CoordinatorPersistenceTests"/>, which runs on SQLite and on PostgreSQL.</summary>
 public sealed class JobCoordinatorTests : TestKit, IDisposable
 {
-    private const string Manifest = """
-        [[jobs]]
-        model = "knn"
-        mode = "realistic"
-        hyper = { k = 3 }
-        """;
-
-    private const string Token = "test-operator-token";
-    private static readonly WorkerCapability Capability = new("test-host", 2, 4, false, 0, null, "none", "abc", "Linux");
+    private const string Manifest = TestConfig.OneKnnJob;
+    private const string Token = TestConfig.Token;
+    private static readonly WorkerCapability Capability = TestConfig.Worker;
     private readonly string _dir;
     private readonly CoordinatorSettings _settings;
 

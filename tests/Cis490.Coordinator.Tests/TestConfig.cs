@@ -8,6 +8,20 @@ namespace Cis490.Coordinator.Tests;
 /// actor provider (no ports), and the test's own settings on top (each test class says why its values differ from production).</summary>
 public static class TestConfig
 {
+    /// <summary>The operator token the coordinator tests configure and send.</summary>
+    public const string Token = "test-operator-token";
+
+    /// <summary>A manifest of one fast job.</summary>
+    public const string OneKnnJob = """
+        [[jobs]]
+        model = "knn"
+        mode = "realistic"
+        hyper = { k = 3 }
+        """;
+
+    /// <summary>A small CPU worker, as a fake worker registers it.</summary>
+    public static readonly Protocols.Workers.WorkerCapability Worker = new("test-host", 2, 4, false, 0, null, "none", "abc", "Linux");
+
     /// <summary>coordinator.conf over an SQLite journal in <paramref name="dir"/>, with <paramref name="settings"/> on top.</summary>
     public static Config Coordinator(string dir, string token, string settings = "")
     {
