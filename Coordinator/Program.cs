@@ -104,11 +104,12 @@ public static class Program
         }
     }
 
-    /// <summary>Starts the coordinator's actors on a system: the singleton manager, a proxy, and the operator endpoint.</summary>
+    /// <summary>Starts the coordinator's actors on a system: the singleton manager (the supervised JobCoordinator), a proxy, and
+    /// the operator endpoint (which submits <see cref="CoordinatorSettings.ManifestPath"/>, if any).</summary>
     public static IActorRef Start(ActorSystem system, CoordinatorSettings settings)
     {
         system.ActorOf(ClusterSingletonManager.Props(
-                CoordinatorGuard.Props(JobCoordinator.Props(settings), settings.RestartBackoffMin, settings.RestartBackoffMax),
+                JobCoordinator.SupervisedProps(settings),
                 JobCoordinator.HandOver.Instance,
                 ClusterSingletonManagerSettings.Create(system).WithRole("coordinator")),
             "job-coordinator");
@@ -116,7 +117,8 @@ public static class Program
                 "/user/job-coordinator",
                 ClusterSingletonProxySettings.Create(system).WithRole("coordinator")),
             "job-coordinator-proxy");
-        var endpoint = system.ActorOf(OperatorEndpoint.Props(proxy), OperatorEndpoint.Name);
+        var endpoint = system.ActorOf(OperatorEndpoint.Props(proxy, new OperatorToken(settings.OperatorToken), settings.ManifestPath, settings.AskTimeout),
+            OperatorEndpoint.Name);
         ClusterClientReceptionist.Get(system).RegisterService(endpoint);
         return proxy;
     }

@@ -4,6 +4,7 @@ using Akka.Event;
 using Akka.Streams;
 using Akka.Streams.Dsl;
 using Akka.Util;
+using Cis490.Protocols;
 using Cis490.Protocols.Artifacts;
 using Cis490.Protocols.Operator;
 
@@ -121,15 +122,15 @@ public sealed class ArtifactStore : ReceiveActor
         var wanted = m.Sha256.Trim().ToLowerInvariant();
         if (wanted.Length < 8 || !wanted.All(Uri.IsHexDigit))
         {
-            replyTo.Tell(new OperatorProtocol.OperatorError($"'{m.Sha256}' is not an artifact sha256 (give it, or at least its first 8 hex digits)"));
+            replyTo.Tell(new OperatorProtocol.OperatorError($"'{m.Sha256}' is not an artifact sha256 (give it, or at least its first 8 hex digits)", ErrorKind.Invalid));
             return;
         }
         var rows = _repo.ReadIndex().Where(r => r.Sha256.StartsWith(wanted, StringComparison.Ordinal)).DistinctBy(r => r.Sha256).Take(2).ToList();
         if (rows.Count != 1)
         {
-            replyTo.Tell(new OperatorProtocol.OperatorError(rows.Count == 0
-                ? $"no stored artifact's sha256 starts with '{wanted}' (see 'artifacts list')"
-                : $"'{wanted}' names more than one artifact; give more characters"));
+            replyTo.Tell(rows.Count == 0
+                ? new OperatorProtocol.OperatorError($"no stored artifact's sha256 starts with '{wanted}' (see 'artifacts list')", ErrorKind.NotFound)
+                : new OperatorProtocol.OperatorError($"'{wanted}' names more than one artifact; give more characters", ErrorKind.Invalid));
             return;
         }
         var row = rows[0];
@@ -137,7 +138,8 @@ public sealed class ArtifactStore : ReceiveActor
         if (!File.Exists(path))
         {
             _log.Error("Artifact {0} is in the index but {1} is missing", row.Sha256, path);
-            replyTo.Tell(new OperatorProtocol.OperatorError($"artifact {row.Sha256} is indexed but its file is missing on the coordinator node ({path})"));
+            replyTo.Tell(new OperatorProtocol.OperatorError($"artifact {row.Sha256} is indexed but its file is missing on the coordinator node ({path})",
+                ErrorKind.Unavailable));
             return;
         }
         FileIO.FromFile(new FileInfo(path), ArtifactProtocol.MaxChunkBytes)
@@ -145,7 +147,7 @@ public sealed class ArtifactStore : ReceiveActor
             .RunWith(StreamRefs.SourceRef<byte[]>(), _materializer)
             .PipeTo(replyTo,
                 success: source => new OperatorQueries.ArtifactDownload(row.Sha256, row.Model, row.Mode, new FileInfo(path).Length, source),
-                failure: e => new OperatorProtocol.OperatorError($"could not open a download of {row.Sha256}: {e.Message}"));
+                failure: e => new OperatorProtocol.OperatorError($"could not open a download of {row.Sha256}: {e.Message}", ErrorKind.Unavailable));
     }
 
     private static void TryDelete(string path)

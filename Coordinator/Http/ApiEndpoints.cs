@@ -34,14 +34,24 @@ public static class ApiEndpoints
         api.MapGet("/openapi.json", () => Results.Text(OpenApiDocument.Json, "application/json; charset=utf-8"));
     }
 
-    /// <summary>The body of <c>/api/health</c> and <c>/v1/health</c>.</summary>
-    public sealed record HealthView(bool Ok, string Status, string Coordinator, string Node, string? MemberStatus, DateTimeOffset At);
+    /// <summary>The body of <c>/api/health</c> and <c>/v1/health</c>. <paramref name="Detail"/> is the coordinator's own answer
+    /// (journal position, writes in flight, jobs, live leases, workers) when it gave one.</summary>
+    public sealed record HealthView(bool Ok, string Status, string Coordinator, string Node, string? MemberStatus, DateTimeOffset At,
+        OperatorQueries.CoordinatorHealth? Detail = null, string? Problem = null);
 
-    /// <summary>200 when the coordinator answers a cheap query; 503 when it does not (the HTTP server itself is up either way).</summary>
+    /// <summary>200 when the JobCoordinator singleton itself answers a health probe (it has recovered its job table and serves);
+    /// 503 when it does not answer, or answers that it is restarting (the HTTP server itself is up either way).</summary>
     public static async Task<IResult> Health(CoordinatorApi c)
     {
-        var (reply, _) = await c.AskOperator(new OperatorProtocol.ListJobs(JobStatus.Cancelled, "health-probe"), "a health probe");
-        var reachable = reply is not null;
+        var (reply, _) = await c.AskOperator(OperatorQueries.GetHealth.Instance, "a health probe");
+        var detail = reply as OperatorQueries.CoordinatorHealth;
+        var problem = reply switch
+        {
+            OperatorQueries.CoordinatorHealth => null,
+            OperatorProtocol.OperatorError e => e.Message,
+            null => $"the coordinator did not answer within {c.Settings.AskTimeout.TotalSeconds:0.#} s",
+            _ => $"the coordinator answered {reply.GetType().Name} (are all coordinator nodes the same version?)",
+        };
         string node = c.System.Name;
         string? member = null;
         if (c.System is ExtendedActorSystem { Provider: Akka.Cluster.ClusterActorRefProvider })
@@ -50,8 +60,9 @@ public static class ApiEndpoints
             node = cluster.SelfAddress.ToString();
             member = cluster.SelfMember.Status.ToString().ToLowerInvariant();
         }
-        var view = new HealthView(reachable, reachable ? "ok" : "degraded", reachable ? "reachable" : "unreachable", node, member, DateTimeOffset.UtcNow);
-        return Results.Json(view, ApiJson.Options, statusCode: reachable ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
+        var ok = detail is not null;
+        var view = new HealthView(ok, ok ? "ok" : "degraded", ok ? "reachable" : "unreachable", node, member, DateTimeOffset.UtcNow, detail, problem);
+        return Results.Json(view, ApiJson.Options, statusCode: ok ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
     }
 
     /// <summary>The job list, filtered by <c>status</c> and <c>model</c>; an unknown status is a 400 that lists the known ones.</summary>

@@ -119,7 +119,8 @@ public static class OpenApiDocument
     {
         ["Error"] = Obj(("error", "string"), ("code", "string"), ("status", "integer"), ("job_id", "string"), ("lease_id", "integer"), ("field", "string"), ("details", "array")),
         ["Object"] = new JsonObject { ["type"] = "object", ["description"] = "See docs/http-api.md for the fields." },
-        ["Health"] = Obj(("ok", "boolean"), ("status", "string"), ("coordinator", "string"), ("node", "string"), ("member_status", "string?"), ("at", "string")),
+        ["Health"] = Obj(("ok", "boolean"), ("status", "string"), ("coordinator", "string"), ("node", "string"), ("member_status", "string?"), ("at", "string"),
+            ("detail", "object?"), ("problem", "string?")),
         ["JobList"] = Obj(("jobs", "array"), ("at", "string")),
         ["OperatorResult"] = Obj(("ok", "boolean"), ("job_id", "string"), ("status", "string"), ("message", "string")),
         ["ManifestAccepted"] = Obj(("file_name", "string"), ("added_job_ids", "array"), ("known_job_ids", "array")),

@@ -14,9 +14,13 @@ public sealed record CoordinatorSettings(
     TimeSpan RestartBackoffMax,
     string? ManifestPath = null,
     int JobLogLines = 300,
-    int JobLogJobs = 500)
+    int JobLogJobs = 500,
+    TimeSpan? OperatorAskTimeout = null)
 {
     public string ModelsDir => Path.Combine(DataDir, "models");
+
+    /// <summary>How long the operator endpoint waits for the coordinator's part of an answer it completes itself (a status).</summary>
+    public TimeSpan AskTimeout => OperatorAskTimeout ?? TimeSpan.FromSeconds(5);
 
     public static CoordinatorSettings From(Akka.Configuration.Config config)
     {
@@ -35,6 +39,7 @@ public sealed record CoordinatorSettings(
             c.GetTimeSpan("restart-backoff-max"),
             c.GetString("manifest", "") is { Length: > 0 } manifest ? Path.GetFullPath(manifest) : null,
             c.GetInt("job-log.lines-per-job", 300),
-            c.GetInt("job-log.jobs", 500));
+            c.GetInt("job-log.jobs", 500),
+            c.GetTimeSpan("operator-ask-timeout", TimeSpan.FromSeconds(5)));
     }
 }

@@ -1,20 +1,21 @@
 using Akka.Actor;
 using Akka.Event;
+using Akka.Pattern;
 using Akka.Persistence;
 using Cis490.Coordinator.Artifacts;
+using Cis490.Coordinator.Operator;
 using Cis490.Protocols;
-using Cis490.Protocols.Artifacts;
 using Cis490.Protocols.Jobs;
 using Cis490.Protocols.Operator;
-using Cis490.Protocols.Workers;
-using Cis490.Shared.Manifest;
+using static Cis490.Coordinator.Jobs.CoordinatorCommands;
 using static Cis490.Protocols.Jobs.JobEvents;
 
 namespace Cis490.Coordinator.Jobs;
 
-/// <summary>The cluster-singleton job coordinator: persists every job transition, hands out fenced leases, and completes jobs
-/// once their artifact is stored. Its state is <see cref="JobTable"/>, a fold over its events; it replies only after persisting.</summary>
-public sealed partial class JobCoordinator : ReceivePersistentActor, IWithTimers
+/// <summary>The cluster-singleton job coordinator. It decides nothing itself: each message becomes a command for
+/// <see cref="CoordinatorState.Decide"/>, whose events it persists and whose effects (replies, leases, revocations, log lines)
+/// it performs only once every one of those events is in the journal.</summary>
+public sealed class JobCoordinator : ReceivePersistentActor, IWithTimers
 {
     public const string PersistenceIdValue = "job-coordinator";
 
@@ -26,33 +27,23 @@ public sealed partial class JobCoordinator : ReceivePersistentActor, IWithTimers
         private HandOver() { }
     }
 
-    private sealed class CheckLeases : INoSerializationVerificationNeeded
-    {
-        public static readonly CheckLeases Instance = new();
-    }
-
-    private sealed class Dispatch : INoSerializationVerificationNeeded
-    {
-        public static readonly Dispatch Instance = new();
-    }
-
-    /// <summary>A registered worker node as the coordinator sees it (volatile: workers re-register after a restart).</summary>
-    private sealed record WorkerEntry(string WorkerId, IActorRef Ref, WorkerCapability Capability, int Slots, DateTimeOffset LastSeen, bool Draining);
-
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly CoordinatorSettings _settings;
-    private readonly Operator.OperatorToken _token;
-    private readonly Dictionary<string, WorkerEntry> _workers = new();
-    private readonly Dictionary<string, DateTimeOffset> _lastBeat = new();
-    private readonly Dictionary<string, TrainingProgress> _progress = new();
-    private IActorRef _store = ActorRefs.Nobody;
-    /// <summary>The table every decision is made against: it moves on as soon as an event is decided, so the next command sees
-    /// it while the journal writes in the background (many writes share one round trip). Nothing leaves the actor (a reply, a
-    /// lease) before its event is written; if a write fails the actor stops and the guard recovers it from the journal.</summary>
-    private JobTable _table = JobTable.Empty;
+    private readonly JobLogBuffer _logs;
+
+    /// <summary>The state every decision is made against: it moves on as soon as a command is decided, so the next command sees
+    /// it while the journal writes in the background (many writes share one round trip).</summary>
+    private CoordinatorState _state;
 
     /// <summary>The events the journal has confirmed, folded: what snapshots are made of.</summary>
     private JobTable _persisted = JobTable.Empty;
+
+    private int _writesInFlight;
+
+    /// <summary>The worker actors commands came from, by the key decisions name them with (<see cref="Key"/>).</summary>
+    private readonly Dictionary<string, IActorRef> _endpoints = new(StringComparer.Ordinal);
+
+    private IActorRef _store = ActorRefs.Nobody;
 
     public override string PersistenceId => PersistenceIdValue;
     public ITimerScheduler Timers { get; set; } = null!;
@@ -60,30 +51,22 @@ public sealed partial class JobCoordinator : ReceivePersistentActor, IWithTimers
     public JobCoordinator(CoordinatorSettings settings)
     {
         _settings = settings;
-        _token = new Operator.OperatorToken(settings.OperatorToken);
-        Recover<SnapshotOffer>(o => _table = _persisted = JobTable.FromSnapshot((JobTableSnapshot)o.Snapshot));
-        Recover<ICoordinatorEvent>(e => _table = _persisted = _persisted.Apply(e)); // no snapshots while replaying
+        _logs = new JobLogBuffer(settings.JobLogLines, settings.JobLogJobs);
+        _state = CoordinatorState.Initial(CoordinatorPolicy.From(settings));
+
+        Recover<SnapshotOffer>(o => _persisted = JobTable.FromSnapshot((JobTableSnapshot)o.Snapshot));
+        Recover<ICoordinatorEvent>(e => _persisted = _persisted.Apply(e)); // no snapshots while replaying
         Recover<RecoveryCompleted>(_ => OnRecovered());
 
-        Command<OperatorProtocol.SubmitManifest>(SubmitManifest);
-        Command<OperatorProtocol.ListJobs>(ListJobs);
-        Command<OperatorProtocol.CancelJob>(m => Operate(m.JobId, m.Token, "cancel", id => _table.Cancel(id, m.Reason, DateTimeOffset.UtcNow)));
-        Command<OperatorProtocol.RequeueJob>(m => Operate(m.JobId, m.Token, "requeue", id => _table.Requeue(id, DateTimeOffset.UtcNow)));
-        QueryCommands();
-        Command<WorkerProtocol.Register>(Register);
-        Command<WorkerProtocol.LeaseDeclined>(m => EndLease(m.JobId, m.LeaseId, $"declined by worker: {m.Reason}", countsAsAttempt: false));
-        Command<TrainerProtocol.Started>(Started);
-        Command<TrainerProtocol.Heartbeat>(Heartbeat);
-        Command<TrainerProtocol.Failed>(m => EndLease(m.JobId, m.LeaseId, m.Error, countsAsAttempt: true));
-        Command<ArtifactProtocol.OfferUpload>(OfferUpload);
-        Command<ArtifactStore.Stored>(Stored);
-        Command<Terminated>(WorkerGone);
-        Command<CheckLeases>(_ =>
+        Command<Protocols.Workers.WorkerProtocol.Register>(m =>
         {
-            ExpireLeases();
-            DispatchWork(); // jobs whose retry backoff or prefer_cuda wait is over
+            _endpoints[Key(Sender)] = Sender;
+            Handle(new Register(m, Key(Sender), Sender.Path.Address.ToString()), Sender);
         });
-        Command<Dispatch>(_ => DispatchWork());
+        Command<Terminated>(t => Handle(new EndpointGone(Key(t.ActorRef)), ActorRefs.Nobody));
+        Command<ArtifactStore.Stored>(m => Handle(new Stored(m.Offer, m.Deduplicated), m.ReplyTo));
+        Command<OperatorQueries.GetHealth>(_ => Handle(new CheckHealth(LastSequenceNr, _writesInFlight), Sender));
+        Command<Tick>(_ => Handle(Tick.Instance, ActorRefs.Nobody));
         // Stop only once every write in flight is in the journal: the next node replays it.
         Command<HandOver>(_ => DeferAsync(HandOver.Instance, _ => Context.Stop(Self)));
         Command<SaveSnapshotSuccess>(s =>
@@ -97,47 +80,86 @@ public sealed partial class JobCoordinator : ReceivePersistentActor, IWithTimers
         Command<DeleteMessagesFailure>(f => _log.Warning("Deleting events behind a snapshot failed: {0}", f.Cause.Message));
         Command<DeleteSnapshotsSuccess>(_ => { });
         Command<DeleteSnapshotsFailure>(f => _log.Warning("Deleting old snapshots failed: {0}", f.Cause.Message));
+        // Every other message of our protocol (trainers, uploads, operator requests and queries) is a command as it is; one
+        // this version does not know is refused by Decide with a typed error, never dropped.
+        Command<ICis490Message>(m => Handle(m, Sender));
     }
 
-    /// <summary>Decides <paramref name="e"/>: the table moves on now, the event is written in the background, and
-    /// <paramref name="then"/> (replies, leases, logs) runs once it is in the journal.</summary>
-    private void Commit<TEvent>(TEvent e, Action<TEvent> then) where TEvent : ICoordinatorEvent => CommitAll([e], then);
-
-    /// <summary><see cref="Commit{TEvent}"/> for several events, written together.</summary>
-    private void CommitAll<TEvent>(IReadOnlyList<TEvent> events, Action<TEvent> then) where TEvent : ICoordinatorEvent
-    {
-        foreach (var e in events) _table = _table.Apply(e);
-        Written(events, then);
-    }
-
-    /// <summary>Writes events already applied to <see cref="_table"/>; <paramref name="then"/> runs for each once written.</summary>
-    private void Written<TEvent>(IReadOnlyList<TEvent> events, Action<TEvent> then) where TEvent : ICoordinatorEvent =>
-        PersistAllAsync(events, e =>
-        {
-            _persisted = _persisted.Apply(e);
-            // Every snapshot-every events, a snapshot of what is written (never of decisions still in flight).
-            if (_settings.SnapshotEvery > 0 && LastSequenceNr % _settings.SnapshotEvery == 0)
-                SaveSnapshot(_persisted.ToSnapshot());
-            then(e);
-        });
+    /// <summary>The singleton's Props: this actor under Akka's own <see cref="BackoffSupervisor"/>, which starts it again after a
+    /// growing pause when it stops unexpectedly (Akka.Persistence stops an actor whose journal write fails: a database restart
+    /// or a full disk must not leave the fleet without a coordinator) and stops with it after <see cref="HandOver"/>, so the
+    /// hand-over still waits for the writes in flight. Requests that arrive during a restart pause are answered "unavailable".</summary>
+    public static Props SupervisedProps(CoordinatorSettings settings) =>
+        BackoffSupervisor.Props(
+            Backoff.OnStop(Props(settings), "coordinator", settings.RestartBackoffMin, settings.RestartBackoffMax, randomFactor: 0.2, maxNrOfRetries: -1)
+                .WithFinalStopMessage(m => m is HandOver)
+                .WithReplyWhileStopped(new OperatorProtocol.OperatorError(
+                    "the coordinator is restarting after a failure (see its node's log); try again in a few seconds", ErrorKind.Unavailable)));
 
     public static Props Props(CoordinatorSettings settings) => Akka.Actor.Props.Create(() => new JobCoordinator(settings));
 
     private void OnRecovered()
     {
         _store = Context.ActorOf(ArtifactStore.Props(_settings.ModelsDir, _settings.UploadTimeout), "artifact-store");
-        // Recovered leases get a full heartbeat deadline from now: their workers re-register and resume heartbeating, or expire.
-        var now = DateTimeOffset.UtcNow;
-        foreach (var job in _table.LiveLeases) _lastBeat[job.JobId] = now;
-        Timers.StartPeriodicTimer("check-leases", CheckLeases.Instance, _settings.LeaseCheckInterval);
-        if (_settings.ManifestPath is not null) Self.Tell(LoadManifestAtStart.Instance);
-        _log.Info("JobCoordinator recovered {0} jobs ({1} live leases, last lease id {2})",
-            _table.Jobs.Count, _table.LiveLeases.Count(), _table.LastLeaseId);
+        _state = _state with { Table = _persisted };
+        Timers.StartPeriodicTimer("check-leases", Tick.Instance, _settings.LeaseCheckInterval);
+        Handle(Recovered.Instance, ActorRefs.Nobody);
     }
 
-    private void Forget(string jobId)
+    /// <summary>Decides <paramref name="command"/>, persists its events, and performs its effects once they are all written
+    /// (at once when there are none, but never ahead of the effects of an earlier command still being written).</summary>
+    private void Handle(object command, IActorRef requester)
     {
-        _lastBeat.Remove(jobId);
-        _progress.Remove(jobId);
+        var outcome = _state.Decide(command, DateTimeOffset.UtcNow);
+        _state = outcome.State;
+        if (outcome.Events.Count == 0)
+        {
+            DeferAsync(outcome, o => Perform(o.Effects, requester));
+            return;
+        }
+        var remaining = outcome.Events.Count;
+        _writesInFlight += remaining;
+        PersistAllAsync(outcome.Events, e =>
+        {
+            _writesInFlight--;
+            _persisted = _persisted.Apply(e);
+            // Every snapshot-every events, a snapshot of what is written (never of decisions still in flight).
+            if (_settings.SnapshotEvery > 0 && LastSequenceNr % _settings.SnapshotEvery == 0) SaveSnapshot(_persisted.ToSnapshot());
+            if (--remaining == 0) Perform(outcome.Effects, requester);
+        });
     }
+
+    private void Perform(IReadOnlyList<Effect> effects, IActorRef requester)
+    {
+        foreach (var effect in effects)
+        {
+            switch (effect)
+            {
+                case Effect.Reply r: requester.Tell(r.Message); break;
+                case Effect.Send s when _endpoints.TryGetValue(s.Endpoint, out var worker): worker.Tell(s.Message); break;
+                case Effect.Send s: _log.Debug("Not sent to {0} (gone): {1}", s.Endpoint, s.Message.GetType().Name); break;
+                case Effect.Watch w when _endpoints.TryGetValue(w.Endpoint, out var worker): Context.Watch(worker); break;
+                case Effect.Watch: break;
+                case Effect.Unwatch u:
+                    if (_endpoints.Remove(u.Endpoint, out var old)) Context.Unwatch(old);
+                    break;
+                case Effect.ToStore t: _store.Tell(t.Message, requester); break;
+                case Effect.RecordProgress p: _logs.Record(p.JobId, p.LeaseId, DateTimeOffset.UtcNow, p.Latest, p.Lines); break;
+                case Effect.ReplyLogs l:
+                    var (lines, next) = _logs.Read(l.JobId, l.After, MaxLogLinesPerReply);
+                    requester.Tell(new OperatorQueries.JobLogs(l.JobId, l.Status, lines, next, OperatorViews.IsFinished(l.Status)));
+                    break;
+                case Effect.Log line: _log.Log(line.Level, line.Text); break;
+                default: throw new InvalidOperationException($"no interpretation for effect {effect.GetType().Name}");
+            }
+        }
+    }
+
+    /// <summary>Most log lines in one <see cref="OperatorQueries.JobLogs"/> reply: 200 lines of ~200 bytes stay well inside
+    /// Akka.Remote's 128 000-byte frame. A reader asks again with <c>After</c> until a reply has no lines.</summary>
+    public const int MaxLogLinesPerReply = 200;
+
+    /// <summary>The key a worker actor is named by in decisions: its path with its incarnation's uid, so a restarted worker
+    /// node (same path, new uid) is a new endpoint.</summary>
+    public static string Key(IActorRef actor) => actor.Path.ToSerializationFormat();
 }

@@ -1,13 +1,21 @@
 using System.Collections.Immutable;
+using Cis490.Protocols;
 using Cis490.Protocols.Jobs;
 using static Cis490.Protocols.Jobs.JobEvents;
 
 namespace Cis490.Coordinator.Jobs;
 
-/// <summary>The outcome of a decision: the event to persist, or why the command was refused (nothing to persist).</summary>
-public readonly record struct Decision(IJobEvent? Event, string? Refusal)
+/// <summary>Why a command was refused: its <see cref="ErrorKind"/> (what clients decide by) and a message for people.</summary>
+public sealed record Refusal(ErrorKind Kind, string Message)
 {
-    public static Decision Refuse(string reason) => new(null, reason);
+    public override string ToString() => Message;
+}
+
+/// <summary>The outcome of a decision about one job: the event to persist, or why the command was refused (nothing to persist).</summary>
+public readonly record struct Decision(IJobEvent? Event, Refusal? Refusal)
+{
+    public static Decision Refuse(ErrorKind kind, string reason) => new(null, new Refusal(kind, reason));
+    public static Decision Refuse(Refusal refusal) => new(null, refusal);
     public static Decision Accept(IJobEvent e) => new(e, null);
 }
 
@@ -128,14 +136,14 @@ public sealed record JobTable(ImmutableDictionary<string, JobState> Jobs, long L
     /// <summary>A new lease on a pending job, with a lease id larger than any before.</summary>
     public Decision Grant(string jobId, string workerId, DateTimeOffset now)
     {
-        if (!Jobs.TryGetValue(jobId, out var job)) return Decision.Refuse($"unknown job {jobId}");
-        if (job.Status != JobStatus.Pending) return Decision.Refuse($"job {jobId} is {job.Status}, not pending");
+        if (!Jobs.TryGetValue(jobId, out var job)) return Decision.Refuse(ErrorKind.NotFound, $"unknown job {jobId}");
+        if (job.Status != JobStatus.Pending) return Decision.Refuse(ErrorKind.Conflict, $"job {jobId} is {job.Status}, not pending");
         return Decision.Accept(new LeaseGranted(jobId, LastLeaseId + 1, workerId, now));
     }
 
     public Decision Start(string jobId, long leaseId, DateTimeOffset now) =>
         Fence(jobId, leaseId) is { } refusal ? Decision.Refuse(refusal)
-        : Jobs[jobId].Status == JobStatus.Running ? Decision.Refuse($"job {jobId} lease {leaseId} is already running")
+        : Jobs[jobId].Status == JobStatus.Running ? Decision.Refuse(ErrorKind.Conflict, $"job {jobId} lease {leaseId} is already running")
         : Decision.Accept(new JobStarted(jobId, leaseId, now));
 
     public Decision Complete(string jobId, long leaseId, string sha256, long bytes, IReadOnlyDictionary<string, double> metrics, DateTimeOffset now) =>
@@ -156,39 +164,47 @@ public sealed record JobTable(ImmutableDictionary<string, JobState> Jobs, long L
     /// <summary>Cancels a job that has not finished; a live lease ends with it (its worker must be told to stop).</summary>
     public Decision Cancel(string jobId, string reason, DateTimeOffset now)
     {
-        if (!Jobs.TryGetValue(jobId, out var job)) return Decision.Refuse($"unknown job {jobId}");
+        if (!Jobs.TryGetValue(jobId, out var job)) return Decision.Refuse(ErrorKind.NotFound, $"unknown job {jobId}");
         if (job.Status is JobStatus.Completed or JobStatus.Failed or JobStatus.Cancelled)
-            return Decision.Refuse($"job {jobId} is already {job.Status}; nothing to cancel");
+            return Decision.Refuse(ErrorKind.Conflict, $"job {jobId} is already {job.Status}; nothing to cancel");
         return Decision.Accept(new JobCancelled(jobId, job.HoldsLease ? job.LeaseId : 0, reason, now));
     }
 
     /// <summary>Puts a failed or cancelled job back to pending with a fresh count of attempts.</summary>
     public Decision Requeue(string jobId, DateTimeOffset now)
     {
-        if (!Jobs.TryGetValue(jobId, out var job)) return Decision.Refuse($"unknown job {jobId}");
+        if (!Jobs.TryGetValue(jobId, out var job)) return Decision.Refuse(ErrorKind.NotFound, $"unknown job {jobId}");
         if (job.Status is not (JobStatus.Failed or JobStatus.Cancelled))
-            return Decision.Refuse($"job {jobId} is {job.Status}; only failed or cancelled jobs can be requeued");
+            return Decision.Refuse(ErrorKind.Conflict, $"job {jobId} is {job.Status}; only failed or cancelled jobs can be requeued");
         return Decision.Accept(new JobRequeued(jobId, now));
     }
 
     /// <summary>The job an operator means: its full id, or a prefix of at least 8 characters that names exactly one job.</summary>
-    public string? Resolve(string idOrPrefix, out string? problem)
+    /// <remarks>A prefix naming several jobs is <see cref="ErrorKind.Invalid"/>; one too short or naming none is <see cref="ErrorKind.NotFound"/>.</remarks>
+    public string? Resolve(string idOrPrefix, out Refusal? problem)
     {
         problem = null;
         if (Jobs.ContainsKey(idOrPrefix)) return idOrPrefix;
-        if (idOrPrefix.Length < 8) { problem = $"'{idOrPrefix}' is not a job id (give the id or at least its first 8 characters)"; return null; }
+        if (idOrPrefix.Length < 8)
+        {
+            // Names no job (a REST path /api/jobs/abc is a resource that does not exist), though the message says how to name one.
+            problem = new(ErrorKind.NotFound, $"'{idOrPrefix}' is not a job id (give the id or at least its first 8 characters)");
+            return null;
+        }
         var matches = Jobs.Keys.Where(k => k.StartsWith(idOrPrefix, StringComparison.Ordinal)).Take(2).ToList();
         if (matches.Count == 1) return matches[0];
-        problem = matches.Count == 0 ? $"no job id starts with '{idOrPrefix}'" : $"'{idOrPrefix}' names more than one job; give more characters";
+        problem = matches.Count == 0
+            ? new(ErrorKind.NotFound, $"no job id starts with '{idOrPrefix}'")
+            : new(ErrorKind.Invalid, $"'{idOrPrefix}' names more than one job; give more characters");
         return null;
     }
 
     /// <summary>Fencing: a message about a lease is accepted only while that lease is the job's current, live lease.</summary>
-    public string? Fence(string jobId, long leaseId)
+    public Refusal? Fence(string jobId, long leaseId)
     {
-        if (!Jobs.TryGetValue(jobId, out var job)) return $"unknown job {jobId}";
-        if (job.LeaseId != leaseId) return $"stale lease {leaseId} for job {jobId}: the current lease is {job.LeaseId}";
-        if (!job.HoldsLease) return $"lease {leaseId} of job {jobId} has ended (job is {job.Status})";
+        if (!Jobs.TryGetValue(jobId, out var job)) return new(ErrorKind.NotFound, $"unknown job {jobId}");
+        if (job.LeaseId != leaseId) return new(ErrorKind.StaleLease, $"stale lease {leaseId} for job {jobId}: the current lease is {job.LeaseId}");
+        if (!job.HoldsLease) return new(ErrorKind.StaleLease, $"lease {leaseId} of job {jobId} has ended (job is {job.Status})");
         return null;
     }
 

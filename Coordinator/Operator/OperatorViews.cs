@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Cluster;
 using Cis490.Coordinator.Jobs;
+using Cis490.Protocols;
 using Cis490.Protocols.Jobs;
 using Cis490.Protocols.Operator;
 using static Cis490.Protocols.Operator.OperatorQueries;
@@ -40,19 +41,20 @@ public static class OperatorViews
     }
 
     /// <summary>The member an operator names: its full address (<c>akka.tcp://cis490@HOST:PORT</c>), or <c>HOST:PORT</c>.</summary>
-    public static Member? ResolveMember(IEnumerable<Member> members, string text, out string? problem)
+    public static Member? ResolveMember(IEnumerable<Member> members, string text, out Refusal? problem)
     {
         problem = null;
         var wanted = HostPort(text.Trim());
         if (wanted is null)
         {
-            problem = $"'{text}' is not a member address: give akka.tcp://SYSTEM@HOST:PORT or HOST:PORT (see 'cluster show')";
+            problem = new(ErrorKind.Invalid, $"'{text}' is not a member address: give akka.tcp://SYSTEM@HOST:PORT or HOST:PORT (see 'cluster show')");
             return null;
         }
         var all = members.ToList();
         var match = all.FirstOrDefault(m => HostPort(m.Address.ToString()) == wanted);
         if (match is null)
-            problem = $"no cluster member at {text}; members: {(all.Count == 0 ? "none" : string.Join(", ", all.Select(m => m.Address.ToString())))}";
+            problem = new(ErrorKind.NotFound,
+                $"no cluster member at {text}; members: {(all.Count == 0 ? "none" : string.Join(", ", all.Select(m => m.Address.ToString())))}");
         return match;
     }
 

@@ -15,7 +15,9 @@ public static class TrainerProtocol
     public sealed record Failed(string JobId, long LeaseId, string Error) : IWithLease;
 
     /// <summary>The coordinator refused a message because its lease id is not the job's current lease (fencing) or the job is in another state.</summary>
-    public sealed record Refused(string JobId, long LeaseId, string Reason) : IWithLease;
+    /// <param name="Kind">Usually <see cref="ErrorKind.StaleLease"/>; <see cref="ErrorKind.NotFound"/> for a job the coordinator
+    /// does not know, <see cref="ErrorKind.Conflict"/> for a message the lease's state does not allow (a second start).</param>
+    public sealed record Refused(string JobId, long LeaseId, string Reason, ErrorKind Kind = ErrorKind.StaleLease) : IWithLease;
 
     /// <summary>The coordinator persisted the attempt's outcome (heartbeats are not acknowledged).</summary>
     public sealed record Acknowledged(string JobId, long LeaseId, string Status) : IWithLease;

@@ -56,9 +56,15 @@ public static class OperatorProtocol
     /// <summary>Put a failed or cancelled job back to pending.</summary>
     public sealed record RequeueJob(string JobId, string? Token = null) : ICis490Message;
 
-    /// <summary>The outcome of a mutating request: done (with the job's new status) or refused (with why).</summary>
-    public sealed record OperatorResult(bool Ok, string JobId, string Status, string Message) : ICis490Message;
+    /// <summary>The outcome of a mutating request: done (with the job's new status) or refused (with why, and its
+    /// <paramref name="Kind"/>; null when <paramref name="Ok"/>).</summary>
+    public sealed record OperatorResult(bool Ok, string JobId, string Status, string Message, ErrorKind? Kind = null) : ICis490Message
+    {
+        /// <summary>A refusal of a request about <paramref name="jobId"/> (its status, "" when the job is unknown).</summary>
+        public static OperatorResult Refused(ErrorKind kind, string jobId, string status, string message) => new(false, jobId, status, message, kind);
+    }
 
-    /// <summary>A request could not be served (the coordinator is not reachable from this node yet, bad arguments).</summary>
-    public sealed record OperatorError(string Message) : ICis490Message;
+    /// <summary>A request could not be served: its <paramref name="Kind"/> says why (unknown id, bad argument, no token…), the
+    /// message says it to a person.</summary>
+    public sealed record OperatorError(string Message, ErrorKind Kind = ErrorKind.Invalid) : ICis490Message;
 }

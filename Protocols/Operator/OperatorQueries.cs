@@ -98,4 +98,16 @@ public static class OperatorQueries
     /// <param name="Down">False: leave; true: down (for a member that is gone and will not come back by itself).</param>
     /// <remarks>Answered with <see cref="OperatorProtocol.OperatorResult"/>, whose <c>JobId</c> holds the member's address.</remarks>
     public sealed record ChangeMember(string Address, bool Down, string? Token) : ICis490Message;
+
+    /// <summary>Is the coordinator serving? Answered by the JobCoordinator singleton itself, wherever it runs.</summary>
+    public sealed record GetHealth : ICis490Message
+    {
+        public static readonly GetHealth Instance = new();
+    }
+
+    /// <summary>Reply to <see cref="GetHealth"/>: the coordinator has recovered its job table from the journal and serves requests.</summary>
+    /// <param name="JournalSequenceNr">The sequence number of the last event it decided (written or in flight).</param>
+    /// <param name="WritesInFlight">Events decided but not yet confirmed by the journal; a number that keeps growing means the journal is stuck.</param>
+    public sealed record CoordinatorHealth(long JournalSequenceNr, int WritesInFlight, int Jobs, int LiveLeases, int Workers, DateTimeOffset At)
+        : ICis490Message;
 }

@@ -77,6 +77,8 @@ public static class Manifests
         (typeof(OperatorQueries.ShowCluster), "Q17"),
         (typeof(OperatorQueries.ClusterView), "Q18"),
         (typeof(OperatorQueries.ChangeMember), "Q19"),
+        (typeof(OperatorQueries.GetHealth), "Q20"),
+        (typeof(OperatorQueries.CoordinatorHealth), "Q21"),
     ];
 
     /// <summary>Type → manifest.</summary>

@@ -25,6 +25,10 @@ public sealed class HttpApiTests : HttpTestBase
 
         Assert.Equal(HttpStatusCode.OK, healthStatus);
         Assert.Equal("reachable", health.GetProperty("coordinator").GetString());
+        Assert.True(health.GetProperty("detail").GetProperty("writes_in_flight").GetInt32() >= 0); // the singleton's own answer
+        var (_, after) = await Get("/api/health");
+        Assert.Equal(2, after.GetProperty("detail").GetProperty("jobs").GetInt32());
+        Assert.True(after.GetProperty("detail").GetProperty("journal_sequence_nr").GetInt64() >= 2);
         Assert.Equal(2, added.Count);
         Assert.Equal(added.Order(), all.GetProperty("jobs").EnumerateArray().Select(j => j.GetProperty("job_id").GetString()).Order());
         Assert.Equal(2, oracle.GetProperty("jobs").GetArrayLength());
@@ -206,17 +210,48 @@ public sealed class HttpApiTests : HttpTestBase
     }
 
     [Fact]
-    public void The_reply_mapping_gives_404_for_unknown_ids_403_for_token_refusals_and_409_for_other_refusals()
+    public void The_http_status_of_a_refusal_comes_from_its_kind_so_rewording_it_changes_nothing()
     {
         static int Code(IResult r) => ((IStatusCodeHttpResult)r).StatusCode ?? 200;
-        var unknown = new Protocols.Operator.OperatorProtocol.OperatorResult(false, "abc", "", "no job id starts with 'abcdefgh'");
-        var token = new Protocols.Operator.OperatorProtocol.OperatorResult(false, "abc", "", "refused: wrong operator token (--token or CIS490_OPERATOR_TOKEN)");
-        var refused = new Protocols.Operator.OperatorProtocol.OperatorResult(false, "abc", "completed", "job abc is already completed");
+        var t0 = DateTimeOffset.Parse("2026-12-01T00:00:00Z");
+        var state = Jobs.CoordinatorState.Initial(new Jobs.CoordinatorPolicy(TimeSpan.FromSeconds(30), Jobs.RetryPolicy.None, TimeSpan.Zero));
+        state = state.Decide(new Protocols.Operator.OperatorProtocol.SubmitManifest("m.toml", TestConfig.OneKnnJob), t0).State;
+        var jobId = state.Table.Jobs.Keys.Single();
+        state = state.Decide(new Protocols.Operator.OperatorProtocol.CancelJob(jobId, "x"), t0).State;
 
-        Assert.Equal(404, Code(OperatorReplies.Operation(unknown)));
-        Assert.Equal(403, Code(OperatorReplies.Operation(token)));
-        Assert.Equal(409, Code(OperatorReplies.Operation(refused)));
-        Assert.Equal(404, Code(OperatorReplies.Read<Protocols.Operator.OperatorQueries.JobDetail>(new Protocols.Operator.OperatorProtocol.OperatorError("no job id starts with 'ab12cd34'"), "ab12cd34")));
+        // Refusals as the coordinator really makes them: an unknown id, a job already finished, one too short to be an id.
+        var cases = new (object Request, int Status)[]
+        {
+            (new Protocols.Operator.OperatorProtocol.CancelJob("ffffffffffff", "x"), 404),
+            (new Protocols.Operator.OperatorProtocol.CancelJob(jobId, "again"), 409),
+            (new Protocols.Operator.OperatorProtocol.RequeueJob("abc"), 404),
+        };
+        foreach (var (request, expected) in cases)
+        {
+            var reply = (Protocols.Operator.OperatorProtocol.OperatorResult)state.Decide(request, t0).Replies.Single();
+            Assert.Equal(expected, Code(OperatorReplies.Operation(reply)));
+            // Wording that once decided the status ("operator token", "no job") now decides nothing.
+            foreach (var wording in new[] { "refused: wrong operator token", "no job id starts with 'x'", "c'est refusé" })
+                Assert.Equal(expected, Code(OperatorReplies.Operation(reply with { Message = wording })));
+        }
+
+        var unknown = (Protocols.Operator.OperatorProtocol.OperatorError)state.Decide(new Protocols.Operator.OperatorQueries.ShowJob("ffffffffffff"), t0).Replies.Single();
+        Assert.Equal(404, Code(OperatorReplies.Read<Protocols.Operator.OperatorQueries.JobDetail>(unknown with { Message = "wrong operator token" }, "ffffffffffff")));
         Assert.Equal(502, Code(OperatorReplies.Read<Protocols.Operator.OperatorProtocol.JobList>("something else")));
+    }
+
+    [Fact]
+    public void Every_kind_of_refusal_has_its_own_status_code()
+    {
+        var codes = Enum.GetValues<Protocols.ErrorKind>().ToDictionary(k => k, k => OperatorReplies.StatusOf(k));
+        Assert.Equal(400, codes[Protocols.ErrorKind.Invalid].Status);
+        Assert.Equal(404, codes[Protocols.ErrorKind.NotFound].Status);
+        Assert.Equal(409, codes[Protocols.ErrorKind.Conflict].Status);
+        Assert.Equal(409, codes[Protocols.ErrorKind.StaleLease].Status);
+        Assert.Equal(401, codes[Protocols.ErrorKind.Unauthorized].Status);
+        Assert.Equal(403, codes[Protocols.ErrorKind.Forbidden].Status);
+        Assert.Equal(413, codes[Protocols.ErrorKind.TooLarge].Status);
+        Assert.Equal(503, codes[Protocols.ErrorKind.Unavailable].Status);
+        Assert.All(codes.Values, c => Assert.NotEqual(500, c.Status)); // no kind falls through to "unknown"
     }
 }

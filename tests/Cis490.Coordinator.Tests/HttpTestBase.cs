@@ -53,7 +53,7 @@ public abstract class HttpTestBase : TestKit, IAsyncLifetime
     {
         var settings = CoordinatorSettings.From(Sys.Settings.Config);
         var coordinator = Sys.ActorOf(JobCoordinator.Props(settings), "coordinator");
-        var endpoint = Sys.ActorOf(OperatorEndpoint.Props(coordinator), OperatorEndpoint.Name);
+        var endpoint = Sys.ActorOf(OperatorEndpoint.Props(coordinator, new OperatorToken(Token), settings.ManifestPath, settings.AskTimeout), OperatorEndpoint.Name);
         // The journal is created and recovered on first use, which can take seconds on a busy machine; the 2 s ask timeout
         // of the tests is for requests to a running coordinator.
         await coordinator.Ask<Protocols.Operator.OperatorProtocol.JobList>(new Protocols.Operator.OperatorProtocol.ListJobs(null, null), TimeSpan.FromSeconds(30));

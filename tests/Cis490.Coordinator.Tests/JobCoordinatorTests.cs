@@ -5,6 +5,8 @@ using Akka.Streams.Dsl;
 using Akka.TestKit.Xunit2;
 using Cis490.Coordinator.Artifacts;
 using Cis490.Coordinator.Jobs;
+using Cis490.Protocols;
+using Cis490.Coordinator.Operator;
 using Cis490.Protocols.Artifacts;
 using Cis490.Protocols.Jobs;
 using Cis490.Protocols.Operator;
@@ -235,24 +237,30 @@ public sealed class JobCoordinatorTests : TestKit, IDisposable
     [InlineData("")]
     [InlineData("test-operator-tokeN")]
     [InlineData("test-operator-token-and-more")]
-    public async Task Mutating_requests_without_the_operator_token_are_refused_and_change_nothing(string? token)
+    public async Task Mutating_requests_without_the_operator_token_are_refused_by_the_endpoint_and_change_nothing(string? token)
     {
         var coordinator = StartCoordinator();
+        var endpoint = Sys.ActorOf(OperatorEndpoint.Props(coordinator, new OperatorToken(TestConfig.Token), null, TimeSpan.FromSeconds(5)), "operator");
         var jobId = await SubmitOneJob(coordinator);
         var rows = JournalRows();
 
-        coordinator.Tell(new OperatorProtocol.CancelJob(jobId, "x", token), TestActor);
+        endpoint.Tell(new OperatorProtocol.CancelJob(jobId, "x", token), TestActor);
         var cancel = await ExpectMsgAsync<OperatorProtocol.OperatorResult>();
-        coordinator.Tell(new OperatorProtocol.SubmitManifest("more.toml", "[[jobs]]\nmodel = \"knn\"\nmode = \"oracle\"\n", token), TestActor);
+        endpoint.Tell(new OperatorProtocol.SubmitManifest("more.toml", "[[jobs]]\nmodel = \"knn\"\nmode = \"oracle\"\n", token), TestActor);
         var submit = await ExpectMsgAsync<OperatorProtocol.OperatorError>();
-        coordinator.Tell(new OperatorProtocol.ListJobs(null, null), TestActor);
+        endpoint.Tell(new OperatorProtocol.ListJobs(null, null), TestActor);
         var jobs = (await ExpectMsgAsync<OperatorProtocol.JobList>()).Jobs;
 
-        Assert.False(cancel.Ok);
-        Assert.Contains("operator token", cancel.Message);
+        var expected = string.IsNullOrEmpty(token) ? ErrorKind.Unauthorized : ErrorKind.Forbidden;
+        Assert.Equal((false, (ErrorKind?)expected), (cancel.Ok, cancel.Kind));
+        Assert.Equal(expected, submit.Kind);
         Assert.Contains("operator token", submit.Message);
         Assert.Equal(JobStatus.Pending, jobs.Single().Status);
         Assert.Equal(rows, JournalRows());
+
+        // With the token the same requests go through to the coordinator.
+        endpoint.Tell(new OperatorProtocol.CancelJob(jobId, "x", TestConfig.Token), TestActor);
+        Assert.True((await ExpectMsgAsync<OperatorProtocol.OperatorResult>()).Ok);
     }
 
     private long JournalRows() => Count("SELECT COUNT(*) FROM journal");

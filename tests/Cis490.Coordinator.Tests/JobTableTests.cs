@@ -1,4 +1,5 @@
 using Cis490.Coordinator.Jobs;
+using Cis490.Protocols;
 using Cis490.Protocols.Jobs;
 using Xunit;
 using static Cis490.Protocols.Jobs.JobEvents;
@@ -76,7 +77,8 @@ public sealed class JobTableTests
         Assert.NotNull(table.Start("a", stale, T0).Refusal);
         Assert.NotNull(table.Complete("a", stale, "sha", 1, new Dictionary<string, double>(), T0).Refusal);
         Assert.NotNull(table.EndLease("a", stale, "late failure", true, T0).Refusal);
-        Assert.Contains($"current lease is {current}", table.Fence("a", stale));
+        Assert.Contains($"current lease is {current}", table.Fence("a", stale)!.Message);
+        Assert.Equal(ErrorKind.StaleLease, table.Fence("a", stale)!.Kind);
         Assert.Null(table.Complete("a", current, "sha", 1, new Dictionary<string, double>(), T0).Refusal);
     }
 
@@ -187,11 +189,12 @@ public sealed class JobTableTests
         (table, var lease) = Leased(table, "done");
         table = table.Apply(table.Complete("done", lease, "sha", 1, new Dictionary<string, double>(), T0).Event!);
 
-        Assert.Contains("already completed", table.Cancel("done", "x", T0).Refusal);
-        Assert.Contains("only failed or cancelled", table.Requeue("done", T0).Refusal);
-        Assert.Contains("only failed or cancelled", table.Requeue("waiting", T0).Refusal);
+        Assert.Equal(ErrorKind.Conflict, table.Cancel("done", "x", T0).Refusal!.Kind);
+        Assert.Contains("already completed", table.Cancel("done", "x", T0).Refusal!.Message);
+        Assert.Contains("only failed or cancelled", table.Requeue("done", T0).Refusal!.Message);
+        Assert.Contains("only failed or cancelled", table.Requeue("waiting", T0).Refusal!.Message);
         Assert.Equal(0, ((JobCancelled)table.Cancel("waiting", "x", T0).Event!).LeaseId); // no lease to stop
-        Assert.Contains("unknown job", table.Cancel("nope", "x", T0).Refusal);
+        Assert.Equal(ErrorKind.NotFound, table.Cancel("nope", "x", T0).Refusal!.Kind);
     }
 
     [Fact]
@@ -201,10 +204,13 @@ public sealed class JobTableTests
 
         Assert.Equal("12345678aaaa", table.Resolve("12345678", out _));
         Assert.Null(table.Resolve("abcdef01", out var ambiguous));
-        Assert.Contains("more than one job", ambiguous);
+        Assert.Equal(ErrorKind.Invalid, ambiguous!.Kind);
+        Assert.Contains("more than one job", ambiguous.Message);
         Assert.Null(table.Resolve("1234", out var tooShort));
-        Assert.Contains("at least its first 8", tooShort);
+        Assert.Equal(ErrorKind.NotFound, tooShort!.Kind);
+        Assert.Contains("at least its first 8", tooShort.Message);
         Assert.Null(table.Resolve("99999999", out var none));
-        Assert.Contains("no job id starts with", none);
+        Assert.Equal(ErrorKind.NotFound, none!.Kind);
+        Assert.Contains("no job id starts with", none.Message);
     }
 }

@@ -90,6 +90,11 @@ public sealed class SerializationTests : IDisposable
         new OperatorProtocol.JobList([JobView()], At),
         JobView(),
         new OperatorProtocol.OperatorError("no coordinator"),
+        new OperatorProtocol.OperatorError("no job id starts with 'abcdefgh'", ErrorKind.NotFound),
+        OperatorProtocol.OperatorResult.Refused(ErrorKind.Conflict, Spec.JobId, "completed", "already completed"),
+        new TrainerProtocol.Refused(Spec.JobId, 41, "unknown job", ErrorKind.NotFound),
+        OperatorQueries.GetHealth.Instance,
+        new OperatorQueries.CoordinatorHealth(120, 2, 22, 3, 2, At),
         new OperatorProtocol.CancelJob(Spec.JobId, "x", "secret"),
         new OperatorProtocol.ReloadManifest("secret"),
         OperatorQueries.GetStatus.Instance,
@@ -178,6 +183,20 @@ public sealed class SerializationTests : IDisposable
         Assert.Same(JobConstraints.None, spec.Needs);
         Assert.Equal(3, spec.MaxAttempts);
         Assert.Null(ended.RetryAt);
+    }
+
+    [Fact]
+    public void An_error_kind_travels_by_name_and_a_reply_from_before_kinds_reads_as_invalid()
+    {
+        var serializer = (SerializerWithStringManifest)_system.Serialization.FindSerializerForType(typeof(ICis490Message));
+        var json = System.Text.Encoding.UTF8.GetString(serializer.ToBinary(new OperatorProtocol.OperatorError("gone", ErrorKind.NotFound)));
+        Assert.Contains("\"kind\":\"NotFound\"", json);
+
+        var old = (OperatorProtocol.OperatorError)serializer.FromBinary(System.Text.Encoding.UTF8.GetBytes("""{"message":"no coordinator"}"""), "O8");
+        var oldResult = (OperatorProtocol.OperatorResult)serializer.FromBinary(
+            System.Text.Encoding.UTF8.GetBytes("""{"ok":true,"job_id":"a","status":"cancelled","message":"cancelled"}"""), "O11");
+        Assert.Equal(ErrorKind.Invalid, old.Kind);
+        Assert.Null(oldResult.Kind);
     }
 
     [Fact]

@@ -1,0 +1,354 @@
+using System.Collections.Immutable;
+using Akka.Event;
+using Cis490.Coordinator.Operator;
+using Cis490.Protocols;
+using Cis490.Protocols.Artifacts;
+using Cis490.Protocols.Jobs;
+using Cis490.Protocols.Operator;
+using Cis490.Protocols.Workers;
+using Cis490.Shared.Manifest;
+using static Cis490.Coordinator.Jobs.CoordinatorCommands;
+using static Cis490.Protocols.Jobs.JobEvents;
+using static Cis490.Protocols.Operator.OperatorQueries;
+
+namespace Cis490.Coordinator.Jobs;
+
+/// <summary>The result of <see cref="CoordinatorState.Decide"/>: the state after the command, the events to persist (already
+/// folded into <see cref="State"/>), the effects to perform once every one of them is written, and, when the command was
+/// refused, why (the refusal is also in the reply effect, in the protocol's terms).</summary>
+public sealed record Outcome(CoordinatorState State, IReadOnlyList<ICoordinatorEvent> Events, IReadOnlyList<Effect> Effects, Refusal? Refusal)
+{
+    /// <summary>The messages this outcome answers its command with.</summary>
+    public IEnumerable<object> Replies => Effects.OfType<Effect.Reply>().Select(r => r.Message);
+
+    /// <summary>The messages this outcome sends to the worker actor at <paramref name="endpoint"/>.</summary>
+    public IEnumerable<object> SentTo(string endpoint) => Effects.OfType<Effect.Send>().Where(s => s.Endpoint == endpoint).Select(s => s.Message);
+}
+
+public sealed partial record CoordinatorState
+{
+    /// <summary>Decides <paramref name="command"/> at <paramref name="now"/>: a protocol message (worker, trainer, upload, operator
+    /// request or query) or one of <see cref="CoordinatorCommands"/>. Pure: the same state, command and time give the same outcome.
+    /// A command this coordinator does not know is refused with <see cref="ErrorKind.Invalid"/>, never thrown.</summary>
+    public Outcome Decide(object command, DateTimeOffset now)
+    {
+        var step = new Step(this, now);
+        switch (command)
+        {
+            case Recovered: step.Recovered(); break;
+            case CoordinatorCommands.Register r: step.Register(r); step.Dispatch(); break;
+            case EndpointGone g: step.EndpointGone(g.Endpoint); step.Dispatch(); break;
+            case Tick: step.ExpireOverdue(); step.Dispatch(); break;
+            case TrainerProtocol.Started m: step.Started(m); break;
+            case TrainerProtocol.Heartbeat m: step.Heartbeat(m); break;
+            case TrainerProtocol.Failed m: step.EndLease(m.JobId, m.LeaseId, m.Error, countsAsAttempt: true); step.Dispatch(); break;
+            case WorkerProtocol.LeaseDeclined m:
+                step.EndLease(m.JobId, m.LeaseId, $"declined by worker: {m.Reason}", countsAsAttempt: false);
+                step.Dispatch();
+                break;
+            case ArtifactProtocol.OfferUpload m: step.Offer(m); break;
+            case Stored m: step.Stored(m); step.Dispatch(); break;
+            case OperatorProtocol.SubmitManifest m: step.Manifest(m.FileName, m.Text); step.Dispatch(); break;
+            case OperatorProtocol.CancelJob m: step.Operate(m.JobId, id => step.State.Table.Cancel(id, m.Reason, now)); step.Dispatch(); break;
+            case OperatorProtocol.RequeueJob m: step.Operate(m.JobId, id => step.State.Table.Requeue(id, now)); step.Dispatch(); break;
+            case OperatorProtocol.ListJobs m: step.Reply(ListJobs(m, now)); break;
+            case ShowJob m: step.ShowJob(m.JobId); break;
+            case GetJobLogs m: step.JobLogs(m); break;
+            case GetStatus: step.Reply(Status(now)); break;
+            case ListWorkers: step.Reply(new WorkerList(Workers.Values.Select(WorkerView).ToList(), now)); break;
+            case ListArtifacts or GetArtifact: step.Do(new Effect.ToStore(command)); break;
+            case CheckHealth h:
+                step.Reply(new CoordinatorHealth(h.SequenceNr, h.WritesInFlight, Table.Jobs.Count, Table.LiveLeases.Count(), Workers.Count, now));
+                break;
+            default:
+                step.Refuse(ErrorKind.Invalid, $"the coordinator does not take {command.GetType().Name} (are all nodes the same version?)",
+                    r => new OperatorProtocol.OperatorError(r.Message, r.Kind));
+                break;
+        }
+        return step.Result();
+    }
+
+    // ---------- views (replies to queries) ----------
+
+    private OperatorProtocol.JobList ListJobs(OperatorProtocol.ListJobs m, DateTimeOffset now) =>
+        new(Table.Jobs.Values
+            .Where(j => m.Status is null || j.Status == m.Status)
+            .Where(j => m.Model is null || j.Spec.Model == m.Model)
+            .OrderBy(j => j.Seq)
+            .Select(JobView)
+            .ToList(), now);
+
+    /// <summary>One job's row as operators see it.</summary>
+    public OperatorProtocol.JobView JobView(JobState j) => OperatorViews.JobView(j, Progress.GetValueOrDefault(j.JobId), Unschedulable(j));
+
+    /// <summary>The queue at a glance. Members are the cluster's, which the operator endpoint adds (the coordinator decides
+    /// about jobs and workers, not about membership).</summary>
+    public StatusView Status(DateTimeOffset now) =>
+        new([], Workers.Count, Workers.Values.Sum(FreeSlots), OperatorViews.JobCounts(Table),
+            Table.Jobs.Values.Count(j => j.Status == JobStatus.Pending && Unschedulable(j) is not null), now);
+
+    private WorkerView WorkerView(WorkerEntry w) =>
+        new(w.WorkerId, w.Address, w.Capability, w.Slots, Table.LeasesOf(w.WorkerId).OrderBy(j => j.Seq).Select(j => j.JobId).ToList(),
+            LastSeen(w), w.Draining);
+
+    /// <summary>One decision in the making: the state moves on with every event, so later rules of the same command see it.</summary>
+    private sealed class Step(CoordinatorState state, DateTimeOffset now)
+    {
+        private readonly List<ICoordinatorEvent> _events = [];
+        private readonly List<Effect> _effects = [];
+        private Refusal? _refusal;
+
+        public CoordinatorState State { get; private set; } = state;
+
+        public Outcome Result() => new(State, _events, _effects, _refusal);
+
+        private void Persist(ICoordinatorEvent e)
+        {
+            State = State.Apply(e);
+            _events.Add(e);
+        }
+
+        public void Do(Effect e) => _effects.Add(e);
+
+        public void Reply(object message) => Do(new Effect.Reply(message));
+
+        private void Log(LogLevel level, string text) => Do(new Effect.Log(level, text));
+
+        public void Refuse(ErrorKind kind, string message, Func<Refusal, object> reply) => Refuse(new Refusal(kind, message), reply);
+
+        private void Refuse(Refusal refusal, Func<Refusal, object> reply)
+        {
+            _refusal = refusal;
+            Reply(reply(refusal));
+        }
+
+        // ---------- workers ----------
+
+        public void Recovered()
+        {
+            // Recovered leases get a full heartbeat deadline from now: their workers re-register and resume heartbeating, or expire.
+            State = State with { LastBeat = State.Table.LiveLeases.ToImmutableDictionary(j => j.JobId, _ => now) };
+            Log(LogLevel.InfoLevel, $"JobCoordinator recovered {State.Table.Jobs.Count} jobs ({State.Table.LiveLeases.Count()} live leases, " +
+                                    $"last lease id {State.Table.LastLeaseId})");
+        }
+
+        public void Register(CoordinatorCommands.Register r)
+        {
+            var m = r.Message;
+            var previous = State.Workers.GetValueOrDefault(m.WorkerId);
+            if (previous is null || previous.Endpoint != r.Endpoint)
+            {
+                if (previous is not null) Do(new Effect.Unwatch(previous.Endpoint));
+                Do(new Effect.Watch(r.Endpoint));
+                Log(LogLevel.InfoLevel, $"Worker {m.WorkerId} registered from {r.Address}: {m.Slots} slot(s), {m.Capability.Cores} cores, " +
+                                        $"{m.Capability.RamGib:F1} GiB RAM, cuda={m.Capability.Cuda}");
+            }
+            if (m.Draining && !(previous?.Draining ?? false))
+                Log(LogLevel.InfoLevel, $"Worker {m.WorkerId} is draining: no new leases; its {m.Held.Count} running lease(s) finish or are handed back");
+            State = State with
+            {
+                Workers = State.Workers.SetItem(m.WorkerId, new WorkerEntry(m.WorkerId, r.Endpoint, r.Address, m.Capability, m.Slots, now, m.Draining)),
+            };
+
+            // A lease the worker still runs but that is no longer its own (re-leased, cancelled, expired) must stop there.
+            foreach (var held in m.Held)
+            {
+                var reason = State.Table.Fence(held.JobId, held.LeaseId)?.Message
+                             ?? (State.Table.Jobs[held.JobId].WorkerId != m.WorkerId ? "lease belongs to another worker" : null);
+                if (reason is not null) Do(new Effect.Send(r.Endpoint, new WorkerProtocol.RevokeLease(held.JobId, held.LeaseId, reason)));
+            }
+            Reply(new WorkerProtocol.Registered(m.WorkerId, State.Table.LeasesOf(m.WorkerId).Count()));
+        }
+
+        public void EndpointGone(string endpoint)
+        {
+            // The node, not the job, failed: its jobs are retried at once (no backoff), on another worker.
+            if (State.WorkerAt(endpoint) is not { } gone) return;
+            State = State with { Workers = State.Workers.Remove(gone.WorkerId) };
+            var leases = State.Table.LeasesOf(gone.WorkerId).OrderBy(j => j.Seq).ToList();
+            Log(LogLevel.WarningLevel, $"Worker {gone.WorkerId} at {gone.Address} is gone; ending its {leases.Count} lease(s)");
+            foreach (var j in leases)
+            {
+                var reason = $"worker {gone.WorkerId} left or was removed from the cluster";
+                Persist(State.Table.EndLease(j.JobId, j.LeaseId, reason, countsAsAttempt: true, now).Event!);
+                Log(LogLevel.WarningLevel, $"Job {j.JobId}: {reason}");
+            }
+        }
+
+        /// <summary>Ends every lease past its heartbeat deadline; its worker is told to stop once the end is written.</summary>
+        public void ExpireOverdue()
+        {
+            foreach (var j in State.Overdue(now).OrderBy(j => j.Seq).ToList())
+            {
+                var reason = $"no heartbeat for {State.Policy.HeartbeatDeadline.TotalSeconds:F0} s from worker {j.WorkerId}";
+                Persist(State.Table.EndLease(j.JobId, j.LeaseId, reason, countsAsAttempt: true, now, State.Policy.Retry).Event!);
+                if (j.WorkerId is { } w && State.Workers.TryGetValue(w, out var worker))
+                    Do(new Effect.Send(worker.Endpoint, new WorkerProtocol.RevokeLease(j.JobId, j.LeaseId, "heartbeat deadline passed")));
+                Log(LogLevel.WarningLevel, $"Job {j.JobId}: {reason}");
+            }
+        }
+
+        /// <summary>Grants leases while some registered worker has a free slot and some pending job fits it (constraints, host
+        /// policy, retry backoff, prefer_cuda wait): highest priority first, then oldest; CUDA workers choose first.</summary>
+        public void Dispatch()
+        {
+            var workers = State.Workers.Values.Where(w => !w.Draining)
+                .OrderByDescending(State.HasCuda)
+                .ThenBy(w => w.WorkerId, StringComparer.Ordinal)
+                .ToList();
+            foreach (var worker in workers)
+            {
+                for (var free = State.FreeSlots(worker); free > 0; free--)
+                {
+                    var next = State.Table.NextPending(now, j => State.MayTake(worker, j, now));
+                    if (next is null) break;
+                    var granted = (LeaseGranted)State.Table.Grant(next.JobId, worker.WorkerId, now).Event!;
+                    Persist(granted);
+                    Do(new Effect.Send(worker.Endpoint, new WorkerProtocol.Lease(next.Spec, granted.LeaseId)));
+                    Log(LogLevel.InfoLevel, $"Leased job {granted.JobId} to worker {worker.WorkerId} (lease {granted.LeaseId})");
+                }
+            }
+        }
+
+        // ---------- leases ----------
+
+        public void Started(TrainerProtocol.Started m)
+        {
+            var decision = State.Table.Start(m.JobId, m.LeaseId, now);
+            if (decision.Refusal is { } refusal)
+            {
+                Refuse(refusal, r => Refused(m.JobId, m.LeaseId, r));
+                return;
+            }
+            Persist(decision.Event!);
+            Reply(new TrainerProtocol.Acknowledged(m.JobId, m.LeaseId, JobStatus.Running));
+        }
+
+        public void Heartbeat(TrainerProtocol.Heartbeat m)
+        {
+            if (State.Table.Fence(m.JobId, m.LeaseId) is { } refusal)
+            {
+                Refuse(refusal, r => Refused(m.JobId, m.LeaseId, r));
+                return;
+            }
+            State = State with { LastBeat = State.LastBeat.SetItem(m.JobId, now), Progress = State.Progress.SetItem(m.JobId, m.Progress) };
+            Do(new Effect.RecordProgress(m.JobId, m.LeaseId, m.Progress, m.Lines));
+        }
+
+        /// <summary>Ends a lease without an artifact; <paramref name="countsAsAttempt"/> is false when the worker handed it back
+        /// untouched (no slot, draining). A failed attempt waits out the retry backoff.</summary>
+        public void EndLease(string jobId, long leaseId, string reason, bool countsAsAttempt)
+        {
+            var decision = State.Table.EndLease(jobId, leaseId, reason, countsAsAttempt, now, countsAsAttempt ? State.Policy.Retry : null);
+            if (decision.Refusal is { } refusal)
+            {
+                Refuse(refusal, r => Refused(jobId, leaseId, r));
+                return;
+            }
+            Persist(decision.Event!);
+            var status = State.Table.Jobs[jobId].Status;
+            Log(LogLevel.WarningLevel, $"Job {jobId} lease {leaseId} ended ({reason}); job is now {status}");
+            Reply(new TrainerProtocol.Acknowledged(jobId, leaseId, status));
+        }
+
+        public void Offer(ArtifactProtocol.OfferUpload m)
+        {
+            if (State.Table.Fence(m.JobId, m.LeaseId) is { } refusal)
+            {
+                Refuse(refusal, r => new ArtifactProtocol.UploadRefused(m.JobId, m.LeaseId, r.Message, LeaseLost: true));
+                return;
+            }
+            State = State with { LastBeat = State.LastBeat.SetItem(m.JobId, now) }; // an offer is a sign of life, like a heartbeat
+            Do(new Effect.ToStore(m));
+        }
+
+        public void Stored(Stored m)
+        {
+            var o = m.Offer;
+            var decision = State.Table.Complete(o.JobId, o.LeaseId, o.Sha256, o.Bytes, o.Metrics, now);
+            if (decision.Refusal is { } refusal)
+            {
+                // The bytes are stored (content-addressed, harmless), but this lease lost the job while uploading.
+                Refuse(refusal, r => new ArtifactProtocol.UploadRefused(o.JobId, o.LeaseId, r.Message, LeaseLost: true));
+                return;
+            }
+            Persist(decision.Event!);
+            Log(LogLevel.InfoLevel, $"Job {o.JobId} completed by lease {o.LeaseId}: artifact {o.Sha256}");
+            Reply(new ArtifactProtocol.UploadCompleted(o.JobId, o.LeaseId, o.Sha256, m.Deduplicated));
+        }
+
+        // ---------- operators ----------
+
+        /// <summary>Validates a whole manifest; its new jobs (and host declarations, when it has any that differ) are persisted.</summary>
+        public void Manifest(string fileName, string text)
+        {
+            var result = ManifestLoader.Parse(fileName, text);
+            if (!result.IsValid)
+            {
+                Log(LogLevel.WarningLevel, $"Rejected manifest {fileName}: {result.Errors.Count} error(s), first: {result.Errors[0]}");
+                Refuse(ErrorKind.Invalid, $"{fileName}: {result.Errors.Count} error(s)", _ => new OperatorProtocol.ManifestRejected(fileName, result.Errors));
+                return;
+            }
+            // A manifest that declares [[hosts]] replaces the fleet's declaration; one without (extra jobs, say) leaves it alone.
+            var declaresHosts = result.HostPolicies.Count > 0 && State.Table.HostsDiffer(result.HostPolicies);
+            if (declaresHosts) Persist(new HostsDeclared(result.HostPolicies, fileName, now));
+            var added = State.Table.AddJobs(result.Jobs, fileName, now);
+            foreach (var a in added) Persist(a);
+            var known = result.Jobs.Select(j => j.JobId).Except(added.Select(a => a.JobId)).ToList();
+            if (_events.Count > 0)
+                Log(LogLevel.InfoLevel, $"Manifest {fileName}: {added.Count} new job(s), {known.Count} already known" +
+                                        (declaresHosts ? $"; {result.HostPolicies.Count} host declaration(s)" : ""));
+            Reply(new OperatorProtocol.ManifestAccepted(fileName, added.Select(a => a.JobId).ToList(), known));
+        }
+
+        /// <summary>Cancel or requeue: resolve the id, decide; a cancelled live lease's worker is told to stop once it is written.</summary>
+        public void Operate(string idOrPrefix, Func<string, Decision> decide)
+        {
+            var id = State.Table.Resolve(idOrPrefix, out var problem);
+            var decision = id is null ? Decision.Refuse(problem!) : decide(id);
+            if (decision.Refusal is { } refusal)
+            {
+                var status = id is null ? "" : State.Table.Jobs[id].Status;
+                Refuse(refusal, r => OperatorProtocol.OperatorResult.Refused(r.Kind, id ?? idOrPrefix, status, r.Message));
+                return;
+            }
+            var worker = State.Table.Jobs[id!].WorkerId;
+            var e = (IJobEvent)decision.Event!;
+            Persist(e);
+            var message = "requeued: pending";
+            if (e is JobCancelled c)
+            {
+                message = "cancelled";
+                if (c.LeaseId > 0 && worker is not null && State.Workers.TryGetValue(worker, out var w))
+                {
+                    Do(new Effect.Send(w.Endpoint, new WorkerProtocol.RevokeLease(c.JobId, c.LeaseId, $"cancelled: {c.Reason}")));
+                    message = $"cancelled; worker {w.WorkerId} was told to stop lease {c.LeaseId}";
+                }
+            }
+            Log(LogLevel.InfoLevel, $"Job {e.JobId}: {message}");
+            Reply(new OperatorProtocol.OperatorResult(true, e.JobId, State.Table.Jobs[e.JobId].Status, message));
+        }
+
+        public void ShowJob(string idOrPrefix)
+        {
+            if (State.Table.Resolve(idOrPrefix, out var problem) is not { } id)
+            {
+                Refuse(problem!, r => new OperatorProtocol.OperatorError(r.Message, r.Kind));
+                return;
+            }
+            var job = State.Table.Jobs[id];
+            var unschedulable = State.Unschedulable(job);
+            Reply(new JobDetail(State.JobView(job), job.Spec, job.History, job.RetryAt, unschedulable));
+        }
+
+        public void JobLogs(GetJobLogs m)
+        {
+            if (State.Table.Resolve(m.JobId, out var problem) is not { } id)
+            {
+                Refuse(problem!, r => new OperatorProtocol.OperatorError(r.Message, r.Kind));
+                return;
+            }
+            Do(new Effect.ReplyLogs(id, State.Table.Jobs[id].Status, m.After));
+        }
+    }
+}

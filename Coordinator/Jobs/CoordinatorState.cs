@@ -1,0 +1,103 @@
+using System.Collections.Immutable;
+using Cis490.Protocols;
+using Cis490.Protocols.Jobs;
+using Cis490.Protocols.Workers;
+using Cis490.Shared.Jobs;
+using static Cis490.Protocols.Jobs.JobEvents;
+
+namespace Cis490.Coordinator.Jobs;
+
+/// <summary>The rules a coordinator decides by, from HOCON (<c>cis490.coordinator</c>; coordinator.conf says why each value).</summary>
+public sealed record CoordinatorPolicy(TimeSpan HeartbeatDeadline, RetryPolicy Retry, TimeSpan PreferCudaWait)
+{
+    public static CoordinatorPolicy From(CoordinatorSettings s) => new(s.HeartbeatDeadline, s.Retry, s.PreferCudaWait);
+}
+
+/// <summary>A registered worker as the coordinator sees it (volatile: workers re-register after a coordinator restart).</summary>
+/// <param name="Endpoint">Key of the worker's actor (see <see cref="CoordinatorCommands.Register"/>): where its leases are sent.</param>
+public sealed record WorkerEntry(
+    string WorkerId,
+    string Endpoint,
+    string Address,
+    WorkerCapability Capability,
+    int Slots,
+    DateTimeOffset LastSeen,
+    bool Draining);
+
+/// <summary>The JobCoordinator's whole state: the persisted job table (a fold over <see cref="JobEvents"/>) and what lives only
+/// while the coordinator runs — registered workers, lease clocks, the latest progress of each running job, and the policy.
+/// Every decision is <see cref="Decide"/>: a pure function of this state, a command and the time.</summary>
+public sealed partial record CoordinatorState(
+    JobTable Table,
+    ImmutableSortedDictionary<string, WorkerEntry> Workers,
+    ImmutableDictionary<string, DateTimeOffset> LastBeat,
+    ImmutableDictionary<string, TrainingProgress> Progress,
+    CoordinatorPolicy Policy)
+{
+    /// <summary>A coordinator that knows nothing yet.</summary>
+    public static CoordinatorState Initial(CoordinatorPolicy policy, JobTable? table = null) =>
+        new(table ?? JobTable.Empty, ImmutableSortedDictionary.Create<string, WorkerEntry>(StringComparer.Ordinal),
+            ImmutableDictionary<string, DateTimeOffset>.Empty, ImmutableDictionary<string, TrainingProgress>.Empty, policy);
+
+    /// <summary>Folds one event: the table moves on; a lease's clock starts with its grant and start, and is forgotten with its end.</summary>
+    public CoordinatorState Apply(ICoordinatorEvent e)
+    {
+        var next = this with { Table = Table.Apply(e) };
+        return e switch
+        {
+            LeaseGranted g => next with { LastBeat = LastBeat.SetItem(g.JobId, g.At), Progress = Progress.Remove(g.JobId) },
+            JobStarted s => next with { LastBeat = LastBeat.SetItem(s.JobId, s.At) },
+            JobCompleted or LeaseEnded or JobCancelled => next with
+            {
+                LastBeat = LastBeat.Remove(((IJobEvent)e).JobId), Progress = Progress.Remove(((IJobEvent)e).JobId),
+            },
+            _ => next,
+        };
+    }
+
+    /// <summary>The worker registered from <paramref name="endpoint"/>, if any.</summary>
+    public WorkerEntry? WorkerAt(string endpoint) => Workers.Values.FirstOrDefault(w => w.Endpoint == endpoint);
+
+    /// <summary>Whether a worker has CUDA as placement sees it (what it detected, lowered by its host's declaration).</summary>
+    public bool HasCuda(WorkerEntry w) => Placement.Effective(w.Capability, Placement.PolicyFor(w.Capability.Hostname, Table.Hosts)).Cuda;
+
+    /// <summary>Free slots of a worker: its slots less the live leases it holds.</summary>
+    public int FreeSlots(WorkerEntry w) => Math.Max(0, w.Slots - Table.LeasesOf(w.WorkerId).Count());
+
+    /// <summary>Whether <paramref name="worker"/> may take <paramref name="job"/> at <paramref name="now"/>: the job's constraints and
+    /// the host's policy allow it, and a prefer_cuda job skips a worker without CUDA while a CUDA worker that could run it is
+    /// connected, until it has waited <see cref="CoordinatorPolicy.PreferCudaWait"/>.</summary>
+    public bool MayTake(WorkerEntry worker, JobState job, DateTimeOffset now)
+    {
+        if (Placement.Refusal(job.Spec, worker.Capability, Table.Hosts) is not null) return false;
+        if (!job.Spec.Needs.PreferCuda || HasCuda(worker)) return true;
+        if (now - JobTable.PendingSince(job) >= Policy.PreferCudaWait) return true;
+        return !Workers.Values.Any(w => !w.Draining && HasCuda(w) && Placement.Refusal(job.Spec, w.Capability, Table.Hosts) is null);
+    }
+
+    /// <summary>Why no connected worker could ever run a pending job (its constraints or the hosts' policy), or null when one could
+    /// (or the job is not pending).</summary>
+    public string? Unschedulable(JobState job)
+    {
+        if (job.Status != JobStatus.Pending) return null;
+        if (Workers.Count == 0) return "no worker is connected";
+        var reasons = Workers.Values.Select(w => (w.WorkerId, Reason: Placement.Refusal(job.Spec, w.Capability, Table.Hosts))).ToList();
+        return reasons.Any(r => r.Reason is null)
+            ? null
+            : "no connected worker can run it: " + string.Join("; ", reasons.Select(r => $"{r.WorkerId}: {r.Reason}"));
+    }
+
+    /// <summary>The leases whose trainer has not been heard from within the heartbeat deadline at <paramref name="now"/>.</summary>
+    public IEnumerable<JobState> Overdue(DateTimeOffset now) =>
+        Table.LiveLeases.Where(j => now - LastBeat.GetValueOrDefault(j.JobId, now) > Policy.HeartbeatDeadline);
+
+    /// <summary>When the coordinator last heard from a worker: its latest registration or the latest heartbeat of a job it runs.</summary>
+    public DateTimeOffset LastSeen(WorkerEntry w) =>
+        Table.LeasesOf(w.WorkerId).Select(j => LastBeat.GetValueOrDefault(j.JobId, w.LastSeen)).Append(w.LastSeen).Max();
+
+    /// <summary>A refusal of a lease message, in the trainer protocol's terms.</summary>
+    internal static TrainerProtocol.Refused Refused(string jobId, long leaseId, Refusal r) => new(jobId, leaseId, r.Message, r.Kind);
+
+    /// <summary>Whether a kind of refusal is about a lease that is gone (fencing) rather than about the request.</summary>
+    internal static bool LeaseLost(Refusal r) => r.Kind is ErrorKind.StaleLease or ErrorKind.NotFound;
+}
