@@ -59,7 +59,7 @@ public static class TrainerRunner
             Checkpoint.CurrentFormat, model.Name, request.Mode, hyperDoc.RootElement.Clone(), schema.Sha256For(request.Mode),
             [.. data.Columns], Labels.Classes, sidecar, metrics,
             new SplitInfo(split.Recipe, split.Description, request.TrainHosts, request.Seed, split.UntestedProfiles, split.ExcludedProfiles),
-            new Lineage(request.JobId, request.LeaseId, FeatureTable.DatasetSha256(request.DataDir), CapabilityDetector.GitCommit(),
+            new Lineage(request.JobId, request.LeaseId, FeatureTable.DatasetSha256(request.DataDir), MachineProbe.GitCommit(),
                 request.Worker, started, DateTimeOffset.UtcNow));
         ckpt.Save(request.OutDir);
         progress(new ProgressReport(1, 1, null, valF1, clock.Elapsed.TotalSeconds, "checkpoint written"));
