@@ -27,6 +27,11 @@ public static class CoordinatorCommands
     /// <summary>The actor at <paramref name="Endpoint"/> is gone: its node was removed from the cluster, or it stopped.</summary>
     public sealed record EndpointGone(string Endpoint) : ICommand;
 
+    /// <summary>The node at <paramref name="Address"/> looks lost before the cluster removes it: the connection to it dropped, or
+    /// the failure detector marked it unreachable (<paramref name="Why"/>). Its workers' leases end at once (fencing keeps a
+    /// worker that was only paused from completing them); it registers again if it comes back.</summary>
+    public sealed record NodeLost(string Address, string Why) : ICommand;
+
     /// <summary>The periodic check: leases past the heartbeat deadline end; jobs whose backoff or prefer-CUDA wait is over go out.</summary>
     public sealed record Tick : ICommand
     {

@@ -15,7 +15,8 @@ public sealed record CoordinatorSettings(
     string? ManifestPath = null,
     int JobLogLines = 300,
     int JobLogJobs = 500,
-    TimeSpan? OperatorAskTimeout = null)
+    TimeSpan? OperatorAskTimeout = null,
+    TimeSpan RecoveredLeaseGrace = default)
 {
     public string ModelsDir => Path.Combine(DataDir, "models");
 
@@ -40,6 +41,7 @@ public sealed record CoordinatorSettings(
             c.GetString("manifest", "") is { Length: > 0 } manifest ? Path.GetFullPath(manifest) : null,
             c.GetInt("job-log.lines-per-job", 300),
             c.GetInt("job-log.jobs", 500),
-            c.GetTimeSpan("operator-ask-timeout", TimeSpan.FromSeconds(5)));
+            c.GetTimeSpan("operator-ask-timeout", TimeSpan.FromSeconds(5)),
+            c.GetTimeSpan("recovered-lease-grace", TimeSpan.FromMinutes(2)));
     }
 }

@@ -38,6 +38,7 @@ public sealed partial record CoordinatorState
             case Recovered: step.Recovered(); break;
             case CoordinatorCommands.Register r: step.Register(r); step.Dispatch(); break;
             case EndpointGone g: step.EndpointGone(g.Endpoint); step.Dispatch(); break;
+            case NodeLost n: step.NodeLost(n); step.Dispatch(); break;
             case Tick: step.ExpireOverdue(); step.Dispatch(); break;
             case TrainerProtocol.Started m: step.Started(m); break;
             case TrainerProtocol.Heartbeat m: step.Heartbeat(m); break;
@@ -126,17 +127,25 @@ public sealed partial record CoordinatorState
 
         public void Recovered()
         {
-            // Recovered leases get a full heartbeat deadline from now: their workers re-register and resume heartbeating, or expire.
-            State = State with { LastBeat = State.Table.LiveLeases.ToImmutableDictionary(j => j.JobId, _ => now) };
+            // Recovered leases get a full heartbeat deadline from now, and none expires before the grace is over: their workers
+            // come back (rejoin, re-register) and report them, and the jobs go on with no attempt counted.
+            var grace = State.Policy.RecoveredLeaseGrace;
+            State = State with
+            {
+                LastBeat = State.Table.LiveLeases.ToImmutableDictionary(j => j.JobId, _ => now),
+                GraceUntil = grace > TimeSpan.Zero ? now + grace : null,
+                InGrace = State.Table.LiveLeases.Select(j => j.JobId).ToImmutableHashSet(),
+            };
             Log(LogLevel.InfoLevel, $"JobCoordinator recovered {State.Table.Jobs.Count} jobs ({State.Table.LiveLeases.Count()} live leases, " +
-                                    $"last lease id {State.Table.LastLeaseId})");
+                                    $"last lease id {State.Table.LastLeaseId}); recovered leases cannot expire for {grace.TotalSeconds:0} s");
         }
 
         public void Register(CoordinatorCommands.Register r)
         {
             var m = r.Message;
             var previous = State.Workers.GetValueOrDefault(m.WorkerId);
-            if (previous is null || previous.Endpoint != r.Endpoint)
+            var newIncarnation = previous is not null && previous.Endpoint != r.Endpoint;
+            if (previous is null || newIncarnation)
             {
                 if (previous is not null) Do(new Effect.Unwatch(previous.Endpoint));
                 Do(new Effect.Watch(r.Endpoint));
@@ -151,39 +160,71 @@ public sealed partial record CoordinatorState
             };
 
             // A lease the worker still runs but that is no longer its own (re-leased, cancelled, expired) must stop there.
-            foreach (var held in m.Held)
+            var held = m.Held.Select(h => (h.JobId, h.LeaseId)).ToHashSet();
+            foreach (var h in m.Held)
             {
-                var reason = State.Table.Fence(held.JobId, held.LeaseId)?.Message
-                             ?? (State.Table.Jobs[held.JobId].WorkerId != m.WorkerId ? "lease belongs to another worker" : null);
-                if (reason is not null) Do(new Effect.Send(r.Endpoint, new WorkerProtocol.RevokeLease(held.JobId, held.LeaseId, reason)));
+                var reason = State.Table.Fence(h.JobId, h.LeaseId)?.Message
+                             ?? (State.Table.Jobs[h.JobId].WorkerId != m.WorkerId ? "lease belongs to another worker" : null);
+                if (reason is not null) Do(new Effect.Send(r.Endpoint, new WorkerProtocol.RevokeLease(h.JobId, h.LeaseId, reason)));
+                // A recovered lease reported back is re-attached: its deadline runs from now. (Otherwise a registration says
+                // nothing about the trainer: a worker lists a hung trainer's lease too, and only heartbeats keep a lease alive.)
+                else if (State.InGrace?.Contains(h.JobId) == true) State = State.HeardFrom(h.JobId, now);
             }
+            // A new incarnation of the worker (its process restarted) that does not report a lease granted to the old one
+            // cannot be running it: the lease ends at once, not counted as an attempt, and the slot is free again. (For the same
+            // incarnation a lease may simply be in flight towards it, so only a new one is judged this way.)
+            if (newIncarnation)
+                foreach (var j in State.Table.LeasesOf(m.WorkerId).Where(j => !held.Contains((j.JobId, j.LeaseId))).OrderBy(j => j.Seq).ToList())
+                    EndUncounted(j, $"worker {m.WorkerId} restarted without it");
             Reply(new WorkerProtocol.Registered(m.WorkerId, State.Table.LeasesOf(m.WorkerId).Count()));
         }
 
         public void EndpointGone(string endpoint)
         {
-            // The node, not the job, failed: its jobs are retried at once (no backoff), on another worker.
+            // The node, not the job, failed: its jobs are retried at once (no backoff, no attempt counted), on another worker.
             if (State.WorkerAt(endpoint) is not { } gone) return;
-            State = State with { Workers = State.Workers.Remove(gone.WorkerId) };
-            var leases = State.Table.LeasesOf(gone.WorkerId).OrderBy(j => j.Seq).ToList();
-            Log(LogLevel.WarningLevel, $"Worker {gone.WorkerId} at {gone.Address} is gone; ending its {leases.Count} lease(s)");
-            foreach (var j in leases)
-            {
-                var reason = $"worker {gone.WorkerId} left or was removed from the cluster";
-                Persist(State.Table.EndLease(j.JobId, j.LeaseId, reason, countsAsAttempt: true, now).Event!);
-                Log(LogLevel.WarningLevel, $"Job {j.JobId}: {reason}");
-            }
+            Forget(gone, $"worker {gone.WorkerId} left or was removed from the cluster");
         }
 
-        /// <summary>Ends every lease past its heartbeat deadline; its worker is told to stop once the end is written.</summary>
+        public void NodeLost(NodeLost n)
+        {
+            foreach (var gone in State.Workers.Values.Where(w => w.Address == n.Address).ToList())
+                Forget(gone, $"worker {gone.WorkerId}'s node {n.Why}");
+        }
+
+        /// <summary>Forgets a worker whose node failed and ends its leases, none counted as an attempt.</summary>
+        private void Forget(WorkerEntry gone, string reason)
+        {
+            State = State with { Workers = State.Workers.Remove(gone.WorkerId) };
+            var leases = State.Table.LeasesOf(gone.WorkerId).OrderBy(j => j.Seq).ToList();
+            // Still watched: a node that was only unreachable may register again from the same actor.
+            Log(LogLevel.WarningLevel, $"{reason}; ending its {leases.Count} lease(s), not counted as attempts");
+            foreach (var j in leases) EndUncounted(j, reason);
+        }
+
+        /// <summary>Ends a live lease for a reason that is not the job's fault: pending again at once, no attempt counted.</summary>
+        private void EndUncounted(JobState j, string reason)
+        {
+            Persist(State.Table.EndLease(j.JobId, j.LeaseId, $"{reason} (not counted as an attempt)", countsAsAttempt: false, now).Event!);
+            Log(LogLevel.WarningLevel, $"Job {j.JobId} lease {j.LeaseId}: {reason}; pending again");
+        }
+
+        /// <summary>Ends every lease past its heartbeat deadline; its worker is told to stop once the end is written. When the
+        /// worker is registered and silent, its trainer hung: an attempt, with backoff. When it is not (its node went away, or it
+        /// never came back after a coordinator restart), the job is not to blame: pending again at once, no attempt counted.</summary>
         public void ExpireOverdue()
         {
             foreach (var j in State.Overdue(now).OrderBy(j => j.Seq).ToList())
             {
-                var reason = $"no heartbeat for {State.Policy.HeartbeatDeadline.TotalSeconds:F0} s from worker {j.WorkerId}";
+                var deadline = $"no heartbeat for {State.Policy.HeartbeatDeadline.TotalSeconds:F0} s";
+                if (j.WorkerId is not { } w || !State.Workers.TryGetValue(w, out var worker))
+                {
+                    EndUncounted(j, $"{deadline} and worker {j.WorkerId} is not connected");
+                    continue;
+                }
+                var reason = $"{deadline} from worker {w}";
                 Persist(State.Table.EndLease(j.JobId, j.LeaseId, reason, countsAsAttempt: true, now, State.Policy.Retry).Event!);
-                if (j.WorkerId is { } w && State.Workers.TryGetValue(w, out var worker))
-                    Do(new Effect.Send(worker.Endpoint, new WorkerProtocol.RevokeLease(j.JobId, j.LeaseId, "heartbeat deadline passed")));
+                Do(new Effect.Send(worker.Endpoint, new WorkerProtocol.RevokeLease(j.JobId, j.LeaseId, "heartbeat deadline passed")));
                 Log(LogLevel.WarningLevel, $"Job {j.JobId}: {reason}");
             }
         }
@@ -231,7 +272,7 @@ public sealed partial record CoordinatorState
                 Refuse(refusal, r => Refused(m.JobId, m.LeaseId, r));
                 return;
             }
-            State = State with { LastBeat = State.LastBeat.SetItem(m.JobId, now), Progress = State.Progress.SetItem(m.JobId, m.Progress) };
+            State = State.HeardFrom(m.JobId, now) with { Progress = State.Progress.SetItem(m.JobId, m.Progress) };
             Do(new Effect.RecordProgress(m.JobId, m.LeaseId, m.Progress, m.Lines));
         }
 
@@ -258,7 +299,7 @@ public sealed partial record CoordinatorState
                 Refuse(refusal, r => new ArtifactProtocol.UploadRefused(m.JobId, m.LeaseId, r.Message, LeaseLost: true));
                 return;
             }
-            State = State with { LastBeat = State.LastBeat.SetItem(m.JobId, now) }; // an offer is a sign of life, like a heartbeat
+            State = State.HeardFrom(m.JobId, now); // an offer is a sign of life, like a heartbeat
             Do(new Effect.ToStore(m));
         }
 

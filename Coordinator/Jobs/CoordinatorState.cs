@@ -8,9 +8,11 @@ using static Cis490.Protocols.Jobs.JobEvents;
 namespace Cis490.Coordinator.Jobs;
 
 /// <summary>The rules a coordinator decides by, from HOCON (<c>cis490.coordinator</c>; coordinator.conf says why each value).</summary>
-public sealed record CoordinatorPolicy(TimeSpan HeartbeatDeadline, RetryPolicy Retry, TimeSpan PreferCudaWait)
+/// <param name="RecoveredLeaseGrace">After a recovery, how long a recovered lease cannot expire: its worker has this long to
+/// come back and report it (a coordinator restart must not cost the trainers their work).</param>
+public sealed record CoordinatorPolicy(TimeSpan HeartbeatDeadline, RetryPolicy Retry, TimeSpan PreferCudaWait, TimeSpan RecoveredLeaseGrace = default)
 {
-    public static CoordinatorPolicy From(CoordinatorSettings s) => new(s.HeartbeatDeadline, s.Retry, s.PreferCudaWait);
+    public static CoordinatorPolicy From(CoordinatorSettings s) => new(s.HeartbeatDeadline, s.Retry, s.PreferCudaWait, s.RecoveredLeaseGrace);
 }
 
 /// <summary>A registered worker as the coordinator sees it (volatile: workers re-register after a coordinator restart).</summary>
@@ -32,7 +34,9 @@ public sealed partial record CoordinatorState(
     ImmutableSortedDictionary<string, WorkerEntry> Workers,
     ImmutableDictionary<string, DateTimeOffset> LastBeat,
     ImmutableDictionary<string, TrainingProgress> Progress,
-    CoordinatorPolicy Policy)
+    CoordinatorPolicy Policy,
+    DateTimeOffset? GraceUntil = null,
+    ImmutableHashSet<string>? InGrace = null)
 {
     /// <summary>A coordinator that knows nothing yet.</summary>
     public static CoordinatorState Initial(CoordinatorPolicy policy, JobTable? table = null) =>
@@ -87,9 +91,18 @@ public sealed partial record CoordinatorState(
             : "no connected worker can run it: " + string.Join("; ", reasons.Select(r => $"{r.WorkerId}: {r.Reason}"));
     }
 
-    /// <summary>The leases whose trainer has not been heard from within the heartbeat deadline at <paramref name="now"/>.</summary>
+    /// <summary>The leases whose trainer has not been heard from within the heartbeat deadline at <paramref name="now"/>, except
+    /// recovered leases not heard from since, while the grace after the recovery lasts (<see cref="CoordinatorPolicy.RecoveredLeaseGrace"/>).</summary>
     public IEnumerable<JobState> Overdue(DateTimeOffset now) =>
-        Table.LiveLeases.Where(j => now - LastBeat.GetValueOrDefault(j.JobId, now) > Policy.HeartbeatDeadline);
+        Table.LiveLeases.Where(j => now - LastBeat.GetValueOrDefault(j.JobId, now) > Policy.HeartbeatDeadline && !Protected(j.JobId, now));
+
+    /// <summary>Whether a lease recovered from the journal is still within the grace after the recovery and not heard from since.</summary>
+    private bool Protected(string jobId, DateTimeOffset now) => GraceUntil > now && InGrace is { } g && g.Contains(jobId);
+
+    /// <summary>The coordinator heard from a lease's trainer or worker at <paramref name="now"/>: its deadline runs from now, and a
+    /// recovered lease leaves the grace (it is back).</summary>
+    public CoordinatorState HeardFrom(string jobId, DateTimeOffset now) =>
+        this with { LastBeat = LastBeat.SetItem(jobId, now), InGrace = InGrace?.Remove(jobId) };
 
     /// <summary>When the coordinator last heard from a worker: its latest registration or the latest heartbeat of a job it runs.</summary>
     public DateTimeOffset LastSeen(WorkerEntry w) =>

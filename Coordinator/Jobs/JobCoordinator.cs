@@ -1,5 +1,7 @@
 using Akka.Actor;
+using Akka.Cluster;
 using Akka.Event;
+using Akka.Remote;
 using Akka.Pattern;
 using Akka.Persistence;
 using Cis490.Coordinator.Artifacts;
@@ -63,10 +65,18 @@ public sealed class JobCoordinator : ReceivePersistentActor, IWithTimers
             _endpoints[Key(Sender)] = Sender;
             Handle(new Register(m, Key(Sender), Sender.Path.Address.ToString()), Sender);
         });
-        Command<Terminated>(t => Handle(new EndpointGone(Key(t.ActorRef)), ActorRefs.Nobody));
+        Command<Terminated>(t =>
+        {
+            _endpoints.Remove(Key(t.ActorRef)); // that incarnation never comes back
+            Handle(new EndpointGone(Key(t.ActorRef)), ActorRefs.Nobody);
+        });
         Command<ArtifactStore.Stored>(m => Handle(new Stored(m.Offer, m.Deduplicated), m.ReplyTo));
         Command<OperatorQueries.GetHealth>(_ => Handle(new CheckHealth(LastSequenceNr, _writesInFlight), Sender));
         Command<Tick>(_ => Handle(Tick.Instance, ActorRefs.Nobody));
+        // A lost node's leases end on the first sign, long before the cluster removes it: the dropped connection (a killed
+        // process resets it at once) or the failure detector's verdict. Fencing makes that safe for a node that was only paused.
+        Command<ClusterEvent.UnreachableMember>(u => Handle(new NodeLost(u.Member.Address.ToString(), "is unreachable"), ActorRefs.Nobody));
+        Command<DisassociatedEvent>(d => Handle(new NodeLost(d.RemoteAddress.ToString(), "dropped its connection"), ActorRefs.Nobody));
         // Stop only once every write in flight is in the journal: the next node replays it.
         Command<HandOver>(_ => DeferAsync(HandOver.Instance, _ => Context.Stop(Self)));
         Command<SaveSnapshotSuccess>(s =>
@@ -97,6 +107,21 @@ public sealed class JobCoordinator : ReceivePersistentActor, IWithTimers
                     "the coordinator is restarting after a failure (see its node's log); try again in a few seconds", ErrorKind.Unavailable)));
 
     public static Props Props(CoordinatorSettings settings) => Akka.Actor.Props.Create(() => new JobCoordinator(settings));
+
+    protected override void PreStart()
+    {
+        base.PreStart();
+        if (((ExtendedActorSystem)Context.System).Provider is not ClusterActorRefProvider) return; // a local test system
+        Cluster.Get(Context.System).Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsEvents, typeof(ClusterEvent.UnreachableMember));
+        Context.System.EventStream.Subscribe(Self, typeof(DisassociatedEvent));
+    }
+
+    protected override void PostStop()
+    {
+        if (((ExtendedActorSystem)Context.System).Provider is ClusterActorRefProvider) Cluster.Get(Context.System).Unsubscribe(Self);
+        Context.System.EventStream.Unsubscribe(Self);
+        base.PostStop();
+    }
 
     private void OnRecovered()
     {

@@ -32,7 +32,9 @@ public sealed class CoordinatorStateTests
 
     private static Outcome Register(CoordinatorState s, string id, WorkerCapability cap, int slots = 1, bool draining = false,
         IReadOnlyList<WorkerProtocol.HeldLease>? held = null, DateTimeOffset? at = null, string? endpoint = null) =>
-        s.Decide(new Register(new WorkerProtocol.Register(id, cap, slots, held ?? [], draining), endpoint ?? Ep(id), "akka.tcp://cis490@h:1"), at ?? T0);
+        s.Decide(new Register(new WorkerProtocol.Register(id, cap, slots, held ?? [], draining), endpoint ?? Ep(id), AddressOf(endpoint ?? Ep(id))), at ?? T0);
+
+    private static string AddressOf(string endpoint) => endpoint[..endpoint.IndexOf("/user", StringComparison.Ordinal)];
 
     private static string Ep(string workerId) => $"akka.tcp://cis490@h:1/user/worker#{workerId}";
 
@@ -186,6 +188,18 @@ public sealed class CoordinatorStateTests
     }
 
     [Fact]
+    public void A_worker_that_keeps_registering_with_a_hung_trainers_lease_does_not_keep_it_alive()
+    {
+        var o = Register(With(Job("knn", "oracle")), "w1", Laptop);
+        var lease = Leases(o, "w1").Single();
+        var s = o.State;
+        for (var t = 5; t <= 30; t += 5) // the worker's periodic registration still lists the lease
+            s = Register(s, "w1", Laptop, held: [new WorkerProtocol.HeldLease(lease.JobId, lease.LeaseId)], at: T0.AddSeconds(t)).State;
+
+        Assert.True(Assert.IsType<LeaseEnded>(s.Decide(Tick.Instance, T0 + Deadline + TimeSpan.FromSeconds(1)).Events.Single()).CountsAsAttempt);
+    }
+
+    [Fact]
     public void A_heartbeat_or_an_upload_offer_restarts_the_lease_clock()
     {
         var o = Register(With(Job("knn", "oracle")), "w1", Laptop);
@@ -234,10 +248,97 @@ public sealed class CoordinatorStateTests
         var gone = s.Decide(new EndpointGone(Ep("w1")), T0.AddSeconds(3));
 
         var ended = Assert.IsType<LeaseEnded>(gone.Events[0]);
+        Assert.False(ended.CountsAsAttempt); // the node failed, not the job
         Assert.Null(ended.RetryAt);
         Assert.Single(Leases(gone, "w2"));
         Assert.DoesNotContain("w1", gone.State.Workers.Keys);
         Assert.Empty(s.Decide(new EndpointGone("akka.tcp://cis490@h:1/user/someone-else#1"), T0).Events); // not a worker: nothing
+    }
+
+    [Fact]
+    public void A_job_whose_worker_is_lost_three_times_is_still_pending_with_no_attempt_counted()
+    {
+        var s = With(Job("knn", "oracle", "max_attempts = 3"));
+        for (var i = 0; i < 3; i++)
+        {
+            var o = Register(s, "w1", Laptop, endpoint: $"akka.tcp://cis490@h:{i + 1}/user/worker#{i}", at: T0.AddSeconds(i * 10));
+            Assert.Single(o.SentTo($"akka.tcp://cis490@h:{i + 1}/user/worker#{i}").OfType<WorkerProtocol.Lease>());
+            s = o.State.Decide(new EndpointGone($"akka.tcp://cis490@h:{i + 1}/user/worker#{i}"), T0.AddSeconds(i * 10 + 5)).State;
+        }
+
+        var job = s.Table.Jobs.Values.Single();
+        Assert.Equal((JobStatus.Pending, 0, (DateTimeOffset?)null), (job.Status, job.FailedAttempts, job.RetryAt));
+    }
+
+    [Fact]
+    public void A_node_that_drops_its_connection_or_turns_unreachable_loses_its_leases_at_once_uncounted()
+    {
+        var s = Register(With(Job("knn", "oracle") + Job("gbt", "oracle")), "w1", Laptop, slots: 2).State;
+        s = Register(s, "w2", GpuBox, endpoint: "akka.tcp://cis490@other:2/user/worker#9").State;
+
+        var lost = s.Decide(new NodeLost("akka.tcp://cis490@h:1", "dropped its connection"), T0.AddSeconds(1));
+
+        Assert.Equal(2, lost.Events.OfType<LeaseEnded>().Count(e => !e.CountsAsAttempt && e.RetryAt is null));
+        Assert.DoesNotContain("w1", lost.State.Workers.Keys);
+        Assert.Single(lost.SentTo("akka.tcp://cis490@other:2/user/worker#9").OfType<WorkerProtocol.Lease>()); // w2 had one free slot
+        // Back from a pause, it registers again holding the old leases: they are re-leased or pending, so it is told to stop them.
+        var back = lost.State.Decide(new Register(new WorkerProtocol.Register("w1", Laptop, 2,
+            lost.Events.OfType<LeaseEnded>().Select(e => new WorkerProtocol.HeldLease(e.JobId, e.LeaseId)).ToList()), Ep("w1"), "akka.tcp://cis490@h:1"), T0.AddSeconds(20));
+        Assert.Equal(2, back.SentTo(Ep("w1")).OfType<WorkerProtocol.RevokeLease>().Count());
+        Assert.Contains(new Effect.Watch(Ep("w1")), back.Effects);
+    }
+
+    [Fact]
+    public void An_expired_lease_counts_as_an_attempt_only_while_its_worker_is_connected()
+    {
+        var o = Register(With(Job("knn", "oracle") + Job("gbt", "oracle")), "w1", Laptop, slots: 2);
+        var s = o.State with { Workers = o.State.Workers.Remove("w1") }; // as after a coordinator restart it never came back to
+
+        var expired = s.Decide(Tick.Instance, T0 + Deadline + TimeSpan.FromSeconds(1));
+        var hung = o.State.Decide(Tick.Instance, T0 + Deadline + TimeSpan.FromSeconds(1));
+
+        Assert.All(expired.Events.OfType<LeaseEnded>(), e => Assert.False(e.CountsAsAttempt));
+        Assert.All(hung.Events.OfType<LeaseEnded>(), e => Assert.True(e.CountsAsAttempt));
+        Assert.Equal(2, hung.Events.OfType<LeaseEnded>().Count());
+    }
+
+    [Fact]
+    public void After_a_recovery_no_recovered_lease_expires_within_the_grace_and_a_returning_worker_re_attaches_it()
+    {
+        var policy = Policy with { RecoveredLeaseGrace = TimeSpan.FromMinutes(2) };
+        var o = Register(With(Job("knn", "oracle") + Job("gbt", "oracle")), "w1", Laptop, slots: 2);
+        var recoveredAt = T0.AddMinutes(5);
+        var recovered = CoordinatorState.Initial(policy, o.State.Table).Decide(Recovered.Instance, recoveredAt).State;
+
+        Assert.Empty(recovered.Decide(Tick.Instance, recoveredAt + TimeSpan.FromSeconds(119)).Events);
+        var leases = Leases(o, "w1");
+        var back = Register(recovered, "w1", Laptop, slots: 2, at: recoveredAt.AddSeconds(40),
+            held: leases.Select(l => new WorkerProtocol.HeldLease(l.JobId, l.LeaseId)).ToList());
+        Assert.Empty(back.Events); // re-attached: nothing ends, nothing is granted twice
+        Assert.Empty(back.SentTo(Ep("w1")));
+        var s = back.State.Decide(new TrainerProtocol.Heartbeat(leases[0].JobId, leases[0].LeaseId, new TrainingProgress(1, 2, null, null, 1, "x")),
+            recoveredAt.AddSeconds(110)).State;
+
+        var afterGrace = s.Decide(Tick.Instance, recoveredAt + TimeSpan.FromSeconds(121));
+        var ended = Assert.Single(afterGrace.Events.OfType<LeaseEnded>()); // the one not heard from since the re-registration
+        Assert.Equal(leases[1].JobId, ended.JobId);
+        Assert.True(ended.CountsAsAttempt); // its worker is connected: a hung trainer
+    }
+
+    [Fact]
+    public void A_restarted_worker_that_does_not_report_a_lease_of_its_old_incarnation_frees_it_at_once_uncounted()
+    {
+        var o = Register(With(Job("knn", "oracle") + Job("gbt", "oracle")), "w1", Laptop);
+        var lease = Leases(o, "w1").Single();
+        var restarted = "akka.tcp://cis490@h:1/user/worker#2";
+
+        var again = Register(o.State, "w1", Laptop, endpoint: restarted, at: T0.AddSeconds(8));
+
+        var ended = Assert.IsType<LeaseEnded>(again.Events[0]);
+        Assert.Equal((lease.JobId, false, (DateTimeOffset?)null), (ended.JobId, ended.CountsAsAttempt, ended.RetryAt));
+        Assert.Single(again.SentTo(restarted).OfType<WorkerProtocol.Lease>()); // its slot is free again: the next job goes to it
+        // The same incarnation registering without a lease (one may be in flight to it) keeps it.
+        Assert.Empty(Register(o.State, "w1", Laptop, at: T0.AddSeconds(1)).Events);
     }
 
     // ---------- registration and fencing ----------

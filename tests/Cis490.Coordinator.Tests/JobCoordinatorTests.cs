@@ -178,7 +178,7 @@ public sealed class JobCoordinatorTests : TestKit, IDisposable
     }
 
     [Fact]
-    public async Task A_worker_that_terminates_loses_its_leases_at_once()
+    public async Task A_worker_that_terminates_loses_its_leases_at_once_not_counted_as_an_attempt()
     {
         var coordinator = StartCoordinator();
         var jobId = await SubmitOneJob(coordinator);
@@ -188,9 +188,12 @@ public sealed class JobCoordinatorTests : TestKit, IDisposable
         Sys.Stop(worker.Ref);
         await AwaitAssertAsync(async () =>
         {
-            var job = await Job(coordinator, jobId);
-            Assert.Equal(JobStatus.Pending, job.Status);
-            Assert.Contains("w1", job.LastError);
+            coordinator.Tell(new OperatorQueries.ShowJob(jobId), TestActor);
+            var detail = await ExpectMsgAsync<OperatorQueries.JobDetail>();
+            Assert.Equal((JobStatus.Pending, 0), (detail.Job.Status, detail.Job.FailedAttempts));
+            var attempt = detail.Attempts.Single(a => a.LeaseId == lease.LeaseId);
+            Assert.Equal("handed-back", attempt.Outcome);
+            Assert.Contains("w1", attempt.Error);
         }, TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(200));
 
         // The stale lease can no longer complete the job.
