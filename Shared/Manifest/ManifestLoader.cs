@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Cis490.Protocols.Jobs;
 using Cis490.Protocols.Operator;
 using Cis490.Shared.Jobs;
@@ -19,6 +20,12 @@ public sealed record ManifestLoadResult(
 
     public bool IsValid => Errors.Count == 0;
 }
+
+/// <summary>One problem with one hyper-parameter (<paramref name="Key"/>), worded as a manifest error words it, without the job.</summary>
+public sealed record HyperProblem(string Key, string Message);
+
+/// <summary>Hyper-parameters checked against a model: the canonical JSON (<see cref="JobIds.CanonicalHyperJson"/>), or every problem.</summary>
+public sealed record HyperCheck(string? CanonicalJson, IReadOnlyList<HyperProblem> Problems);
 
 /// <summary>Parses and validates a training manifest (TOML). All of it is checked before anything is returned,
 /// so a caller persists either every job or none; each error names the file, line and column.</summary>
@@ -206,29 +213,16 @@ public static class ManifestLoader
         if (!ModelCatalog.SplitRecipes.Contains(split))
             errors.Add(Error(file, d.SplitSpan, $"job #{d.Index}: unknown split_recipe '{split}' (known: {string.Join(", ", ModelCatalog.SplitRecipes)})"));
 
-        var hyper = new Dictionary<string, object>();
-        if (model is not null)
-        {
-            foreach (var (key, (value, span)) in d.Hyper)
-            {
-                var decl = model.Find(key);
-                if (decl is null)
-                {
-                    errors.Add(Error(file, span, $"job #{d.Index} ({model.Name}): unknown hyper-parameter '{key}' (known: {string.Join(", ", model.Hyper.Select(h => h.Name))})"));
-                    continue;
-                }
-                var problem = CheckHyper(decl, value, out var normalized);
-                if (problem is not null) errors.Add(Error(file, span, $"job #{d.Index} ({model.Name}): hyper.{key} {problem}"));
-                else hyper[key] = normalized!;
-            }
-        }
-        if (errors.Count > before || model is null || d.Mode is null) return null;
+        var hyper = model is null ? null : CanonicalHyper(model, d.Hyper.Select(kv => KeyValuePair.Create(kv.Key, kv.Value.Value)));
+        foreach (var problem in hyper?.Problems ?? [])
+            errors.Add(Error(file, d.Hyper[problem.Key].Span, $"job #{d.Index} ({model!.Name}): {problem.Message}"));
+        if (errors.Count > before || model is null || hyper?.CanonicalJson is null || d.Mode is null) return null;
 
         if (d.MinVramGib > 0 && d.RequireCuda != true && d.PreferCuda != true)
             errors.Add(Error(file, d.MinVramSpan, $"job #{d.Index}: min_vram_gib = {d.MinVramGib} asks for GPU memory but the job neither requires nor prefers CUDA (add require_cuda = true or prefer_cuda = true)"));
         if (errors.Count > before) return null;
 
-        var hyperJson = JobIds.CanonicalHyperJson(hyper);
+        var hyperJson = hyper.CanonicalJson;
         var hosts = d.TrainHosts ?? [DefaultTrainHost];
         var seed = d.Seed ?? 0;
         var id = JobIds.Compute(model.Name, d.Mode, hyperJson, split, hosts, seed);
@@ -236,6 +230,67 @@ public static class ManifestLoader
             (d.AllowedHosts ?? []).Distinct().Order(StringComparer.Ordinal).ToArray());
         return new JobSpec(id, model.Name, d.Mode, hyperJson, split, hosts.Order(StringComparer.Ordinal).ToArray(), seed,
             (int)(d.Priority ?? 0), (int)(d.MaxAttempts ?? DefaultMaxAttempts), needs.IsNone ? null : needs);
+    }
+
+    /// <summary>Checks hyper-parameter values (long, double, bool or string) against the model's declarations and gives the
+    /// canonical JSON a job id hashes, or every problem found. A manifest's <c>hyper</c> table and <c>train --hyper</c> both come
+    /// through here, so the same values give the same JSON, and so the same job id.</summary>
+    public static HyperCheck CanonicalHyper(ModelDefinition model, IEnumerable<KeyValuePair<string, object>> values)
+    {
+        var problems = new List<HyperProblem>();
+        var hyper = new Dictionary<string, object>(StringComparer.Ordinal);
+        foreach (var (key, value) in values)
+        {
+            var decl = model.Find(key);
+            if (decl is null)
+            {
+                problems.Add(new(key, $"unknown hyper-parameter '{key}' (known: {string.Join(", ", model.Hyper.Select(h => h.Name))})"));
+                continue;
+            }
+            var problem = CheckHyper(decl, value, out var normalized);
+            if (problem is not null) problems.Add(new(key, $"hyper.{key} {problem}"));
+            else if (!hyper.TryAdd(key, normalized!)) problems.Add(new(key, $"hyper.{key} is given twice"));
+        }
+        return problems.Count > 0 ? new HyperCheck(null, problems) : new HyperCheck(JobIds.CanonicalHyperJson(hyper), []);
+    }
+
+    /// <summary><see cref="CanonicalHyper(ModelDefinition, IEnumerable{KeyValuePair{string, object}})"/> for a JSON object such as
+    /// <c>{"k": 5, "weights": "distance"}</c>: integers stay integers (5), numbers with a fraction or exponent are floats (5.0),
+    /// as in TOML. A problem with the text itself has an empty key.</summary>
+    public static HyperCheck CanonicalHyper(ModelDefinition model, string json)
+    {
+        JsonDocument doc;
+        try
+        {
+            doc = JsonDocument.Parse(json);
+        }
+        catch (JsonException e)
+        {
+            return new HyperCheck(null, [new("", $"is not valid JSON ({e.Message})")]);
+        }
+        using (doc)
+        {
+            if (doc.RootElement.ValueKind != JsonValueKind.Object)
+                return new HyperCheck(null, [new("", "must be a JSON object, e.g. {\"k\": 5}")]);
+            var values = new List<KeyValuePair<string, object>>();
+            var problems = new List<HyperProblem>();
+            foreach (var p in doc.RootElement.EnumerateObject())
+            {
+                object? value = p.Value.ValueKind switch
+                {
+                    JsonValueKind.Number when p.Value.TryGetInt64(out var l) => l,
+                    JsonValueKind.Number => p.Value.GetDouble(),
+                    JsonValueKind.True or JsonValueKind.False => p.Value.GetBoolean(),
+                    JsonValueKind.String => p.Value.GetString()!,
+                    _ => null,
+                };
+                if (value is null)
+                    problems.Add(new(p.Name, $"hyper.{p.Name} must be an integer, float, boolean or string, got {p.Value.ValueKind.ToString().ToLowerInvariant()}"));
+                else values.Add(KeyValuePair.Create(p.Name, value));
+            }
+            var check = CanonicalHyper(model, values);
+            return problems.Count == 0 ? check : new HyperCheck(null, [.. problems, .. check.Problems]);
+        }
     }
 
     /// <summary>Checks a value against its declaration; returns a problem description or null. Integers are accepted for floats.</summary>

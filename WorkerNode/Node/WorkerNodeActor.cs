@@ -52,6 +52,7 @@ public sealed class WorkerNodeActor : ReceiveActor, IWithTimers
     private readonly WorkerSettings _settings;
     private readonly WorkerCapability _capability;
     private readonly IActorRef _coordinator;
+    private readonly ITrainerLauncher _launcher;
     private readonly Dictionary<string, Running> _running = new();
     private IActorRef? _drainRequester;
     private int _finishedWhileDraining;
@@ -59,11 +60,12 @@ public sealed class WorkerNodeActor : ReceiveActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public WorkerNodeActor(WorkerSettings settings, WorkerCapability capability, IActorRef coordinator)
+    public WorkerNodeActor(WorkerSettings settings, WorkerCapability capability, IActorRef coordinator, ITrainerLauncher launcher)
     {
         _settings = settings;
         _capability = capability;
         _coordinator = coordinator;
+        _launcher = launcher;
 
         Receive<RegisterTick>(_ => Register());
         Receive<WorkerProtocol.Registered>(m => _log.Debug("Registered with the coordinator ({0} running lease(s) there)", m.RunningLeases));
@@ -94,8 +96,9 @@ public sealed class WorkerNodeActor : ReceiveActor, IWithTimers
             Timers.StartSingleTimer("coordinator-absent", CoordinatorAbsent.Instance, _settings.CoordinatorAbsentTimeout);
     }
 
-    public static Props Props(WorkerSettings settings, WorkerCapability capability, IActorRef coordinator) =>
-        Akka.Actor.Props.Create(() => new WorkerNodeActor(settings, capability, coordinator));
+    /// <param name="launcher">Starts each lease's trainer process: <see cref="OsTrainerLauncher.Instance"/> in production.</param>
+    public static Props Props(WorkerSettings settings, WorkerCapability capability, IActorRef coordinator, ITrainerLauncher launcher) =>
+        Akka.Actor.Props.Create(() => new WorkerNodeActor(settings, capability, coordinator, launcher));
 
     protected override void PreStart()
     {
@@ -132,7 +135,7 @@ public sealed class WorkerNodeActor : ReceiveActor, IWithTimers
             return;
         }
         _log.Info("Lease {0}: training job {1} ({2}/{3} {4})", lease.LeaseId, lease.JobId, lease.Job.Model, lease.Job.Mode, lease.Job.HyperJson);
-        var trainer = Context.ActorOf(TrainerActor.Props(lease, _settings, _capability, _coordinator), $"trainer-{lease.LeaseId}");
+        var trainer = Context.ActorOf(TrainerActor.Props(lease, _settings, _capability, _coordinator, _launcher), $"trainer-{lease.LeaseId}");
         Context.Watch(trainer);
         _running[lease.JobId] = new Running(lease.LeaseId, trainer, false);
     }

@@ -32,10 +32,11 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
     private readonly WorkerSettings _settings;
     private readonly WorkerCapability _capability;
     private readonly IActorRef _coordinator;
+    private readonly ITrainerLauncher _launcher;
     private readonly string _jobDir;
     private readonly Queue<string> _stderrTail = new();
     private readonly Stopwatch _clock = Stopwatch.StartNew();
-    private Process? _process;
+    private ITrainerProcess? _process;
     private TrainingProgress _progress;
     private readonly List<TrainingProgress> _unsent = []; // progress lines since the last heartbeat, for the coordinator's `jobs logs`
     private Dictionary<string, double> _metrics = new();
@@ -49,19 +50,20 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
     private string JobId => _lease.JobId;
     private long LeaseId => _lease.LeaseId;
 
-    public TrainerActor(WorkerProtocol.Lease lease, WorkerSettings settings, WorkerCapability capability, IActorRef coordinator)
+    public TrainerActor(WorkerProtocol.Lease lease, WorkerSettings settings, WorkerCapability capability, IActorRef coordinator, ITrainerLauncher launcher)
     {
         _lease = lease;
         _settings = settings;
         _capability = capability;
         _coordinator = coordinator;
+        _launcher = launcher;
         _jobDir = Path.Combine(settings.WorkDir, $"{lease.JobId[..12]}-lease{lease.LeaseId}");
         _progress = new TrainingProgress(0, 0, null, null, 0, "starting");
         Training();
     }
 
-    public static Props Props(WorkerProtocol.Lease lease, WorkerSettings settings, WorkerCapability capability, IActorRef coordinator) =>
-        Akka.Actor.Props.Create(() => new TrainerActor(lease, settings, capability, coordinator));
+    public static Props Props(WorkerProtocol.Lease lease, WorkerSettings settings, WorkerCapability capability, IActorRef coordinator, ITrainerLauncher launcher) =>
+        Akka.Actor.Props.Create(() => new TrainerActor(lease, settings, capability, coordinator, launcher));
 
     protected override void PreStart()
     {
@@ -74,17 +76,10 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
         request.Save(jobFile);
 
         var self = Self; // Self is not reachable from the process's event threads
-        _process = new Process { StartInfo = TrainerProcess.StartInfo(jobFile), EnableRaisingEvents = true };
-        _process.OutputDataReceived += (_, e) => { if (e.Data is not null) self.Tell(new OutputLine(e.Data)); };
-        _process.ErrorDataReceived += (_, e) => { if (e.Data is not null) self.Tell(new ErrorLine(e.Data)); };
-        _process.Exited += (sender, _) =>
-        {
-            ((Process)sender!).WaitForExit(); // drains the redirected output before the exit is reported
-            self.Tell(new Exited(SafeExitCode()));
-        };
-        _process.Start();
-        _process.BeginOutputReadLine();
-        _process.BeginErrorReadLine();
+        _process = _launcher.Start(jobFile,
+            line => self.Tell(new OutputLine(line)),
+            line => self.Tell(new ErrorLine(line)),
+            code => self.Tell(new Exited(code)));
         _log.Info("Job {0} lease {1}: trainer process {2} started in {3}", JobId, LeaseId, _process.Id, _jobDir);
 
         _coordinator.Tell(new TrainerProtocol.Started(JobId, LeaseId, _settings.WorkerId));
@@ -229,25 +224,15 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
 
     private void ReadProgress(string line)
     {
-        try
+        if (TrainerOutput.ReadProgress(line) is not { } p)
         {
-            using var doc = JsonDocument.Parse(line);
-            var root = doc.RootElement;
-            switch (root.GetProperty("type").GetString())
-            {
-                case "progress":
-                    var p = root.GetProperty("progress").Deserialize<ProgressReport>(Json.Options)!;
-                    _progress = new TrainingProgress(p.Epoch, p.TotalEpochs, p.Loss, p.ValMacroF1, p.ElapsedSeconds, p.Message);
-                    // Bounded: a trainer printing faster than it heartbeats keeps its latest 200 lines per heartbeat (one remote frame).
-                    if (_unsent.Count == 200) _unsent.RemoveAt(0);
-                    _unsent.Add(_progress);
-                    break;
-            }
+            if (line != TrainerOutput.Alive) _log.Debug("trainer output (not a progress line): {0}", line);
+            return;
         }
-        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)
-        {
-            _log.Debug("trainer output (not a progress line): {0}", line);
-        }
+        _progress = new TrainingProgress(p.Epoch, p.TotalEpochs, p.Loss, p.ValMacroF1, p.ElapsedSeconds, p.Message);
+        // Bounded: a trainer printing faster than it heartbeats keeps its latest 200 lines per heartbeat (one remote frame).
+        if (_unsent.Count == 200) _unsent.RemoveAt(0);
+        _unsent.Add(_progress);
     }
 
     private void Fail(string error)
@@ -269,23 +254,9 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
         while (_stderrTail.Count > 20) _stderrTail.Dequeue();
     }
 
-    private int SafeExitCode()
-    {
-        try { return _process!.ExitCode; }
-        catch (InvalidOperationException) { return -1; }
-    }
-
     private void KillProcess()
     {
-        try
-        {
-            if (_process is { HasExited: false })
-            {
-                _process.Kill(entireProcessTree: true);
-                _process.WaitForExit(_settings.TrainerStopGrace);
-            }
-        }
-        catch (InvalidOperationException) { }
+        _process?.Kill(_settings.TrainerStopGrace);
         _process?.Dispose();
     }
 }

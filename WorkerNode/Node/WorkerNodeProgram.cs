@@ -1,0 +1,108 @@
+using Akka.Actor;
+using Akka.Cluster;
+using Akka.Cluster.Tools.Singleton;
+using Akka.Streams;
+using Cis490.Shared.Capability;
+using Cis490.Shared.Cli;
+using Cis490.Shared.Config;
+using Cis490.Shared.Hosting;
+using Cis490.Training.Data;
+using Cis490.WorkerNode.Cli;
+using Cis490.WorkerNode.Trainer;
+
+namespace Cis490.WorkerNode.Node;
+
+/// <summary>The <c>worker</c> command: a worker node that joins the cluster through its seeds, runs a
+/// <see cref="WorkerNodeActor"/>, and joins again whenever it leaves, until a signal drains and stops it.</summary>
+public static class WorkerNodeProgram
+{
+    /// <summary>The options of <c>worker</c>.</summary>
+    /// <param name="Slots">Null: <c>cis490.worker.slots</c> from the HOCON.</param>
+    /// <param name="WorkDir">Null: a folder named after the worker id under the system's temporary folder.</param>
+    /// <param name="WorkerId">Null: the machine name and the node's port.</param>
+    public sealed record Options(
+        IReadOnlyList<string> Seeds, int Port, string Hostname, string DataDir, int? Slots, string? WorkDir, string? WorkerId, string? ConfigFile);
+
+    public static Options Parse(CommandLine c)
+    {
+        var seeds = c.Require("seed").Split(',', StringSplitOptions.RemoveEmptyEntries);
+        var port = c.GetInt("port");
+        var hostname = c.Get("hostname")!;
+        var dataDir = Path.GetFullPath(c.Get("data")!);
+        var slotsText = c.Get("slots");
+        var workDir = c.Get("work-dir");
+        var workerId = c.Get("worker-id");
+        var config = c.Get("config");
+        int? slots = null;
+        if (slotsText is not null)
+        {
+            if (!int.TryParse(slotsText, out var n) || n < 1) throw new CliException($"--slots must be a positive integer, got '{slotsText}'");
+            slots = n;
+        }
+        return new Options(seeds, port, hostname, dataDir, slots, workDir, workerId, config);
+    }
+
+    public static async Task<int> Run(Options o)
+    {
+        if (o.ConfigFile is not null && !File.Exists(o.ConfigFile)) throw new CliException($"--config {o.ConfigFile}: no such file");
+        if (!File.Exists(Path.Combine(o.DataDir, FeatureTable.FileName)))
+            throw new CliException($"--data {o.DataDir} has no {FeatureTable.FileName}; make one with './cis490 data generate' and './cis490 data build --out {o.DataDir}'");
+
+        var overrides = NodeRuntime.AddressOverrides(o.Hostname, o.Port, o.Seeds) + (o.Slots is null ? "" : $"\ncis490.worker.slots = {o.Slots}");
+        // --config FILE: the operator's HOCON over worker.conf (command-line options over both).
+        string[] files = o.ConfigFile is null ? ["worker.conf"] : [Path.GetFullPath(o.ConfigFile), "worker.conf"];
+        var config = HoconLoader.Load(files, overrides)
+            .WithFallback(ClusterSingleton.DefaultConfig())
+            // The coordinator node runs DistributedPubSub (for ClusterClient); its mediator gossips to every member, so the worker
+            // must know that serializer too, or it logs "Cannot find serializer with id [9]" for each gossip.
+            .WithFallback(Akka.Cluster.Tools.PublishSubscribe.DistributedPubSub.DefaultConfig())
+            .WithFallback(ActorMaterializer.DefaultConfig());
+        var capability = CapabilityDetector.Detect();
+        var rejoinDelay = config.GetTimeSpan("cis490.worker.rejoin-delay");
+
+        // One actor system per membership: when the node is downed, or the coordinator is gone for good, the system ends
+        // and the node joins again through its seeds, until a signal asks it to stop.
+        while (true)
+        {
+            var (stopping, id) = await RunOneMembership(o, config, capability);
+            if (stopping) return 0;
+            Console.Error.WriteLine($"worker {id}: left the cluster; joining again through {string.Join(", ", o.Seeds)} in {rejoinDelay.TotalSeconds:F0} s");
+            await Task.Delay(rejoinDelay);
+        }
+    }
+
+    /// <summary>Runs one actor system until it terminates. Stopping: a signal ended it (the node should stop, not rejoin).</summary>
+    private static async Task<(bool Stopping, string WorkerId)> RunOneMembership(Options o, Akka.Configuration.Config config, Protocols.Workers.WorkerCapability capability)
+    {
+        var stopping = false;
+        var system = ActorSystem.Create(config.GetString("cis490.system-name"), config);
+        CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseBeforeServiceUnbind, "note-signal", () =>
+        {
+            stopping |= CoordinatedShutdown.Get(system).ShutdownReason is CoordinatedShutdown.ClrExitReason;
+            return Task.FromResult(Akka.Done.Instance);
+        });
+        var signals = NodeRuntime.ShutdownOnSignals(system);
+        var self = Cluster.Get(system).SelfAddress;
+        var id = o.WorkerId ?? $"{Environment.MachineName}-{self.Port}";
+        var work = Path.GetFullPath(o.WorkDir ?? Path.Combine(Path.GetTempPath(), "cis490-work", id));
+        var settings = WorkerSettings.From(config, id, o.DataDir, work);
+
+        var proxy = system.ActorOf(ClusterSingletonProxy.Props("/user/job-coordinator",
+            ClusterSingletonProxySettings.Create(system).WithRole("coordinator")), "job-coordinator-proxy");
+        IActorRef? node = null;
+        Cluster.Get(system).RegisterOnMemberUp(() =>
+            node = system.ActorOf(WorkerNodeActor.Props(settings, capability, proxy, OsTrainerLauncher.Instance), "worker"));
+        // A signal drains the node before it leaves: no new leases, running jobs finish within the grace, the rest is handed
+        // back. Not when the cluster downed the node or the coordinator is gone: nobody would take the hand-back.
+        CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseBeforeServiceUnbind, "drain", async () =>
+        {
+            if (node is null || CoordinatedShutdown.Get(system).ShutdownReason is not CoordinatedShutdown.ClrExitReason) return Akka.Done.Instance;
+            await node.Ask<WorkerNodeActor.Drained>(WorkerNodeActor.Drain.Instance, settings.DrainGrace + TimeSpan.FromSeconds(15));
+            return Akka.Done.Instance;
+        });
+        NodeRuntime.AnnounceWhenUp(system, "worker", $"worker-id={id}");
+        await system.WhenTerminated;
+        foreach (var s in signals) s.Dispose();
+        return (stopping, id);
+    }
+}
