@@ -21,7 +21,7 @@ public sealed class InfrastructureFaultTests(DataFixture data, ITestOutputHelper
     {
         await using var h = new ClusterHarness(data.Large);
         await h.StartCoordinator();
-        var workers = new Dictionary<string, NodeProcess>
+        var workers = new System.Collections.Concurrent.ConcurrentDictionary<string, NodeProcess>
         {
             ["worker-a"] = await h.StartWorker("worker-a"),
             ["worker-b"] = await h.StartWorker("worker-b"),
@@ -33,9 +33,11 @@ public sealed class InfrastructureFaultTests(DataFixture data, ITestOutputHelper
 
         long lease = 0;
         var releases = new List<TimeSpan>();
+        var restarts = new List<Task>();
         for (var kill = 1; kill <= 3; kill++)
         {
-            // Mid-job: its trainer process has started and the job needs tens of seconds more.
+            // Mid-job: its trainer process has started and the job needs seconds more. (The killed worker is started again in
+            // the background, so the job is caught running again on the other one.)
             var running = (await h.WaitFor(j => j.Single() is { Status: JobStatus.Running } r && r.LeaseId > lease,
                 TimeSpan.FromMinutes(2), $"job running before kill {kill}")).Single();
             var victim = running.WorkerId!;
@@ -46,8 +48,9 @@ public sealed class InfrastructureFaultTests(DataFixture data, ITestOutputHelper
             Assert.NotEqual(victim, again.WorkerId); // the other worker took it up; the killed one was not waited for
             Assert.Equal(0, again.FailedAttempts);
             lease = running.LeaseId;
-            workers[victim] = await h.StartWorker(victim); // the operator (or systemd) starts it again
+            restarts.Add(Task.Run(async () => workers[victim] = await h.StartWorker(victim))); // as systemd would start it again
         }
+        await Task.WhenAll(restarts);
         var done = (await h.WaitFor(j => j.Single().Status == JobStatus.Completed, TimeSpan.FromMinutes(4), "job completed")).Single();
         output.WriteLine($"kill → re-lease: {string.Join(", ", releases.Select(r => $"{r.TotalSeconds:F1} s"))}; completed under lease {done.LeaseId}");
 
