@@ -170,12 +170,14 @@ public sealed partial record CoordinatorState
                 // nothing about the trainer: a worker lists a hung trainer's lease too, and only heartbeats keep a lease alive.)
                 else if (State.InGrace?.Contains(h.JobId) == true) State = State.HeardFrom(h.JobId, now);
             }
-            // A new incarnation of the worker (its process restarted) that does not report a lease granted to the old one
-            // cannot be running it: the lease ends at once, not counted as an attempt, and the slot is free again. (For the same
-            // incarnation a lease may simply be in flight towards it, so only a new one is judged this way.)
-            if (newIncarnation)
-                foreach (var j in State.Table.LeasesOf(m.WorkerId).Where(j => !held.Contains((j.JobId, j.LeaseId))).OrderBy(j => j.Seq).ToList())
-                    EndUncounted(j, $"worker {m.WorkerId} restarted without it");
+            // A lease granted to this worker that it does not report is not running there: it ends at once, not counted as an
+            // attempt, and the slot is free again. For a new incarnation (its process restarted) that is every lease of the old
+            // one; for the same incarnation only those it has seen (LastLeaseSeen), since a newer one may be on its way to it.
+            var missing = State.Table.LeasesOf(m.WorkerId)
+                .Where(j => !held.Contains((j.JobId, j.LeaseId)) && (newIncarnation || j.LeaseId <= m.LastLeaseSeen))
+                .OrderBy(j => j.Seq).ToList();
+            foreach (var j in missing)
+                EndUncounted(j, newIncarnation ? $"worker {m.WorkerId} restarted without it" : $"worker {m.WorkerId} no longer runs it");
             Reply(new WorkerProtocol.Registered(m.WorkerId, State.Table.LeasesOf(m.WorkerId).Count()));
         }
 

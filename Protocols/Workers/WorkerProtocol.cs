@@ -6,7 +6,11 @@ public static class WorkerProtocol
     /// <summary>Worker → coordinator, at start and every re-register interval: who I am, how many slots, which leases I hold.
     /// The sender is the worker node actor; re-registering is idempotent and survives a coordinator restart or hand-over.</summary>
     /// <param name="Draining">The node is shutting down: it takes no new leases, and hands back what it cannot finish.</param>
-    public sealed record Register(string WorkerId, WorkerCapability Capability, int Slots, IReadOnlyList<HeldLease> Held, bool Draining = false)
+    /// <param name="LastLeaseSeen">The highest lease id this worker incarnation has received (0: none, or a worker that predates
+    /// the field). A lease granted to it up to that id that is not in <paramref name="Held"/> is not running there: the
+    /// coordinator ends it at once. A lease above it may still be on its way, so it is left alone.</param>
+    public sealed record Register(string WorkerId, WorkerCapability Capability, int Slots, IReadOnlyList<HeldLease> Held, bool Draining = false,
+        long LastLeaseSeen = 0)
         : ICis490Message;
 
     /// <summary>A lease the worker says it is running.</summary>

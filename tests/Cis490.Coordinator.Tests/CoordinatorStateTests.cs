@@ -337,8 +337,12 @@ public sealed class CoordinatorStateTests
         var ended = Assert.IsType<LeaseEnded>(again.Events[0]);
         Assert.Equal((lease.JobId, false, (DateTimeOffset?)null), (ended.JobId, ended.CountsAsAttempt, ended.RetryAt));
         Assert.Single(again.SentTo(restarted).OfType<WorkerProtocol.Lease>()); // its slot is free again: the next job goes to it
-        // The same incarnation registering without a lease (one may be in flight to it) keeps it.
+        // The same incarnation registering without a lease it has not seen yet (it may be in flight to it) keeps it; one it
+        // has seen (LastLeaseSeen) and does not hold is not running there and ends at once.
         Assert.Empty(Register(o.State, "w1", Laptop, at: T0.AddSeconds(1)).Events);
+        var seen = o.State.Decide(new Register(new WorkerProtocol.Register("w1", Laptop, 1, [], LastLeaseSeen: lease.LeaseId), Ep("w1"),
+            AddressOf(Ep("w1"))), T0.AddSeconds(1));
+        Assert.False(Assert.IsType<LeaseEnded>(seen.Events[0]).CountsAsAttempt);
     }
 
     // ---------- registration and fencing ----------
