@@ -71,4 +71,26 @@ public sealed class CoordinatorSupervisionTests : TestKit, IDisposable
         singleton.Tell(JobCoordinator.HandOver.Instance);
         await ExpectTerminatedAsync(singleton, TimeSpan.FromSeconds(10));
     }
+
+    [Fact]
+    public async Task A_hand_over_waits_for_the_writes_in_flight_so_the_next_coordinator_recovers_every_acknowledged_job()
+    {
+        const int jobs = 400;
+        var manifest = string.Concat(Enumerable.Range(1, jobs).Select(i => $"[[jobs]]\nmodel = \"knn\"\nmode = \"oracle\"\nseed = {i}\n\n"));
+        var singleton = StartSupervised();
+        Watch(singleton);
+        singleton.Tell(new OperatorProtocol.ListJobs(null, null), TestActor);
+        await ExpectMsgAsync<OperatorProtocol.JobList>(TimeSpan.FromSeconds(30)); // recovered and serving (a new journal file: slow on a busy machine)
+
+        // The hand-over arrives right behind a manifest whose 400 events are still being written.
+        singleton.Tell(new OperatorProtocol.SubmitManifest("big.toml", manifest), TestActor);
+        singleton.Tell(JobCoordinator.HandOver.Instance);
+        Assert.Equal(jobs, (await ExpectMsgAsync<OperatorProtocol.ManifestAccepted>(TimeSpan.FromSeconds(30))).AddedJobIds.Count);
+        await ExpectTerminatedAsync(singleton, TimeSpan.FromSeconds(30));
+
+        // The next node's coordinator replays the same journal: every job the operator was told about is there.
+        var next = Sys.ActorOf(JobCoordinator.Props(CoordinatorSettings.From(Sys.Settings.Config)), "next");
+        next.Tell(new OperatorProtocol.ListJobs(null, null), TestActor);
+        Assert.Equal(jobs, (await ExpectMsgAsync<OperatorProtocol.JobList>(TimeSpan.FromSeconds(30))).Jobs.Count);
+    }
 }
