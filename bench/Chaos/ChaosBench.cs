@@ -89,7 +89,7 @@ public static class ChaosBench
 
         var ctx = new ChaosContext(o, fleet, api, partition, new Random(o.Seed));
         using var feeding = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        var feeder = new JobFeeder(api, o.Outstanding, o.Seed);
+        var feeder = new JobFeeder(api, o.Outstanding, () => ctx.Unresolved.Count, o.Seed);
         var feederTask = Task.Run(() => feeder.Run(feeding.Token), CancellationToken.None);
 
         FaultInjector[] injectors = [new WorkerKill(ctx), new WorkerPause(ctx), new WorkerPartition(ctx), new CoordinatorRestart(ctx), new CoordinatorKill(ctx)];
@@ -158,7 +158,7 @@ public static class ChaosBench
             HitOutcome.Kept => $"{h.JobId[..8]} completed on its lease {h.Seconds:F1} s",
             _ => $"{h.JobId[..8]} NOT re-leased",
         }));
-        var extra = (t.ApiBackSeconds is { } a ? $"; API back {a:F1} s" : "") + (t.RejoinSeconds is { } r ? $"; registered again {r:F1} s after resume" : "")
+        var extra = (t.ApiBackSeconds is { } a ? $"; API back {a:F1} s" : "") + (t.RejoinSeconds is { } r ? $"; heard from {r:F1} s after resume" : "")
                     + (t.Note is { } n ? $"; {n}" : "");
         return hits + extra;
     }

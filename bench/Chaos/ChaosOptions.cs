@@ -28,9 +28,10 @@ public sealed record ChaosOptions
     /// restored and the run goes on). 40 s is past the coordinator's 30 s heartbeat deadline, so it sees the slowest path.</summary>
     public TimeSpan WorkerTrialTimeout { get; init; } = TimeSpan.FromSeconds(40);
 
-    /// <summary>How long a coordinator fault's running jobs get to complete on their lease or be leased again. Past the 30 s
-    /// heartbeat deadline and the workers' 30 s coordinator-absent timeout plus a rejoin.</summary>
-    public TimeSpan CoordinatorTrialTimeout { get; init; } = TimeSpan.FromSeconds(75);
+    /// <summary>How long a coordinator fault's running jobs get to complete on their lease or be leased again: a job here runs
+    /// ≈5–20 s, so a trainer that outlives the coordinator completes well within it; 45 s also covers the 30 s heartbeat
+    /// deadline. Longer waits would not fit 15 coordinator trials into the run.</summary>
+    public TimeSpan CoordinatorTrialTimeout { get; init; } = TimeSpan.FromSeconds(45);
 
     /// <summary>After the last fault: how long the submitted jobs get to finish before unfinished ones count as lost.</summary>
     public TimeSpan Drain { get; init; } = TimeSpan.FromSeconds(150);

@@ -124,7 +124,7 @@ public sealed class ChaosReport
         foreach (var r in Rows.Where(r => r.ApiBackMedian is not null))
             sb.AppendLine($"{r.Fault}: fault → /api/health 200 again, median {S(r.ApiBackMedian)} s");
         foreach (var r in Rows.Where(r => r.Fault is "worker SIGSTOP" or "network partition" && r.Trials > 0))
-            sb.AppendLine($"{r.Fault}: SIGCONT / link up → worker registered again, median {S(r.RejoinMedian)} s; not within 60 s: {r.NotRejoined}");
+            sb.AppendLine($"{r.Fault}: SIGCONT / link up → worker heard from again (last_seen), median {S(r.RejoinMedian)} s; not within 60 s: {r.NotRejoined}");
         var failedSum = _in.Jobs.Sum(j => j.Job.FailedAttempts);
         sb.AppendLine(
             $"jobs: {totalJobs} submitted, {completed} completed, {_in.Jobs.Count(j => j.Job.Status == "failed")} failed, " +

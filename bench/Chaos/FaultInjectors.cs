@@ -2,8 +2,15 @@ using System.Diagnostics;
 
 namespace Cis490.Bench.Chaos;
 
-/// <summary>What every fault injector works with.</summary>
-public sealed record ChaosContext(ChaosOptions Options, Fleet Fleet, ChaosApi Api, NetworkPartition? Partition, Random Random);
+/// <summary>What every fault injector works with. <see cref="Unresolved"/>: leases a fault hit that were neither completed nor
+/// re-leased within their trial's timeout (today: a coordinator restart's); a later trial does not count them as its own hits,
+/// and the feeder adds that many jobs so fresh work keeps running beside them.</summary>
+public sealed record ChaosContext(ChaosOptions Options, Fleet Fleet, ChaosApi Api, NetworkPartition? Partition, Random Random)
+{
+    public System.Collections.Concurrent.ConcurrentDictionary<string, byte> Unresolved { get; } = new();
+
+    public static string Key(string jobId, long leaseId) => $"{jobId}#{leaseId}";
+}
 
 /// <summary>One kind of fault: injects it once per <see cref="RunTrial"/>, observes the fleet's reaction and restores the fleet.</summary>
 public abstract class FaultInjector(ChaosContext context)
@@ -32,13 +39,14 @@ public abstract class FaultInjector(ChaosContext context)
             if (await Ctx.Api.Jobs(ct) is { } jobs)
             {
                 var now = DateTimeOffset.UtcNow;
-                var candidates = jobs.Where(j => j.Status == "running" && j.StartedAt <= now - minRun && j.WorkerId is { } w
-                                                 && (eligible is null || eligible(w)))
+                var fresh = jobs.Where(j => j.Status is "leased" or "running" && !Ctx.Unresolved.ContainsKey(ChaosContext.Key(j.JobId, j.LeaseId))).ToList();
+                var candidates = fresh.Where(j => j.Status == "running" && j.StartedAt <= now - minRun && j.WorkerId is { } w
+                                                  && (eligible is null || eligible(w)))
                     .ToList();
                 if (candidates.Count > 0)
                 {
                     var worker = eligible is null ? null : candidates[Ctx.Random.Next(candidates.Count)].WorkerId;
-                    return (worker, jobs.Where(j => j.Status is "leased" or "running" && (worker is null || j.WorkerId == worker)).ToList());
+                    return (worker, fresh.Where(j => worker is null || j.WorkerId == worker).ToList());
                 }
             }
             await Task.Delay(200, ct);
@@ -61,7 +69,16 @@ public abstract class FaultInjector(ChaosContext context)
                 _ => new HitJob(j.JobId, j.LeaseId, j.WorkerId, HitOutcome.ReLeased, (e.At - faultAt).TotalSeconds),
             };
         }).ToList();
-        return [.. await Task.WhenAll(waits)];
+        var hits = await Task.WhenAll(waits);
+        foreach (var h in hits.Where(h => h.Outcome == HitOutcome.TimedOut))
+        {
+            // Watched on (bounded) so that it stops counting as unresolved once the fleet does resolve it.
+            var key = ChaosContext.Key(h.JobId, h.LeaseId);
+            Ctx.Unresolved[key] = 0;
+            _ = Ctx.Fleet.Leases.WaitResolved(h.JobId, h.LeaseId, TimeSpan.FromMinutes(30), ct)
+                .ContinueWith(_ => Ctx.Unresolved.TryRemove(key, out var _), TaskScheduler.Default);
+        }
+        return [.. hits];
     }
 
     /// <summary>Waits until every worker process runs and is registered with the coordinator (a restart resets its slots);
@@ -79,7 +96,7 @@ public abstract class FaultInjector(ChaosContext context)
         return false;
     }
 
-    /// <summary>Resume/heal → the worker registered again: it is listed with a last-seen time after <paramref name="since"/>.</summary>
+    /// <summary>Resume/heal → the coordinator heard from the worker again: it is listed with a last-seen time after <paramref name="since"/>.</summary>
     protected async Task<double?> WaitRegistered(string worker, DateTimeOffset since, TimeSpan timeout, CancellationToken ct)
     {
         var clock = Stopwatch.StartNew();
@@ -101,7 +118,7 @@ public abstract class WorkerFault(ChaosContext context) : FaultInjector(context)
 
     protected abstract void Inject(string worker);
 
-    /// <summary>Undoes the fault; returns resume → registered seconds where that is measured.</summary>
+    /// <summary>Undoes the fault; returns resume → heard from again, in seconds, where that is measured.</summary>
     protected abstract Task<(double? Rejoin, string? Note)> Restore(string worker, CancellationToken ct);
 
     public override async Task<Trial> RunTrial(int number, CancellationToken ct)
@@ -136,13 +153,15 @@ public sealed class WorkerKill(ChaosContext context) : WorkerFault(context)
 }
 
 /// <summary>SIGSTOP of a worker and its trainers (a suspended machine), held until its jobs were re-leased (plus 2 s) or the
-/// trial timed out, then SIGCONT; measures SIGCONT → registered again.</summary>
+/// trial timed out, then SIGCONT; measures SIGCONT → heard from again.</summary>
 public sealed class WorkerPause(ChaosContext context) : WorkerFault(context)
 {
     public override FaultType Type => FaultType.WorkerPause;
     public override double ExpectedSeconds => 25;
 
-    protected override void Inject(string worker) => Ctx.Fleet.SignalTree(worker, ChaosProcess.SigStop);
+    private IReadOnlyList<int> _stopped = [];
+
+    protected override void Inject(string worker) => _stopped = Ctx.Fleet.SignalTree(worker, ChaosProcess.SigStop);
 
     protected override async Task<(double?, string?)> Restore(string worker, CancellationToken ct)
     {
@@ -150,12 +169,17 @@ public sealed class WorkerPause(ChaosContext context) : WorkerFault(context)
         var resumed = DateTimeOffset.UtcNow;
         Ctx.Fleet.SignalTree(worker, ChaosProcess.SigCont);
         var rejoin = await WaitRegistered(worker, resumed, TimeSpan.FromSeconds(60), ct);
-        return (rejoin, rejoin is null ? "not registered again within 60 s of SIGCONT" : null);
+        // The paused trainers' jobs were leased elsewhere: a worker that learns so stops them (issue 13).
+        await Task.Delay(TimeSpan.FromSeconds(10), ct);
+        var trainers = _stopped.Skip(1).ToList();
+        var alive = trainers.Count(pid => Directory.Exists($"/proc/{pid}"));
+        var note = $"{alive} of {trainers.Count} paused child process(es) still alive 10 s after SIGCONT";
+        return (rejoin, rejoin is null ? "not heard from within 60 s of SIGCONT; " + note : note);
     }
 }
 
 /// <summary>The namespaced worker's veth link taken down until its jobs were re-leased (plus 2 s) or the trial timed out,
-/// then up; measures link up → registered again.</summary>
+/// then up; measures link up → heard from again.</summary>
 public sealed class WorkerPartition(ChaosContext context) : WorkerFault(context)
 {
     public override FaultType Type => FaultType.Partition;
@@ -171,7 +195,7 @@ public sealed class WorkerPartition(ChaosContext context) : WorkerFault(context)
         var healed = DateTimeOffset.UtcNow;
         Ctx.Partition!.Heal();
         var rejoin = await WaitRegistered(worker, healed, TimeSpan.FromSeconds(60), ct);
-        return (rejoin, rejoin is null ? "not registered again within 60 s of link up" : null);
+        return (rejoin, rejoin is null ? "not heard from within 60 s of link up" : null);
     }
 }
 

@@ -7,7 +7,7 @@ namespace Cis490.Bench.Chaos;
 /// <summary>Keeps a fixed number of jobs outstanding (pending, leased or running) by submitting small manifests as jobs
 /// finish, so work is always running when a fault lands. Jobs are short gbt runs (≈5–15 s here) and, one in four, knn (≈1–2
 /// s); each has its own seed, which makes its job id (a hash of model, mode, hyper and seed) new.</summary>
-public sealed class JobFeeder(ChaosApi api, int outstanding, int seed)
+public sealed class JobFeeder(ChaosApi api, int outstanding, Func<int> stuck, int seed)
 {
     private readonly Random _random = new(seed);
     private readonly ConcurrentDictionary<string, DateTimeOffset> _acknowledged = new();
@@ -25,7 +25,8 @@ public sealed class JobFeeder(ChaosApi api, int outstanding, int seed)
                 if (await api.Jobs(ct) is { } jobs)
                 {
                     var open = jobs.Count(j => j.Status is "pending" or "leased" or "running");
-                    if (open < outstanding) await Submit(outstanding - open, ct);
+                    var target = outstanding + stuck(); // leases left unresolved by a fault hold no real work
+                    if (open < target) await Submit(target - open, ct);
                 }
                 await Task.Delay(1000, ct);
             }

@@ -29,7 +29,7 @@ public sealed record HitJob(string JobId, long LeaseId, string? WorkerId, HitOut
 /// <summary>One injected fault and what the bench saw after it.</summary>
 /// <param name="Victim">The faulted worker's id, or "coordinator".</param>
 /// <param name="ApiBackSeconds">Coordinator faults: fault → /api/health answering 200 again.</param>
-/// <param name="RejoinSeconds">Pause and partition: resume/heal → the worker registered again (null when it did not within the timeout).</param>
+/// <param name="RejoinSeconds">Pause and partition: SIGCONT / link up → the coordinator heard from the worker again (null when not within 60 s).</param>
 public sealed record Trial(
     FaultType Type,
     int Number,
