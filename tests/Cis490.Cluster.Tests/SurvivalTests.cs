@@ -66,6 +66,7 @@ public sealed class SurvivalTests(DataFixture data, ITestOutputHelper output)
             TimeSpan.FromMinutes(2), "both jobs training");
         var trainers = before.ToDictionary(j => j.JobId, j => Assert.Single(ClusterHarness.TrainerProcesses(h.JobDir(j.WorkerId!, j))));
 
+        output.WriteLine($"coordinator SIGKILL at {DateTime.UtcNow:HH:mm:ss.fff} UTC");
         h.Coordinator!.Kill();
         var down = Stopwatch.StartNew();
         Assert.True(await h.Coordinator.WaitExit(TimeSpan.FromSeconds(10)));
@@ -82,6 +83,9 @@ public sealed class SurvivalTests(DataFixture data, ITestOutputHelper output)
         output.WriteLine($"coordinator SIGKILL → READY again {ready.TotalSeconds:F1} s; → both workers registered {(ready + rejoined).TotalSeconds:F1} s; " +
                          $"→ heartbeats resumed {(ready + rejoined + resumed).TotalSeconds:F1} s; {stillTraining} of 2 original trainer processes still training then");
 
+        // How worker-a got there, with timestamps (the kill's is above).
+        foreach (var line in File.ReadLines(Path.Combine(h.Logs, "worker-a.log")).Where(l => Regex.IsMatch(l, "UNREACHABLE|No coordinator|No reachable|left the cluster|Welcome|adopted the")))
+            output.WriteLine(line.Length > 200 ? line[..200] : line);
         var after = await h.WaitFor(j => j.All(x => x.Status == JobStatus.Completed), TimeSpan.FromMinutes(5), "both jobs completed");
         output.WriteLine($"both completed {down.Elapsed.TotalSeconds:F0} s after the SIGKILL");
         foreach (var j in after)
@@ -121,6 +125,12 @@ public sealed class SurvivalTests(DataFixture data, ITestOutputHelper output)
         var second = (await h.WaitFor(j => j.Single() is { Status: JobStatus.Running, WorkerId: "worker-b" } r && r.LeaseId > first.LeaseId,
             TimeSpan.FromSeconds(60), "job re-leased to worker-b")).Single();
         var releasedAfter = paused.Elapsed;
+        Assert.DoesNotContain("worker-a", await Workers(h)); // the coordinator let go of the unreachable worker with its lease
+        // Paused past the split-brain resolver too (unreachable ~4 s + stable-after 3 s + removal), so the coordinator's side has
+        // downed and removed it: on SIGCONT its membership ends, its trainer is detached (not killed) and adopted by the next
+        // membership, whose registration the coordinator answers with a revoke. (A shorter pause takes the same-membership path:
+        // its next registration or heartbeat is refused.)
+        await Task.Delay(TimeSpan.FromSeconds(15) - paused.Elapsed is { Ticks: > 0 } rest ? rest : TimeSpan.Zero);
         Signal(a.Pid, "CONT");
 
         // The resumed worker learns its lease is gone (its heartbeat is refused, or its next membership's registration is
@@ -131,6 +141,11 @@ public sealed class SurvivalTests(DataFixture data, ITestOutputHelper output)
         output.WriteLine($"SIGSTOP → re-leased to worker-b {releasedAfter.TotalSeconds:F1} s; SIGCONT → stale trainer killed {killed.TotalSeconds:F1} s, " +
                          $"worker-a registered again {(killed + back).TotalSeconds:F1} s");
         Assert.False(a.HasExited);
+        var log = File.ReadAllLines(a.LogPath);
+        foreach (var line in log.Where(l => Regex.IsMatch(l, "UNREACHABLE|refused|revoked|left the cluster|adopted the|Welcome")))
+            output.WriteLine(line.Length > 200 ? line[..200] : line);
+        Assert.Contains(log, l => l.Contains($"Lease {first.LeaseId}: adopted the running trainer"));
+        Assert.Contains(log, l => l.Contains($"Lease {first.LeaseId} of job {first.JobId} revoked"));
 
         var done = (await h.WaitFor(j => j.Single().Status == JobStatus.Completed, TimeSpan.FromMinutes(4), "job completed")).Single();
         Assert.Equal((second.LeaseId, "worker-b", 0), (done.LeaseId, done.WorkerId, done.FailedAttempts));
