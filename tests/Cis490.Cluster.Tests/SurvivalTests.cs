@@ -3,6 +3,9 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using Cis490.Protocols.Jobs;
 using Cis490.Protocols.Operator;
+using Cis490.Shell.Client;
+using Cis490.Shell.Demo;
+using Cis490.Testing;
 using Xunit;
 using Xunit.Abstractions;
 
@@ -155,5 +158,42 @@ public sealed class SurvivalTests(DataFixture data, ITestOutputHelper output)
         var rows = File.ReadAllLines(Path.Combine(h.DataDir, "models", "index.jsonl"));
         Assert.Single(rows);
         Assert.False(a.HasExited); // still the same worker process
+    }
+
+    [Fact]
+    public async Task When_the_singletons_coordinator_node_is_SIGKILLed_the_other_takes_over_within_10_s_and_the_running_trainer_goes_on()
+    {
+        using var db = PostgresTestDatabase.Create("cis490_crash");
+        await using var h = new ClusterHarness(data.Small);
+        string[] journal = ["--journal", "postgres", "--postgres", db.ConnectionString];
+        // A is the oldest (it runs the singleton); B joins through A; one worker. keep-oldest with down-if-alone: A crashed is
+        // alone against B and the worker, so they down it and stay.
+        var a = await h.StartCoordinatorNode("coordinator-a", h.Port, journal);
+        var portB = NodeProcess.FreePort();
+        var b = await h.StartCoordinatorNode("coordinator-b", portB, [.. journal, "--seed", h.Seed]);
+        var worker = await h.StartWorker("worker-a");
+        var manifest = Path.Combine(h.DataDir, "one.toml");
+        File.WriteAllText(manifest, Transformer(40));
+        var submit = await h.RunShellAsOperator("manifest", "submit", manifest, "--coordinator", h.Address);
+        Assert.True(submit.Exit == 0, submit.Stderr + submit.Stdout);
+        var running = (await h.WaitFor(j => j.Single() is { Status: JobStatus.Running, Progress.Epoch: >= 1 }, TimeSpan.FromMinutes(2), "job training")).Single();
+        var trainer = Assert.Single(ClusterHarness.TrainerProcesses(h.JobDir("worker-a", running)));
+
+        a.Kill();
+        var crashed = Stopwatch.StartNew();
+        await using var viaB = CoordinatorClient.Connect($"127.0.0.1:{portB}");
+        var (_, tookOver) = await h.WaitFor(viaB, j => j.Count == 1, TimeSpan.FromSeconds(60), "job table answering on coordinator-b");
+        output.WriteLine($"SIGKILL of coordinator-a → coordinator-b answers the job table after {tookOver.TotalSeconds:F1} s");
+
+        var (jobs, _) = await h.WaitFor(viaB, j => j.Single().Status == JobStatus.Completed, TimeSpan.FromMinutes(4), "job completed via coordinator-b");
+        output.WriteLine($"completed {crashed.Elapsed.TotalSeconds:F0} s after the crash");
+        Assert.True(tookOver <= TimeSpan.FromSeconds(10), $"take-over took {tookOver.TotalSeconds:F1} s");
+        Assert.False(b.HasExited);
+        Assert.False(worker.HasExited);
+        var done = jobs.Single();
+        Assert.Equal((running.LeaseId, 0), (done.LeaseId, done.FailedAttempts)); // the same lease, the same trainer, nothing counted
+        Assert.Single(Assert.IsType<OperatorQueries.JobDetail>(await viaB.Ask(new OperatorQueries.ShowJob(done.JobId))).Attempts);
+        Assert.Equal(1, Regex.Matches(File.ReadAllText(worker.LogPath), @"trainer process \d+ started in").Count);
+        Assert.DoesNotContain(trainer, ClusterHarness.TrainerProcesses(h.JobDir("worker-a", running))); // it finished, and exited
     }
 }
