@@ -46,29 +46,51 @@ public sealed class WorkerNodeActor : ReceiveActor, IWithTimers
     /// <summary>From a trainer: its lease reached an outcome the coordinator acknowledged (or it no longer owns the lease).</summary>
     public sealed record TrainerDone(string JobId, long LeaseId) : INoSerializationVerificationNeeded;
 
-    private sealed record Running(long LeaseId, IActorRef Trainer, bool Done);
+    /// <summary>Asked by coordinated shutdown when the actor system ends for any reason but a signal (downed, coordinator gone):
+    /// hand every running trainer process over to the process-wide <see cref="DetachedTrainers"/>, then answer
+    /// <see cref="TrainersDetached"/>. The next actor system's node adopts them.</summary>
+    public sealed class DetachTrainers : INoSerializationVerificationNeeded
+    {
+        public static readonly DetachTrainers Instance = new();
+    }
+
+    /// <summary>Every trainer has detached or stopped; <paramref name="Detached"/> of them were handed over.</summary>
+    public sealed record TrainersDetached(int Detached) : INoSerializationVerificationNeeded;
+
+    private sealed record KeepOver(string JobId, long LeaseId) : INoSerializationVerificationNeeded;
+
+    /// <param name="LostSince">Since when no coordinator has confirmed the lease (null: confirmed, or granted by a live one).</param>
+    /// <param name="Listed">Listed in a registration sent since it was last lost: a <c>Registered</c> reply then confirms it.</param>
+    /// <param name="Detaching">Told to detach: its stop is no failure.</param>
+    private sealed record Running(long LeaseId, IActorRef Trainer, bool Done, DateTimeOffset? LostSince = null, bool Listed = false, bool Detaching = false);
 
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly WorkerSettings _settings;
     private readonly WorkerCapability _capability;
     private readonly IActorRef _coordinator;
     private readonly ITrainerLauncher _launcher;
+    private readonly DetachedTrainers _detached;
     private readonly Dictionary<string, Running> _running = new();
     private IActorRef? _drainRequester;
+    private IActorRef? _detachRequester;
     private int _finishedWhileDraining;
     private readonly HashSet<string> _handedBack = [];
+    private readonly HashSet<UniqueAddress> _coordinators = [];
+    private readonly HashSet<UniqueAddress> _unreachable = [];
+    private bool? _coordinatorReachable; // null until the first cluster snapshot
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public WorkerNodeActor(WorkerSettings settings, WorkerCapability capability, IActorRef coordinator, ITrainerLauncher launcher)
+    public WorkerNodeActor(WorkerSettings settings, WorkerCapability capability, IActorRef coordinator, ITrainerLauncher launcher, DetachedTrainers detached)
     {
         _settings = settings;
         _capability = capability;
         _coordinator = coordinator;
         _launcher = launcher;
+        _detached = detached;
 
         Receive<RegisterTick>(_ => Register());
-        Receive<WorkerProtocol.Registered>(m => _log.Debug("Registered with the coordinator ({0} running lease(s) there)", m.RunningLeases));
+        Receive<WorkerProtocol.Registered>(Confirmed);
         Receive<WorkerProtocol.Lease>(TakeLease);
         Receive<WorkerProtocol.RevokeLease>(Revoke);
         Receive<TrainerDone>(m =>
@@ -78,31 +100,85 @@ public sealed class WorkerNodeActor : ReceiveActor, IWithTimers
         Receive<Terminated>(TrainerStopped);
         Receive<Drain>(_ => StartDrain());
         Receive<DrainGraceOver>(_ => HandBack());
-        Receive<ClusterEvent.CurrentClusterState>(s => WatchCoordinators(s.Members.Any(IsCoordinator)));
-        Receive<ClusterEvent.IMemberEvent>(_ => WatchCoordinators(Cluster.Get(Context.System).State.Members.Any(m => IsCoordinator(m) && m.Status == MemberStatus.Up)));
+        Receive<DetachTrainers>(_ => StartDetach());
+        Receive<KeepOver>(GiveUp);
+        Receive<ClusterEvent.CurrentClusterState>(s =>
+        {
+            _coordinators.Clear();
+            _coordinators.UnionWith(s.Members.Where(IsCoordinator).Select(m => m.UniqueAddress));
+            _unreachable.Clear();
+            _unreachable.UnionWith(s.Unreachable.Select(m => m.UniqueAddress));
+            CoordinatorsChanged();
+        });
+        Receive<ClusterEvent.IMemberEvent>(e =>
+        {
+            if (IsCoordinator(e.Member)) _coordinators.Add(e.Member.UniqueAddress);
+            else _coordinators.Remove(e.Member.UniqueAddress);
+            CoordinatorsChanged();
+        });
+        Receive<ClusterEvent.UnreachableMember>(e =>
+        {
+            _unreachable.Add(e.Member.UniqueAddress);
+            CoordinatorsChanged();
+        });
+        Receive<ClusterEvent.ReachableMember>(e =>
+        {
+            _unreachable.Remove(e.Member.UniqueAddress);
+            CoordinatorsChanged();
+        });
         Receive<CoordinatorAbsent>(_ =>
         {
-            _log.Warning("No coordinator in the cluster for {0}; leaving to join again through the seeds", _settings.CoordinatorAbsentTimeout);
+            _log.Warning("No reachable coordinator for {0}; leaving to join again through the seeds (trainers keep running)", _settings.CoordinatorAbsentTimeout);
             CoordinatedShutdown.Get(Context.System).Run(CoordinatorGoneReason.Instance);
         });
     }
 
     private static bool IsCoordinator(Member m) => m.HasRole("coordinator") && m.Status is MemberStatus.Up or MemberStatus.WeaklyUp;
 
-    private void WatchCoordinators(bool present)
+    /// <summary>A coordinator is reachable when some coordinator-role member is Up and not unreachable. Losing it starts the clock
+    /// of <c>coordinator-absent-timeout</c> (then this actor system leaves, to join a restarted coordinator through the seeds) and
+    /// of <c>coordinator-lost-keep</c> for every running lease (then its trainer stops, unless a coordinator confirms it first).</summary>
+    private void CoordinatorsChanged()
     {
-        if (present) Timers.Cancel("coordinator-absent");
-        else if (!Timers.IsTimerActive("coordinator-absent"))
+        var reachable = _coordinators.Except(_unreachable).Any();
+        var was = _coordinatorReachable;
+        _coordinatorReachable = reachable;
+        if (reachable)
+        {
+            Timers.Cancel("coordinator-absent");
+            if (was == false)
+            {
+                _log.Info("A coordinator is reachable again; resuming heartbeats and registering");
+                foreach (var r in _running.Values) r.Trainer.Tell(new TrainerActor.CoordinatorReachable(true));
+                Register();
+            }
+            return;
+        }
+        if (!Timers.IsTimerActive("coordinator-absent"))
             Timers.StartSingleTimer("coordinator-absent", CoordinatorAbsent.Instance, _settings.CoordinatorAbsentTimeout);
+        if (was != true) return;
+        var now = DateTimeOffset.UtcNow;
+        _log.Warning("No coordinator reachable; {0} trainer(s) keep running, their progress held, for up to {1} unless a coordinator confirms them",
+            _running.Count(r => !r.Value.Done), _settings.CoordinatorLostKeep);
+        foreach (var (jobId, r) in _running.Where(r => !r.Value.Done).ToList())
+        {
+            r.Trainer.Tell(new TrainerActor.CoordinatorReachable(false));
+            if (r.LostSince is not null) continue;
+            _running[jobId] = r with { LostSince = now, Listed = false };
+            StartKeepTimer(jobId, r.LeaseId, now);
+        }
     }
 
     /// <param name="launcher">Starts each lease's trainer process: <see cref="OsTrainerLauncher.Instance"/> in production.</param>
-    public static Props Props(WorkerSettings settings, WorkerCapability capability, IActorRef coordinator, ITrainerLauncher launcher) =>
-        Akka.Actor.Props.Create(() => new WorkerNodeActor(settings, capability, coordinator, launcher));
+    /// <param name="detached">The process-wide trainers between actor systems: adopted at start, filled by <see cref="DetachTrainers"/>.</param>
+    public static Props Props(WorkerSettings settings, WorkerCapability capability, IActorRef coordinator, ITrainerLauncher launcher, DetachedTrainers detached) =>
+        Akka.Actor.Props.Create(() => new WorkerNodeActor(settings, capability, coordinator, launcher, detached));
 
     protected override void PreStart()
     {
-        Cluster.Get(Context.System).Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsSnapshot, typeof(ClusterEvent.IMemberEvent));
+        Cluster.Get(Context.System).Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsSnapshot,
+            typeof(ClusterEvent.IMemberEvent), typeof(ClusterEvent.IReachabilityEvent));
+        Adopt();
         Register();
         Timers.StartPeriodicTimer("register", RegisterTick.Instance, _settings.RegisterInterval);
     }
@@ -116,8 +192,60 @@ public sealed class WorkerNodeActor : ReceiveActor, IWithTimers
         return Directive.Stop;
     });
 
+    /// <summary>Takes up the trainers a previous actor system of this process detached: they hold slots, are listed in the first
+    /// registration (the coordinator re-attaches their leases, or revokes those it gave away meanwhile), and heartbeat again.</summary>
+    private void Adopt()
+    {
+        foreach (var d in _detached.TakeAll())
+        {
+            if (_running.ContainsKey(d.Lease.JobId))
+            {
+                _log.Error("Job {0}: two detached trainers (lease {1} and {2}); stopping lease {2}'s", d.Lease.JobId, _running[d.Lease.JobId].LeaseId, d.Lease.LeaseId);
+                d.Abandon(_settings.TrainerStopGrace);
+                continue;
+            }
+            var trainer = Context.ActorOf(TrainerActor.Adopt(d, _settings, _capability, _coordinator), $"trainer-{d.Lease.LeaseId}");
+            Context.Watch(trainer);
+            _running[d.Lease.JobId] = new Running(d.Lease.LeaseId, trainer, false, d.LostSince);
+            StartKeepTimer(d.Lease.JobId, d.Lease.LeaseId, d.LostSince);
+            _log.Info("Lease {0}: adopted the running trainer of job {1} (no coordinator has confirmed it since {2:u})", d.Lease.LeaseId, d.Lease.JobId, d.LostSince);
+        }
+    }
+
+    private void StartKeepTimer(string jobId, long leaseId, DateTimeOffset lostSince)
+    {
+        var left = lostSince + _settings.CoordinatorLostKeep - DateTimeOffset.UtcNow;
+        Timers.StartSingleTimer($"keep-{jobId}", new KeepOver(jobId, leaseId), left > TimeSpan.Zero ? left : TimeSpan.Zero);
+    }
+
+    /// <summary>A coordinator answered a registration: the leases that registration listed, and that it did not revoke (a revoke
+    /// comes before the answer), are its again.</summary>
+    private void Confirmed(WorkerProtocol.Registered m)
+    {
+        _log.Debug("Registered with the coordinator ({0} running lease(s) there)", m.RunningLeases);
+        foreach (var (jobId, r) in _running.Where(r => r.Value is { LostSince: not null, Listed: true, Done: false }).ToList())
+        {
+            _log.Info("Lease {0} of job {1}: confirmed by the coordinator after {2:F0} s without one", r.LeaseId, jobId,
+                (DateTimeOffset.UtcNow - r.LostSince!.Value).TotalSeconds);
+            _running[jobId] = r with { LostSince = null };
+            Timers.Cancel($"keep-{jobId}");
+        }
+    }
+
+    /// <summary><c>coordinator-lost-keep</c> is over and no coordinator confirmed the lease: its trainer stops (the coordinator,
+    /// when it comes back, ends the lease or finds it gone).</summary>
+    private void GiveUp(KeepOver m)
+    {
+        if (!_running.TryGetValue(m.JobId, out var r) || r.LeaseId != m.LeaseId || r.Done || r.LostSince is null) return;
+        _log.Error("Job {0} lease {1}: NO COORDINATOR has confirmed this lease for {2} (coordinator-lost-keep, since {3:u}); stopping its trainer. " +
+                   "Check that a coordinator is running and that this worker's --seed reaches it.", m.JobId, m.LeaseId, _settings.CoordinatorLostKeep, r.LostSince);
+        _running[m.JobId] = r with { Done = true };
+        Context.Stop(r.Trainer);
+    }
+
     private void Register()
     {
+        foreach (var (jobId, r) in _running.Where(r => !r.Value.Listed).ToList()) _running[jobId] = r with { Listed = true };
         var held = _running.Select(r => new WorkerProtocol.HeldLease(r.Key, r.Value.LeaseId)).ToList();
         _coordinator.Tell(new WorkerProtocol.Register(_settings.WorkerId, _capability, _settings.Slots, held, Draining: _drainRequester is not null));
     }
@@ -127,10 +255,11 @@ public sealed class WorkerNodeActor : ReceiveActor, IWithTimers
         // A trainer whose lease has reached its outcome (Done) no longer holds a slot, though its actor may not have stopped yet:
         // the coordinator grants the next lease as soon as it records the completion, which can arrive before that stop.
         var busy = _running.Count(r => !r.Value.Done);
-        if (_running.ContainsKey(lease.JobId) || busy >= _settings.Slots || _drainRequester is not null)
+        if (_running.ContainsKey(lease.JobId) || busy >= _settings.Slots || _drainRequester is not null || _detachRequester is not null)
         {
             Sender.Tell(new WorkerProtocol.LeaseDeclined(lease.JobId, lease.LeaseId,
                 _drainRequester is not null ? "the worker is draining (shutting down)"
+                : _detachRequester is not null ? "the worker is leaving the cluster to join again"
                 : _running.ContainsKey(lease.JobId) ? "already running this job" : $"all {_settings.Slots} slot(s) busy"));
             return;
         }
@@ -145,6 +274,7 @@ public sealed class WorkerNodeActor : ReceiveActor, IWithTimers
         if (!_running.TryGetValue(m.JobId, out var r) || r.LeaseId != m.LeaseId) return;
         _log.Warning("Lease {0} of job {1} revoked: {2}; stopping its trainer", m.LeaseId, m.JobId, m.Reason);
         _running[m.JobId] = r with { Done = true }; // the coordinator already ended it: nothing to report
+        Timers.Cancel($"keep-{m.JobId}");
         Context.Stop(r.Trainer);
     }
 
@@ -153,6 +283,13 @@ public sealed class WorkerNodeActor : ReceiveActor, IWithTimers
         var (jobId, run) = _running.FirstOrDefault(kv => kv.Value.Trainer.Equals(t.ActorRef));
         if (jobId is null) return;
         _running.Remove(jobId);
+        Timers.Cancel($"keep-{jobId}");
+        if (_detachRequester is not null)
+        {
+            // Detached, or it finished on its own meanwhile (and said so): either way nothing to report from here.
+            if (_running.Count == 0) FinishDetach();
+            return;
+        }
         if (!run.Done)
             _coordinator.Tell(new TrainerProtocol.Failed(jobId, run.LeaseId, $"trainer on worker {_settings.WorkerId} stopped unexpectedly (see the worker's log)"));
         Register(); // a slot is free: say so at once rather than at the next tick
@@ -161,6 +298,27 @@ public sealed class WorkerNodeActor : ReceiveActor, IWithTimers
             if (!_handedBack.Contains(jobId)) _finishedWhileDraining++;
             FinishDrainIfIdle();
         }
+    }
+
+    private void StartDetach()
+    {
+        if (_detachRequester is not null) return;
+        _detachRequester = Sender;
+        var now = DateTimeOffset.UtcNow;
+        foreach (var (jobId, r) in _running.Where(r => !r.Value.Done).ToList())
+        {
+            _running[jobId] = r with { Detaching = true };
+            r.Trainer.Tell(new TrainerActor.Detach(_detached, r.LostSince ?? now));
+        }
+        _log.Warning("Actor system ending: detaching {0} running trainer(s); their processes keep running for the next membership",
+            _running.Count(r => r.Value.Detaching));
+        if (_running.Count == 0) FinishDetach();
+    }
+
+    private void FinishDetach()
+    {
+        Timers.CancelAll();
+        _detachRequester!.Tell(new TrainersDetached(_detached.Count));
     }
 
     private void StartDrain()

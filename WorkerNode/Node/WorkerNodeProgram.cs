@@ -59,20 +59,65 @@ public static class WorkerNodeProgram
             .WithFallback(ActorMaterializer.DefaultConfig());
         var capability = CapabilityDetector.Detect();
         var rejoinDelay = config.GetTimeSpan("cis490.worker.rejoin-delay");
+        var keep = config.GetTimeSpan("cis490.worker.coordinator-lost-keep");
+        var stopGrace = config.GetTimeSpan("cis490.worker.trainer-stop-grace");
 
-        // One actor system per membership: when the node is downed, or the coordinator is gone for good, the system ends
-        // and the node joins again through its seeds, until a signal asks it to stop.
-        while (true)
+        // Trainer processes outlive an actor system (downed, or left to find a restarted coordinator): the ending system's node
+        // detaches them here and the next one adopts them. Those nobody adopts within coordinator-lost-keep are stopped here.
+        var detached = new DetachedTrainers();
+        using var sweeping = new CancellationTokenSource();
+        var sweep = SweepLost(detached, keep, stopGrace, sweeping.Token);
+        try
         {
-            var (stopping, id) = await RunOneMembership(o, config, capability);
-            if (stopping) return 0;
-            Console.Error.WriteLine($"worker {id}: left the cluster; joining again through {string.Join(", ", o.Seeds)} in {rejoinDelay.TotalSeconds:F0} s");
-            await Task.Delay(rejoinDelay);
+            // One actor system per membership: when the node is downed, or no coordinator is reachable for a while, the system
+            // ends and the node joins again through its seeds, until a signal asks it to stop.
+            while (true)
+            {
+                var (stopping, id) = await RunOneMembership(o, config, capability, detached);
+                // The same worker id in every membership: the coordinator matches the leases a new membership reports to it by id.
+                o = o with { WorkerId = id };
+                if (stopping) return 0;
+                Console.Error.WriteLine($"worker {id}: left the cluster with {detached.Count} trainer(s) kept running; " +
+                                        $"joining again through {string.Join(", ", o.Seeds)} in {rejoinDelay.TotalSeconds:F0} s");
+                await Task.Delay(rejoinDelay);
+            }
+        }
+        finally
+        {
+            await sweeping.CancelAsync();
+            await sweep;
+            // A signal while between memberships: nobody can take these leases back; the coordinator re-leases them when its
+            // grace or the heartbeat deadline ends.
+            foreach (var t in detached.TakeAll())
+            {
+                Console.Error.WriteLine($"worker {o.WorkerId}: stopping: killing the detached trainer of job {t.Lease.JobId} lease {t.Lease.LeaseId}");
+                t.Abandon(stopGrace);
+            }
         }
     }
 
+    /// <summary>Stops the detached trainers that no coordinator has confirmed for <paramref name="keep"/> while no actor system
+    /// adopted them (the seeds do not answer), loudly: the node actor does the same for the trainers it holds.</summary>
+    private static async Task SweepLost(DetachedTrainers detached, TimeSpan keep, TimeSpan stopGrace, CancellationToken stop)
+    {
+        using var tick = new PeriodicTimer(TimeSpan.FromSeconds(Math.Clamp(keep.TotalSeconds / 10, 1, 30)));
+        try
+        {
+            while (await tick.WaitForNextTickAsync(stop))
+                foreach (var t in detached.TakeLostBefore(DateTimeOffset.UtcNow - keep))
+                {
+                    Console.Error.WriteLine($"ERROR: job {t.Lease.JobId} lease {t.Lease.LeaseId}: NO COORDINATOR has confirmed this lease for " +
+                                            $"{keep} (coordinator-lost-keep, since {t.LostSince:u}); killing its trainer process {t.Process.Id}. " +
+                                            "Check that a coordinator is running and that this worker's --seed reaches it.");
+                    t.Abandon(stopGrace);
+                }
+        }
+        catch (OperationCanceledException) { }
+    }
+
     /// <summary>Runs one actor system until it terminates. Stopping: a signal ended it (the node should stop, not rejoin).</summary>
-    private static async Task<(bool Stopping, string WorkerId)> RunOneMembership(Options o, Akka.Configuration.Config config, Protocols.Workers.WorkerCapability capability)
+    private static async Task<(bool Stopping, string WorkerId)> RunOneMembership(Options o, Akka.Configuration.Config config,
+        Protocols.Workers.WorkerCapability capability, DetachedTrainers detached)
     {
         var stopping = false;
         var system = ActorSystem.Create(config.GetString("cis490.system-name"), config);
@@ -91,13 +136,28 @@ public static class WorkerNodeProgram
             ClusterSingletonProxySettings.Create(system).WithRole("coordinator")), "job-coordinator-proxy");
         IActorRef? node = null;
         Cluster.Get(system).RegisterOnMemberUp(() =>
-            node = system.ActorOf(WorkerNodeActor.Props(settings, capability, proxy, OsTrainerLauncher.Instance), "worker"));
+            node = system.ActorOf(WorkerNodeActor.Props(settings, capability, proxy, OsTrainerLauncher.Instance, detached), "worker"));
         // A signal drains the node before it leaves: no new leases, running jobs finish within the grace, the rest is handed
         // back. Not when the cluster downed the node or the coordinator is gone: nobody would take the hand-back.
         CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseBeforeServiceUnbind, "drain", async () =>
         {
             if (node is null || CoordinatedShutdown.Get(system).ShutdownReason is not CoordinatedShutdown.ClrExitReason) return Akka.Done.Instance;
             await node.Ask<WorkerNodeActor.Drained>(WorkerNodeActor.Drain.Instance, settings.DrainGrace + TimeSpan.FromSeconds(15));
+            return Akka.Done.Instance;
+        });
+        // Any other end (downed, coordinator gone): the trainers are detached, not killed, and the next membership adopts them.
+        CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseBeforeServiceUnbind, "detach-trainers", async () =>
+        {
+            if (node is null || CoordinatedShutdown.Get(system).ShutdownReason is CoordinatedShutdown.ClrExitReason) return Akka.Done.Instance;
+            try
+            {
+                // Local and quick (each trainer hands over its state and stops); the bound only keeps a wedged actor from holding the exit.
+                await node.Ask<WorkerNodeActor.TrainersDetached>(WorkerNodeActor.DetachTrainers.Instance, TimeSpan.FromSeconds(10));
+            }
+            catch (AskTimeoutException)
+            {
+                Console.Error.WriteLine($"worker {id}: trainers did not detach within 10 s; those not detached are killed with the actor system");
+            }
             return Akka.Done.Instance;
         });
         NodeRuntime.AnnounceWhenUp(system, "worker", $"worker-id={id}");

@@ -13,7 +13,8 @@ public sealed record WorkerSettings(
     TimeSpan TrainerStopGrace,
     TimeSpan CoordinatorAbsentTimeout,
     TimeSpan DrainGrace,
-    TimeSpan TrainerSilenceLimit)
+    TimeSpan TrainerSilenceLimit,
+    TimeSpan CoordinatorLostKeep)
 {
     public static WorkerSettings From(Akka.Configuration.Config config, string workerId, string dataDir, string workDir)
     {
@@ -31,6 +32,7 @@ public sealed record WorkerSettings(
             c.GetTimeSpan("trainer-stop-grace"),
             c.GetTimeSpan("coordinator-absent-timeout"),
             c.GetTimeSpan("drain-grace"),
-            c.GetTimeSpan("trainer-silence-limit"));
+            c.GetTimeSpan("trainer-silence-limit"),
+            c.GetTimeSpan("coordinator-lost-keep"));
     }
 }

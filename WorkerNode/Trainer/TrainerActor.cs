@@ -4,6 +4,7 @@ using Akka.Actor;
 using Akka.Event;
 using Akka.Streams;
 using Akka.Streams.Dsl;
+using Cis490.Protocols;
 using Cis490.Protocols.Artifacts;
 using Cis490.Protocols.Jobs;
 using Cis490.Protocols.Serialization;
@@ -15,58 +16,126 @@ using Cis490.WorkerNode.Node;
 
 namespace Cis490.WorkerNode.Trainer;
 
-/// <summary>Runs one lease: starts the trainer process, relays its progress as heartbeats, bundles the checkpoint and streams it to
-/// the artifact store, and reports the outcome. Its process is killed whenever the actor stops.</summary>
+/// <summary>Runs one lease: starts the trainer process (or adopts one a previous actor system detached), relays its progress as
+/// heartbeats, bundles the checkpoint and streams it to the artifact store, and reports the outcome. Its process is killed whenever
+/// the actor stops, except when it is told to <see cref="Detach"/>: then the process runs on for the next actor system.</summary>
 public sealed class TrainerActor : ReceiveActor, IWithTimers
 {
-    private sealed record OutputLine(string Line) : INoSerializationVerificationNeeded;
-    private sealed record ErrorLine(string Line) : INoSerializationVerificationNeeded;
-    private sealed record Exited(int Code) : INoSerializationVerificationNeeded;
-    private sealed record Bundled(string Path, string Sha256, long Bytes) : INoSerializationVerificationNeeded;
+    /// <summary>From the node, when its actor system ends for a reason other than a signal: hand the running process over to
+    /// <paramref name="Into"/> and stop without killing it. <paramref name="LostSince"/>: since when no coordinator has confirmed the lease.</summary>
+    public sealed record Detach(DetachedTrainers Into, DateTimeOffset LostSince) : INoSerializationVerificationNeeded;
+
+    /// <summary>From the node: whether a coordinator is reachable. While none is, heartbeats are held (their progress lines kept,
+    /// bounded) rather than buffered in a proxy that may not outlive the actor system.</summary>
+    public sealed record CoordinatorReachable(bool Reachable) : INoSerializationVerificationNeeded;
+
+    private sealed record DetachNow(DetachedTrainers Into, DateTimeOffset LostSince) : INoSerializationVerificationNeeded;
+    private sealed record Bundled(TrainerBundle Bundle) : INoSerializationVerificationNeeded;
     private sealed record BundleFailed(string Error) : INoSerializationVerificationNeeded;
     private sealed class HeartbeatTick : INoSerializationVerificationNeeded { public static readonly HeartbeatTick Instance = new(); }
     private sealed class AckTimeout : INoSerializationVerificationNeeded { public static readonly AckTimeout Instance = new(); }
+
+    /// <summary>Progress lines one heartbeat carries at most (the latest): one remote frame.</summary>
+    private const int MaxLinesPerHeartbeat = 200;
 
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly WorkerProtocol.Lease _lease;
     private readonly WorkerSettings _settings;
     private readonly WorkerCapability _capability;
     private readonly IActorRef _coordinator;
-    private readonly ITrainerLauncher _launcher;
+    private readonly ITrainerLauncher? _launcher;
+    private readonly DetachedTrainer? _adopted;
     private readonly string _jobDir;
     private readonly Queue<string> _stderrTail = new();
-    private readonly Stopwatch _clock = Stopwatch.StartNew();
+    private readonly long _startedAt;
+    private readonly TrainerOutputRelay _relay;
     private ITrainerProcess? _process;
     private TrainingProgress _progress;
     private readonly List<TrainingProgress> _unsent = []; // progress lines since the last heartbeat, for the coordinator's `jobs logs`
     private Dictionary<string, double> _metrics = new();
-    private Bundled? _bundle;
+    private TrainerPhase _phase = TrainerPhase.Training;
+    private Task<TrainerBundle>? _bundling;
+    private TrainerBundle? _bundle;
     private int _uploadAttempts;
     private TimeSpan _lastOutput;
     private bool _silenceReported;
+    private bool _startAcknowledged;
+    private bool _holding;
+    private bool _detached;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
     private string JobId => _lease.JobId;
     private long LeaseId => _lease.LeaseId;
+    private TimeSpan Elapsed => Stopwatch.GetElapsedTime(_startedAt);
 
-    public TrainerActor(WorkerProtocol.Lease lease, WorkerSettings settings, WorkerCapability capability, IActorRef coordinator, ITrainerLauncher launcher)
+    /// <summary>Use <see cref="Props"/> or <see cref="Adopt"/>: exactly one of <paramref name="launcher"/> and <paramref name="adopted"/> is set.</summary>
+    public TrainerActor(WorkerProtocol.Lease lease, WorkerSettings settings, WorkerCapability capability, IActorRef coordinator,
+        ITrainerLauncher? launcher, DetachedTrainer? adopted)
     {
         _lease = lease;
         _settings = settings;
         _capability = capability;
         _coordinator = coordinator;
         _launcher = launcher;
-        _jobDir = Path.Combine(settings.WorkDir, $"{lease.JobId[..12]}-lease{lease.LeaseId}");
-        _progress = new TrainingProgress(0, 0, null, null, 0, "starting");
-        Training();
+        _adopted = adopted;
+        if (adopted is null)
+        {
+            _jobDir = Path.Combine(settings.WorkDir, $"{lease.JobId[..12]}-lease{lease.LeaseId}");
+            _startedAt = Stopwatch.GetTimestamp();
+            _relay = new TrainerOutputRelay();
+            _progress = new TrainingProgress(0, 0, null, null, 0, "starting");
+            Training();
+            return;
+        }
+        _jobDir = adopted.JobDir;
+        _startedAt = adopted.StartedAt;
+        _relay = adopted.Relay;
+        _process = adopted.Process;
+        _progress = adopted.Progress;
+        _unsent.AddRange(adopted.Unsent);
+        foreach (var line in adopted.StderrTail) Remember(line);
+        _metrics = new Dictionary<string, double>(adopted.Metrics);
+        _bundle = adopted.Bundle;
+        _startAcknowledged = adopted.StartAcknowledged;
+        _lastOutput = Elapsed; // silence is measured from the adoption: the relay does not hold alive lines
+        switch (adopted.Phase)
+        {
+            case TrainerPhase.Training: Training(); break;
+            case TrainerPhase.Bundling: Bundling(); break;
+            default: Uploading(); break;
+        }
     }
 
     public static Props Props(WorkerProtocol.Lease lease, WorkerSettings settings, WorkerCapability capability, IActorRef coordinator, ITrainerLauncher launcher) =>
-        Akka.Actor.Props.Create(() => new TrainerActor(lease, settings, capability, coordinator, launcher));
+        Akka.Actor.Props.Create(() => new TrainerActor(lease, settings, capability, coordinator, launcher, null));
+
+    /// <summary>A trainer actor for a process a previous actor system detached: it attaches to the process's output and carries on
+    /// where the detached actor stopped (training, bundling or uploading); it starts nothing.</summary>
+    public static Props Adopt(DetachedTrainer detached, WorkerSettings settings, WorkerCapability capability, IActorRef coordinator) =>
+        Akka.Actor.Props.Create(() => new TrainerActor(detached.Lease, settings, capability, coordinator, null, detached));
 
     protected override void PreStart()
     {
+        if (_adopted is { } a)
+        {
+            var dropped = _relay.Dropped;
+            _relay.Attach(Self); // the output held while detached comes first, in order
+            _log.Info("Job {0} lease {1}: adopted trainer process {2} ({3}, {4:F0} s since start; {5} output line(s) dropped while detached)",
+                JobId, LeaseId, a.Process.Id, a.Phase, Elapsed.TotalSeconds, dropped);
+            // The coordinator may have died before it recorded the start: report it again (a second start is refused as a
+            // conflict, which for an adopted lease means it was recorded).
+            if (!_startAcknowledged) _coordinator.Tell(new TrainerProtocol.Started(JobId, LeaseId, _settings.WorkerId));
+            switch (a.Phase)
+            {
+                case TrainerPhase.Bundling: StartBundling(a.Bundling); break;
+                case TrainerPhase.Uploading: Offer(); break;
+            }
+            Timers.StartPeriodicTimer("heartbeat", HeartbeatTick.Instance, _settings.HeartbeatInterval);
+            Self.Tell(HeartbeatTick.Instance); // heartbeats resume at once, with the lines held while detached
+            return;
+        }
+
         if (Directory.Exists(_jobDir)) Directory.Delete(_jobDir, true);
         Directory.CreateDirectory(_jobDir);
         var spec = _lease.Job;
@@ -75,11 +144,8 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
         var jobFile = Path.Combine(_jobDir, TrainRequest.FileName);
         request.Save(jobFile);
 
-        var self = Self; // Self is not reachable from the process's event threads
-        _process = _launcher.Start(jobFile,
-            line => self.Tell(new OutputLine(line)),
-            line => self.Tell(new ErrorLine(line)),
-            code => self.Tell(new Exited(code)));
+        _relay.Attach(Self); // the process's event threads reach this actor (or, once detached, the next one) through the relay
+        _process = _launcher!.Start(jobFile, _relay.Output, _relay.Error, _relay.Exit);
         _log.Info("Job {0} lease {1}: trainer process {2} started in {3}", JobId, LeaseId, _process.Id, _jobDir);
 
         _coordinator.Tell(new TrainerProtocol.Started(JobId, LeaseId, _settings.WorkerId));
@@ -88,6 +154,7 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
 
     protected override void PostStop()
     {
+        if (_detached) return; // the process runs on; the next actor system's trainer adopts it
         KillProcess();
         try { if (Directory.Exists(_jobDir)) Directory.Delete(_jobDir, true); }
         catch (IOException e) { _log.Warning("Could not remove {0}: {1}", _jobDir, e.Message); }
@@ -98,18 +165,44 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
         Receive<HeartbeatTick>(_ => Beat());
         Receive<TrainerProtocol.Refused>(m =>
         {
+            if (m.Kind == ErrorKind.Conflict && _adopted is not null)
+            {
+                _startAcknowledged = true; // the repeated start of an adopted lease: the coordinator had recorded it
+                return;
+            }
             _log.Warning("Job {0} lease {1}: the coordinator refused this lease ({2}); stopping", JobId, LeaseId, m.Reason);
             Finish();
         });
-        Receive<TrainerProtocol.Acknowledged>(_ => { });
-        Receive<ErrorLine>(m => Remember(m.Line));
+        Receive<TrainerProtocol.Acknowledged>(_ => _startAcknowledged = true);
+        Receive<TrainerOutputRelay.ErrorLine>(m => Remember(m.Text));
+        Receive<CoordinatorReachable>(m =>
+        {
+            _holding = !m.Reachable;
+            if (m.Reachable) SendHeartbeat(); // what was held goes out at once
+        });
+        Receive<Detach>(m =>
+        {
+            if (_process is null) return;
+            _relay.Detach();
+            // Lines the relay delivered before it let go are in the mailbox ahead of this: they are read before the hand-over.
+            Self.Tell(new DetachNow(m.Into, m.LostSince));
+        });
+        Receive<DetachNow>(m =>
+        {
+            m.Into.Add(new DetachedTrainer(_lease, _jobDir, _process!, _relay, _phase, _startedAt, _progress, [.. _unsent], [.. _stderrTail],
+                _bundling, _bundle, _metrics, _startAcknowledged, m.LostSince));
+            _log.Warning("Job {0} lease {1}: actor system ending; trainer process {2} keeps running ({3}) for the next one to adopt",
+                JobId, LeaseId, _process!.Id, _phase);
+            _detached = true;
+            Context.Stop(Self);
+        });
     }
 
     /// <summary>Relays liveness to the coordinator: always once the process has exited (bundling, uploading), and while training
     /// only when the process has printed something within the silence limit; a stopped or wedged trainer lets its lease expire.</summary>
     private void Beat()
     {
-        var silent = _clock.Elapsed - _lastOutput;
+        var silent = Elapsed - _lastOutput;
         if (_process is { HasExited: false } && silent > _settings.TrainerSilenceLimit)
         {
             if (!_silenceReported)
@@ -124,13 +217,14 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
 
     private void Training()
     {
+        _phase = TrainerPhase.Training;
         Common();
-        Receive<OutputLine>(m =>
+        Receive<TrainerOutputRelay.Line>(m =>
         {
-            _lastOutput = _clock.Elapsed;
-            ReadProgress(m.Line);
+            _lastOutput = Elapsed;
+            ReadProgress(m.Text);
         });
-        Receive<Exited>(m =>
+        Receive<TrainerOutputRelay.Exited>(m =>
         {
             SendHeartbeat(); // the last progress lines reach `jobs logs` even when the job ends between two heartbeats
             if (m.Code != 0)
@@ -139,35 +233,44 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
                 Fail($"trainer process exited with code {m.Code}{(tail.Length > 0 ? ": " + tail : "")}");
                 return;
             }
-            _log.Info("Job {0} lease {1}: training finished in {2:F1} s; bundling", JobId, LeaseId, _clock.Elapsed.TotalSeconds);
-            var outDir = Path.Combine(_jobDir, "out");
-            var bundlePath = Path.Combine(_jobDir, ArtifactBundle.FileName);
+            _log.Info("Job {0} lease {1}: training finished in {2:F1} s; bundling", JobId, LeaseId, Elapsed.TotalSeconds);
             try
             {
-                _metrics = new Dictionary<string, double>(Checkpoint.Load(outDir).Metrics);
+                _metrics = new Dictionary<string, double>(Checkpoint.Load(Path.Combine(_jobDir, "out")).Metrics);
             }
             catch (Exception e) when (e is IOException or InvalidDataException or JsonException)
             {
                 Fail($"the trainer exited cleanly but left no readable checkpoint: {e.Message}");
                 return;
             }
-            Task.Run(() =>
-            {
-                var (sha, bytes) = ArtifactBundle.Create(outDir, bundlePath);
-                return (object)new Bundled(bundlePath, sha, bytes);
-            }).PipeTo(Self, failure: e => new BundleFailed(e.GetBaseException().Message));
+            StartBundling(null);
             Become(Bundling);
         });
     }
 
+    /// <summary>Bundles the checkpoint off the mailbox; <paramref name="running"/>: a bundling a detached actor started, still going.</summary>
+    private void StartBundling(Task<TrainerBundle>? running)
+    {
+        var outDir = Path.Combine(_jobDir, "out");
+        var bundlePath = Path.Combine(_jobDir, ArtifactBundle.FileName);
+        _bundling = running ?? Task.Run(() =>
+        {
+            var (sha, bytes) = ArtifactBundle.Create(outDir, bundlePath);
+            return new TrainerBundle(bundlePath, sha, bytes);
+        });
+        _bundling.PipeTo(Self, success: b => new Bundled(b), failure: e => new BundleFailed(e.GetBaseException().Message));
+    }
+
     private void Bundling()
     {
+        _phase = TrainerPhase.Bundling;
         Common();
-        Receive<OutputLine>(_ => { });
+        Receive<TrainerOutputRelay.Line>(_ => { });
         Receive<BundleFailed>(m => Fail($"could not bundle the checkpoint: {m.Error}"));
         Receive<Bundled>(m =>
         {
-            _bundle = m;
+            _bundle = m.Bundle;
+            _bundling = null;
             Offer();
             Become(Uploading);
         });
@@ -175,7 +278,9 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
 
     private void Uploading()
     {
+        _phase = TrainerPhase.Uploading;
         Common();
+        Receive<TrainerOutputRelay.Line>(_ => { });
         Receive<ArtifactProtocol.UploadReady>(m =>
         {
             _log.Info("Job {0} lease {1}: streaming {2} bytes to the artifact store", JobId, LeaseId, _bundle!.Bytes);
@@ -194,7 +299,8 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
 
     private void SendHeartbeat()
     {
-        _coordinator.Tell(new TrainerProtocol.Heartbeat(JobId, LeaseId, _progress with { ElapsedSeconds = _clock.Elapsed.TotalSeconds }, [.. _unsent]));
+        if (_holding) return; // no coordinator to hear it: the lines stay in _unsent (bounded) until one is back
+        _coordinator.Tell(new TrainerProtocol.Heartbeat(JobId, LeaseId, _progress with { ElapsedSeconds = Elapsed.TotalSeconds }, [.. _unsent]));
         _unsent.Clear();
     }
 
@@ -230,8 +336,8 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
             return;
         }
         _progress = new TrainingProgress(p.Epoch, p.TotalEpochs, p.Loss, p.ValMacroF1, p.ElapsedSeconds, p.Message);
-        // Bounded: a trainer printing faster than it heartbeats keeps its latest 200 lines per heartbeat (one remote frame).
-        if (_unsent.Count == 200) _unsent.RemoveAt(0);
+        // Bounded: a trainer printing faster than it heartbeats (or while heartbeats are held) keeps its latest lines.
+        if (_unsent.Count == MaxLinesPerHeartbeat) _unsent.RemoveAt(0);
         _unsent.Add(_progress);
     }
 

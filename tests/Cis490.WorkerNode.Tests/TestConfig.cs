@@ -37,6 +37,9 @@ public static class TestConfig
           trainer-silence-limit = 10m
           # The test node never joins a cluster, so it never sees a coordinator: it must not leave in the middle of a test.
           coordinator-absent-timeout = 10m
+          # Longer than any test, for the same reason (the test node's coordinator probe never confirms a lease unless told to);
+          # the keep-limit tests shorten it in their own settings.
+          coordinator-lost-keep = 10m
           # The fake process is gone the moment it is killed; a second bounds a stop that goes wrong.
           trainer-stop-grace = 1s
           # Long enough for a drain test to finish a job inside it, short enough to wait out for the hand-back.

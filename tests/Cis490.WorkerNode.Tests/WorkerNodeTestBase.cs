@@ -3,6 +3,7 @@ using Akka.TestKit;
 using Cis490.Protocols.Jobs;
 using Cis490.Protocols.Workers;
 using Cis490.WorkerNode.Node;
+using Cis490.WorkerNode.Trainer;
 using Xunit;
 using Xunit.Abstractions;
 
@@ -14,6 +15,9 @@ public abstract class WorkerNodeTestBase : Akka.TestKit.Xunit2.TestKit
 {
     protected readonly TestProbe Coordinator;
     protected readonly FakeTrainerLauncher Launcher = new();
+
+    /// <summary>The process-wide trainers between actor systems (WorkerNodeProgram holds one per worker process).</summary>
+    protected readonly DetachedTrainers Detached = new();
     protected readonly WorkerSettings Settings;
     private readonly string _dir;
 
@@ -27,7 +31,7 @@ public abstract class WorkerNodeTestBase : Akka.TestKit.Xunit2.TestKit
     /// <summary>Starts the node and reads its first registration: all slots free, nothing held, not draining.</summary>
     protected async Task<IActorRef> StartNode(WorkerSettings? settings = null)
     {
-        var node = Sys.ActorOf(WorkerNodeActor.Props(settings ?? Settings, TestConfig.Capability, Coordinator.Ref, Launcher), "worker");
+        var node = Sys.ActorOf(WorkerNodeActor.Props(settings ?? Settings, TestConfig.Capability, Coordinator.Ref, Launcher, Detached), "worker");
         var hello = await Coordinator.ExpectMsgAsync<WorkerProtocol.Register>(TestConfig.Wait);
         Assert.Equal(("test-worker", 2, 0, false), (hello.WorkerId, hello.Slots, hello.Held.Count, hello.Draining));
         return node;
@@ -57,6 +61,7 @@ public abstract class WorkerNodeTestBase : Akka.TestKit.Xunit2.TestKit
     protected override void Dispose(bool disposing)
     {
         base.Dispose(disposing);
+        foreach (var t in Detached.TakeAll()) t.Abandon(TimeSpan.FromSeconds(1)); // a test that ended with a trainer detached
         try { Directory.Delete(_dir, true); }
         catch (IOException) { } // a trainer's folder may still be going away; it is under the system's temporary folder
     }
