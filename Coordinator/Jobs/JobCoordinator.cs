@@ -148,7 +148,7 @@ public sealed class JobCoordinator : ReceivePersistentActor, IWithTimers
     protected override void OnRecoveryFailure(Exception reason, object? message = null)
     {
         var journal = JournalName(Context.System);
-        var cause = $"{reason.GetType().Name}: {reason.Message}";
+        var cause = $"{reason.GetType().Name}: {reason.Message.TrimEnd('.')}";
         var failed = _restarts.FailedStart(cause, DateTimeOffset.UtcNow);
         string? fatal = null;
         if (JournalFaults.Unrecoverable(reason) is { } why)
