@@ -80,7 +80,7 @@ public sealed record JournalChoice(string HoconFile, string ConnectionString, st
                 cmd.CommandText = "PRAGMA quick_check(5);"; // up to 5 problems: enough to say what is wrong
                 var problems = new List<string>();
                 using (var reader = cmd.ExecuteReader())
-                    while (reader.Read()) problems.Add(reader.GetString(0));
+                    while (reader.Read()) problems.Add(reader.GetString(0).ReplaceLineEndings(" ")); // one line on stderr
                 if (problems is not ["ok"])
                     return Damaged(string.Join("; ", problems));
             }
