@@ -72,7 +72,7 @@ public static class Program
             var http = HttpSettings.From(config);
             _ = http.BindAddress; // a bad --http-bind is a usage error before anything starts
 
-            var system = ActorSystem.Create(systemName, config);
+            var system = SqliteDurability.CreateSystem(systemName, config);
             using var signals = new CompositeDisposable(NodeRuntime.ShutdownOnSignals(system));
             var proxy = Start(system, settings);
             if (http.Enabled)
@@ -93,6 +93,12 @@ public static class Program
             system.Log.Info("Journal: {0}", journal.Description);
             NodeRuntime.AnnounceWhenUp(system, "coordinator", $"data-dir={dataDir} journal={(journal.IsPostgres ? "postgres" : "sqlite")}");
             await system.WhenTerminated;
+            if (CoordinatedShutdown.Get(system).ShutdownReason is CoordinatorCannotRecover failed)
+            {
+                // The job table cannot be recovered (JobCoordinator.OnRecoveryFailure): say so where a person or systemd looks.
+                Console.Error.WriteLine($"cis490 coordinator: {failed.Message}");
+                return failed.ExitCode;
+            }
             return 0;
         }
         catch (CliException e)

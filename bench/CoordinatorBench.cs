@@ -110,7 +110,7 @@ public static class CoordinatorBench
             akka.persistence.journal.sql.connection-string = {HoconLoader.Quote(journal.ConnectionString)}
             akka.persistence.snapshot-store.sql.connection-string = {HoconLoader.Quote(journal.ConnectionString)}
             """).WithFallback(ActorMaterializer.DefaultConfig());
-        return ActorSystem.Create("bench", config);
+        return Cis490.Coordinator.Persistence.SqliteDurability.CreateSystem("bench", config); // as the coordinator node makes it
     }
 
     private static string Manifest(int jobs) => string.Join("\n", Enumerable.Range(1, jobs).Select(i =>

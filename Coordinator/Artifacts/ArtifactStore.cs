@@ -28,15 +28,49 @@ public sealed class ArtifactStore : ReceiveActor
 
     public ArtifactStore(string modelsDir, TimeSpan idleTimeout)
     {
-        _repo = new ArtifactRepository(modelsDir);
+        _repo = new ArtifactRepository(modelsDir, problem => _log.Warning("Artifact index: {0}", problem));
         _idleTimeout = idleTimeout;
         _materializer = Context.Materializer();
 
         Receive<ArtifactProtocol.OfferUpload>(StartUpload);
         Receive<UploadDone>(Finish);
-        Receive<OperatorQueries.ListArtifacts>(_ => Sender.Tell(new OperatorQueries.ArtifactList(_repo.ReadIndex()
-            .Select(r => new OperatorQueries.ArtifactView(r.Sha256, r.Model, r.Mode, r.JobId, r.Bytes, r.StoredAt)).ToList())));
+        Receive<OperatorQueries.ListArtifacts>(_ =>
+        {
+            if (ReadIndex() is { } rows)
+                Sender.Tell(new OperatorQueries.ArtifactList(rows.Select(r => new OperatorQueries.ArtifactView(r.Sha256, r.Model, r.Mode, r.JobId, r.Bytes, r.StoredAt)).ToList()));
+        });
         Receive<OperatorQueries.GetArtifact>(Download);
+    }
+
+    protected override void PreStart()
+    {
+        // Bundles whose row was never appended (a crash between the rename and the append) get it now.
+        try
+        {
+            foreach (var row in _repo.RepairIndex())
+                _log.Warning("Artifact index: wrote the missing row of {0} ({1}/{2}, job {3}) from its bundle", row.Sha256, row.Model, row.Mode,
+                    row.JobId.Length > 0 ? row.JobId : "unknown");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            _log.Error(e, "Could not check {0} for bundles without an index row; the next start tries again", _repo.Root);
+        }
+    }
+
+    /// <summary>The index's rows, or null after answering the sender that the index cannot be read (the file system failed).</summary>
+    private IReadOnlyList<ArtifactIndexRow>? ReadIndex()
+    {
+        try
+        {
+            return _repo.ReadIndex();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            _log.Error(e, "Cannot read the artifact index {0}", _repo.IndexPath);
+            Sender.Tell(new OperatorProtocol.OperatorError($"cannot read the artifact index {_repo.IndexPath} on the coordinator node: {e.Message}",
+                ErrorKind.Unavailable));
+            return null;
+        }
     }
 
     public static Props Props(string modelsDir, TimeSpan idleTimeout) => Akka.Actor.Props.Create(() => new ArtifactStore(modelsDir, idleTimeout));
@@ -102,11 +136,12 @@ public sealed class ArtifactStore : ReceiveActor
         }
         try
         {
-            var isNew = _repo.Commit(done.TempPath, offer.Sha256, offer.Model, offer.Mode, offer.JobId, offer.LeaseId, offer.Bytes, DateTimeOffset.UtcNow);
+            var isNew = _repo.Commit(done.TempPath, offer.Sha256, offer.Model, offer.Mode, offer.JobId, offer.LeaseId, offer.Bytes, DateTimeOffset.UtcNow,
+                FaultInjection.CrashAt(FaultInjection.StoreCrashAfterRename));
             _log.Info("Stored artifact {0} ({1} bytes) for job {2}{3}", offer.Sha256, offer.Bytes, offer.JobId, isNew ? "" : " (already stored: deduplicated)");
             Context.Parent.Tell(new Stored(offer, !isNew, done.ReplyTo));
         }
-        catch (IOException e)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             TryDelete(done.TempPath);
             _log.Error(e, "Could not store artifact {0} for job {1}", offer.Sha256, offer.JobId);
@@ -125,7 +160,8 @@ public sealed class ArtifactStore : ReceiveActor
             replyTo.Tell(new OperatorProtocol.OperatorError($"'{m.Sha256}' is not an artifact sha256 (give it, or at least its first 8 hex digits)", ErrorKind.Invalid));
             return;
         }
-        var rows = _repo.ReadIndex().Where(r => r.Sha256.StartsWith(wanted, StringComparison.Ordinal)).DistinctBy(r => r.Sha256).Take(2).ToList();
+        if (ReadIndex() is not { } index) return;
+        var rows = index.Where(r => r.Sha256.StartsWith(wanted, StringComparison.Ordinal)).DistinctBy(r => r.Sha256).Take(2).ToList();
         if (rows.Count != 1)
         {
             replyTo.Tell(rows.Count == 0

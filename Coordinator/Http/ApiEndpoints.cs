@@ -60,6 +60,14 @@ public static class ApiEndpoints
             node = cluster.SelfAddress.ToString();
             member = cluster.SelfMember.Status.ToString().ToLowerInvariant();
         }
+        if (detail is { Restarting: true } r)
+        {
+            // Stopped between two restarts on this node: say so, with the count and the cause, rather than "no answer".
+            var why = $"the coordinator is restarting after a failure ({r.Restarts} restart(s) so far, {r.FailedStarts} failed start(s) in a row; " +
+                      $"last failure: {r.LastFailure ?? "unknown"})";
+            var restarting = new HealthView(false, "restarting", "restarting", node, member, DateTimeOffset.UtcNow, detail, why);
+            return Results.Json(restarting, ApiJson.Options, statusCode: StatusCodes.Status503ServiceUnavailable);
+        }
         var ok = detail is not null;
         var view = new HealthView(ok, ok ? "ok" : "degraded", ok ? "reachable" : "unreachable", node, member, DateTimeOffset.UtcNow, detail, problem);
         return Results.Json(view, ApiJson.Options, statusCode: ok ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);

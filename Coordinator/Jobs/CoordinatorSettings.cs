@@ -16,12 +16,19 @@ public sealed record CoordinatorSettings(
     int JobLogLines = 300,
     int JobLogJobs = 500,
     TimeSpan? OperatorAskTimeout = null,
-    TimeSpan RecoveredLeaseGrace = default)
+    TimeSpan RecoveredLeaseGrace = default,
+    int RestartLimit = 10)
 {
     public string ModelsDir => Path.Combine(DataDir, "models");
 
     /// <summary>How long the operator endpoint waits for the coordinator's part of an answer it completes itself (a status).</summary>
     public TimeSpan AskTimeout => OperatorAskTimeout ?? TimeSpan.FromSeconds(5);
+
+    private static int RestartLimitFrom(Akka.Configuration.Config c)
+    {
+        var limit = c.GetInt("restart-limit", 10);
+        return limit >= 1 ? limit : throw new InvalidOperationException($"cis490.coordinator.restart-limit must be 1 or more, got {limit}");
+    }
 
     public static CoordinatorSettings From(Akka.Configuration.Config config)
     {
@@ -42,6 +49,7 @@ public sealed record CoordinatorSettings(
             c.GetInt("job-log.lines-per-job", 300),
             c.GetInt("job-log.jobs", 500),
             c.GetTimeSpan("operator-ask-timeout", TimeSpan.FromSeconds(5)),
-            c.GetTimeSpan("recovered-lease-grace", TimeSpan.FromMinutes(2)));
+            c.GetTimeSpan("recovered-lease-grace", TimeSpan.FromMinutes(2)),
+            RestartLimitFrom(c));
     }
 }

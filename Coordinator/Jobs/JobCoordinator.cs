@@ -6,6 +6,7 @@ using Akka.Pattern;
 using Akka.Persistence;
 using Cis490.Coordinator.Artifacts;
 using Cis490.Coordinator.Operator;
+using Cis490.Coordinator.Persistence;
 using Cis490.Protocols;
 using Cis490.Protocols.Jobs;
 using Cis490.Protocols.Operator;
@@ -47,6 +48,12 @@ public sealed class JobCoordinator : ReceivePersistentActor, IWithTimers
 
     private IActorRef _store = ActorRefs.Nobody;
 
+    /// <summary>This node's record of the coordinator's starts and failures (shared with the operator endpoint's health answer).</summary>
+    private readonly CoordinatorRestarts _restarts;
+
+    /// <summary>Stopping because of a hand-over, not a failure.</summary>
+    private bool _handingOver;
+
     public override string PersistenceId => PersistenceIdValue;
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -55,6 +62,8 @@ public sealed class JobCoordinator : ReceivePersistentActor, IWithTimers
         _settings = settings;
         _logs = new JobLogBuffer(settings.JobLogLines, settings.JobLogJobs);
         _state = CoordinatorState.Initial(CoordinatorPolicy.From(settings));
+        _restarts = CoordinatorRestarts.Get(Context.System);
+        _restarts.Starting();
 
         Recover<SnapshotOffer>(o => _persisted = JobTable.FromSnapshot((JobTableSnapshot)o.Snapshot));
         Recover<ICoordinatorEvent>(e => _persisted = _persisted.Apply(e)); // no snapshots while replaying
@@ -78,7 +87,11 @@ public sealed class JobCoordinator : ReceivePersistentActor, IWithTimers
         Command<ClusterEvent.UnreachableMember>(u => Handle(new NodeLost(u.Member.Address.ToString(), "is unreachable"), ActorRefs.Nobody));
         Command<DisassociatedEvent>(d => Handle(new NodeLost(d.RemoteAddress.ToString(), "dropped its connection"), ActorRefs.Nobody));
         // Stop only once every write in flight is in the journal: the next node replays it.
-        Command<HandOver>(_ => DeferAsync(HandOver.Instance, _ => Context.Stop(Self)));
+        Command<HandOver>(_ =>
+        {
+            _handingOver = true;
+            DeferAsync(HandOver.Instance, _ => Context.Stop(Self));
+        });
         Command<SaveSnapshotSuccess>(s =>
         {
             // Everything up to the snapshot is in it: older events and snapshots only slow recovery down.
@@ -99,9 +112,13 @@ public sealed class JobCoordinator : ReceivePersistentActor, IWithTimers
     /// growing pause when it stops unexpectedly (Akka.Persistence stops an actor whose journal write fails: a database restart
     /// or a full disk must not leave the fleet without a coordinator) and stops with it after <see cref="HandOver"/>, so the
     /// hand-over still waits for the writes in flight. Requests that arrive during a restart pause are answered "unavailable".</summary>
+    /// <remarks>An exception in a handler stops the coordinator too (rather than Akka's default immediate restart), so every
+    /// failure goes through the growing pause: a failure that repeats on every start cannot spin. Failed starts in a row are
+    /// bounded by <see cref="CoordinatorSettings.RestartLimit"/> (<see cref="OnRecoveryFailure"/>).</remarks>
     public static Props SupervisedProps(CoordinatorSettings settings) =>
         BackoffSupervisor.Props(
             Backoff.OnStop(Props(settings), "coordinator", settings.RestartBackoffMin, settings.RestartBackoffMax, randomFactor: 0.2, maxNrOfRetries: -1)
+                .WithSupervisorStrategy(new OneForOneStrategy(_ => Directive.Stop))
                 .WithFinalStopMessage(m => m is HandOver)
                 .WithReplyWhileStopped(new OperatorProtocol.OperatorError(
                     "the coordinator is restarting after a failure (see its node's log); try again in a few seconds", ErrorKind.Unavailable)));
@@ -120,13 +137,56 @@ public sealed class JobCoordinator : ReceivePersistentActor, IWithTimers
     {
         if (((ExtendedActorSystem)Context.System).Provider is ClusterActorRefProvider) Cluster.Get(Context.System).Unsubscribe(Self);
         Context.System.EventStream.Unsubscribe(Self);
+        _restarts.Stopped(_handingOver);
         base.PostStop();
+    }
+
+    /// <summary>The journal could not give back the job table (Akka.Persistence stops the actor after this). A failure no restart
+    /// can cure (a damaged SQLite file, an event this version cannot read), or <see cref="CoordinatorSettings.RestartLimit"/>
+    /// failed starts in a row, shuts the node down with a <see cref="CoordinatorCannotRecover"/> reason (Program prints it and
+    /// exits non-zero); anything else (the database restarting or unreachable) is left to the backoff supervisor's next start.</summary>
+    protected override void OnRecoveryFailure(Exception reason, object? message = null)
+    {
+        var journal = JournalName(Context.System);
+        var cause = $"{reason.GetType().Name}: {reason.Message.TrimEnd('.')}";
+        var failed = _restarts.FailedStart(cause, DateTimeOffset.UtcNow);
+        string? fatal = null;
+        if (JournalFaults.Unrecoverable(reason) is { } why)
+            fatal = $"The job table cannot be recovered from the journal ({journal}): {why}. {JournalFaults.Advice(journal)}";
+        else if (failed >= _settings.RestartLimit)
+            fatal = $"The coordinator failed to recover its job table {failed} times in a row (cis490.coordinator.restart-limit = {_settings.RestartLimit}); " +
+                    $"last: {cause}. Check that the journal ({journal}) is reachable and healthy, then start the node again.";
+        if (fatal is null)
+        {
+            _log.Error(reason, "Recovering the job table from the journal ({0}) failed (start {1} in a row; the node gives up after {2}): {3}. " +
+                               "Starting again after a pause.", journal, failed, _settings.RestartLimit, cause);
+            return;
+        }
+        _log.Error(reason, "{0}", fatal);
+        CoordinatedShutdown.Get(Context.System).Run(new CoordinatorCannotRecover(fatal));
+    }
+
+    protected override void OnPersistFailure(Exception cause, object @event, long sequenceNr)
+    {
+        _restarts.Crashed($"writing event {sequenceNr} failed: {cause.GetType().Name}: {cause.Message}", DateTimeOffset.UtcNow);
+        base.OnPersistFailure(cause, @event, sequenceNr);
+    }
+
+    /// <summary>The journal's name for people (the SQLite file, or the PostgreSQL server), from the plugin's HOCON.</summary>
+    private static string JournalName(ActorSystem system)
+    {
+        var config = system.Settings.Config;
+        var plugin = config.GetString("akka.persistence.journal.plugin", "");
+        return plugin.Length == 0
+            ? "the default journal"
+            : JournalFaults.Describe(config.GetString($"{plugin}.provider-name", ""), config.GetString($"{plugin}.connection-string", ""));
     }
 
     private void OnRecovered()
     {
         _store = Context.ActorOf(ArtifactStore.Props(_settings.ModelsDir, _settings.UploadTimeout), "artifact-store");
         _state = _state with { Table = _persisted };
+        _restarts.Recovered();
         Timers.StartPeriodicTimer("check-leases", Tick.Instance, _settings.LeaseCheckInterval);
         Handle(Recovered.Instance, ActorRefs.Nobody);
     }
@@ -160,6 +220,10 @@ public sealed class JobCoordinator : ReceivePersistentActor, IWithTimers
         {
             switch (effect)
             {
+                case Effect.Reply { Message: OperatorQueries.CoordinatorHealth h }:
+                    var now = _restarts.Now();
+                    requester.Tell(h with { Restarts = now.Restarts, LastFailure = now.LastFailure });
+                    break;
                 case Effect.Reply r: requester.Tell(r.Message); break;
                 case Effect.Send s when _endpoints.TryGetValue(s.Endpoint, out var worker): worker.Tell(s.Message); break;
                 case Effect.Send s: _log.Debug("Not sent to {0} (gone): {1}", s.Endpoint, s.Message.GetType().Name); break;

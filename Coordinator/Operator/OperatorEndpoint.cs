@@ -74,7 +74,7 @@ public sealed class OperatorEndpoint : ReceiveActor
         Receive<ListArtifacts>(m => _coordinator.Forward(m));
         Receive<GetArtifact>(m => _coordinator.Forward(m));
         Receive<GetJobLogs>(m => _coordinator.Forward(m));
-        Receive<GetHealth>(m => _coordinator.Forward(m));
+        Receive<GetHealth>(Health);
         // The start-up load's answer (the singleton logs the details).
         Receive<OperatorProtocol.ManifestAccepted>(a =>
             _log.Info("Manifest {0} loaded at start: {1} new job(s), {2} already known", a.FileName, a.AddedJobIds.Count, a.KnownJobIds.Count));
@@ -128,6 +128,23 @@ public sealed class OperatorEndpoint : ReceiveActor
             return;
         }
         _coordinator.Tell(new OperatorProtocol.SubmitManifest(r.Path, r.Text), r.ReplyTo);
+    }
+
+    /// <summary>The coordinator's own health answer; while it is stopped between two restarts on this node (it answers
+    /// "unavailable" then, or nothing while it recovers) the answer says so, with how many times it restarted and why.</summary>
+    private void Health(GetHealth m)
+    {
+        var replyTo = Sender;
+        var restarts = CoordinatorRestarts.Get(Context.System); // read here: the continuation runs outside the actor
+        _coordinator.Ask<object>(m, _askTimeout).ContinueWith(t =>
+        {
+            var reply = t.IsCompletedSuccessfully ? t.Result : null;
+            if (reply is CoordinatorHealth) return reply;
+            var now = restarts.Now();
+            if (now.Restarting || now.FailedStarts > 0)
+                return new CoordinatorHealth(0, 0, 0, 0, 0, DateTimeOffset.UtcNow, Restarting: true, now.Restarts, now.FailedStarts, now.LastFailure);
+            return reply ?? new OperatorProtocol.OperatorError($"the coordinator did not answer within {_askTimeout.TotalSeconds:0.#} s", ErrorKind.Unavailable);
+        }).PipeTo(replyTo);
     }
 
     /// <summary>The cluster as this node sees it; empty when the node is not a cluster member (a local test system).</summary>

@@ -40,10 +40,11 @@ public sealed record JournalChoice(string HoconFile, string ConnectionString, st
         """;
 
     /// <summary>Opens one connection to the PostgreSQL journal, so that an unreachable server is reported at start-up in words,
-    /// not later as a persistence failure of the singleton. Returns null when it answers, else what went wrong.</summary>
+    /// not later as a persistence failure of the singleton; an SQLite journal is checked for damage and put in WAL mode.
+    /// Returns null when all is well, else what went wrong (and what to do).</summary>
     public async Task<string?> CheckReachable(CancellationToken ct = default)
     {
-        if (!IsPostgres) return UseWriteAheadLog();
+        if (!IsPostgres) return CheckSqlite();
         try
         {
             await using var c = new NpgsqlConnection(ConnectionString);
@@ -62,23 +63,42 @@ public sealed record JournalChoice(string HoconFile, string ConnectionString, st
         }
     }
 
-    /// <summary>Puts the SQLite journal in WAL mode (a setting stored in the file): a commit then syncs one log instead of the
-    /// rollback journal and the database, and readers (recovery, the shell's queries) do not block the writer.</summary>
-    private string? UseWriteAheadLog()
+    /// <summary>Checks an existing SQLite journal (<c>PRAGMA quick_check</c>: every page and index readable and consistent), so a
+    /// damaged file stops the node at once with what to do, never a READY node whose coordinator fails to recover; then puts it
+    /// in WAL mode (a setting stored in the file): a commit then syncs one log instead of the rollback journal and the database,
+    /// and readers (recovery, the shell's queries) do not block the writer.</summary>
+    private string? CheckSqlite()
     {
+        var file = new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder(ConnectionString).DataSource;
         try
         {
             using var c = new Microsoft.Data.Sqlite.SqliteConnection(ConnectionString);
             c.Open();
             using var cmd = c.CreateCommand();
+            if (File.Exists(file) && new FileInfo(file).Length > 0)
+            {
+                cmd.CommandText = "PRAGMA quick_check(5);"; // up to 5 problems: enough to say what is wrong
+                var problems = new List<string>();
+                using (var reader = cmd.ExecuteReader())
+                    while (reader.Read()) problems.Add(reader.GetString(0).ReplaceLineEndings(" ")); // one line on stderr
+                if (problems is not ["ok"])
+                    return Damaged(string.Join("; ", problems));
+            }
             cmd.CommandText = "PRAGMA journal_mode=WAL;";
             var mode = cmd.ExecuteScalar() as string;
             return mode == "wal" ? null : $"the SQLite journal ({Description}) stays in '{mode}' mode; WAL was refused";
+        }
+        catch (Microsoft.Data.Sqlite.SqliteException e) when (JournalFaults.Unrecoverable(e) is not null)
+        {
+            return Damaged(e.Message);
         }
         catch (Microsoft.Data.Sqlite.SqliteException e)
         {
             return $"cannot open the SQLite journal ({Description}): {e.Message}";
         }
+
+        string Damaged(string detail) =>
+            $"the SQLite journal {Path.GetFullPath(file)} is damaged ({detail}); the job table cannot be recovered from it. {JournalFaults.Advice(Description)}";
     }
 
     /// <summary>Where the connection string points, without its password (safe for logs and errors).</summary>

@@ -61,6 +61,24 @@ public static class ArtifactBundle
         }
     }
 
+    /// <summary>The bytes of one file in a bundle (e.g. <c>ckpt.json</c>), or null when the bundle has no such entry or it is
+    /// larger than <paramref name="maxBytes"/>. Reads only up to that entry.</summary>
+    public static byte[]? ReadEntry(string bundlePath, string entryName, int maxBytes)
+    {
+        using var input = File.OpenRead(bundlePath);
+        using var zstd = new DecompressionStream(input);
+        using var tar = new TarReader(zstd);
+        while (tar.GetNextEntry() is { } entry)
+        {
+            if (entry.Name != entryName || entry.EntryType is not (TarEntryType.RegularFile or TarEntryType.V7RegularFile)) continue;
+            if (entry.Length > maxBytes || entry.DataStream is null) return null;
+            using var copy = new MemoryStream((int)entry.Length);
+            entry.DataStream.CopyTo(copy);
+            return copy.ToArray();
+        }
+        return null;
+    }
+
     /// <summary>Lowercase hex sha256 of a file, streamed.</summary>
     public static string HashFile(string path)
     {

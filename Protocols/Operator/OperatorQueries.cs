@@ -108,6 +108,11 @@ public static class OperatorQueries
     /// <summary>Reply to <see cref="GetHealth"/>: the coordinator has recovered its job table from the journal and serves requests.</summary>
     /// <param name="JournalSequenceNr">The sequence number of the last event it decided (written or in flight).</param>
     /// <param name="WritesInFlight">Events decided but not yet confirmed by the journal; a number that keeps growing means the journal is stuck.</param>
-    public sealed record CoordinatorHealth(long JournalSequenceNr, int WritesInFlight, int Jobs, int LiveLeases, int Workers, DateTimeOffset At)
+    /// <param name="Restarting">The coordinator is not serving: it failed and its node is starting it again (the other counts are 0 then).</param>
+    /// <param name="Restarts">How many times the coordinator was started again on its node since the node started.</param>
+    /// <param name="FailedStarts">Starts in a row that failed to recover the job table; the node exits at cis490.coordinator.restart-limit.</param>
+    /// <param name="LastFailure">The last failure that stopped the coordinator on its node, if any.</param>
+    public sealed record CoordinatorHealth(long JournalSequenceNr, int WritesInFlight, int Jobs, int LiveLeases, int Workers, DateTimeOffset At,
+        bool Restarting = false, int Restarts = 0, int FailedStarts = 0, string? LastFailure = null)
         : ICis490Message;
 }

@@ -49,7 +49,81 @@ public static class ManifestLoader
         return Parse(path, File.ReadAllText(path));
     }
 
+    /// <summary>Most nesting of arrays and inline tables the TOML parser accepts (Tomlyn's default MaxDepth); deeper is an error.</summary>
+    public const int MaxNesting = 64;
+
+    /// <summary>Longest message of one error: a 10 MB value is named, not echoed back whole.</summary>
+    public const int MaxMessageLength = 400;
+
+    /// <summary>Parses and validates <paramref name="text"/>. Total: whatever the text (nesting beyond what the parser allows,
+    /// huge numbers, NULs, broken surrogates), the answer is jobs or errors, never an exception: the coordinator runs this
+    /// inside its decisions, where an exception would restart it.</summary>
     public static ManifestLoadResult Parse(string fileName, string text)
+    {
+        try
+        {
+            var result = ParseChecked(fileName, text);
+            return result.IsValid ? result : result with { Errors = result.Errors.Select(Clip).ToList() };
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            return new(fileName, [], [Unexpected(fileName, text, e)]);
+        }
+    }
+
+    /// <summary>An exception from the parser (or a check) as a manifest error: on the line the parser names, or for nesting
+    /// too deep the line where it gets too deep.</summary>
+    private static OperatorProtocol.ManifestError Unexpected(string fileName, string text, Exception e)
+    {
+        if (e is Tomlyn.TomlException { Line: > 0 } t)
+            return Clip(new(fileName, t.Line.Value, Math.Max(t.Column ?? 1, 1), $"TOML syntax: {e.Message}"));
+        if (TooDeep(text) is var (line, column))
+            return new(fileName, line, column, $"arrays and inline tables are nested more than {MaxNesting} levels deep here; a manifest needs at most 2 (flatten the value)");
+        return Clip(new(fileName, 0, 0, $"the manifest could not be read ({e.GetType().Name}: {e.Message}); check it is UTF-8 TOML with [[jobs]] tables"));
+    }
+
+    private static OperatorProtocol.ManifestError Clip(OperatorProtocol.ManifestError e) =>
+        e.Message.Length <= MaxMessageLength ? e : e with { Message = $"{e.Message[..(MaxMessageLength - 40)]}… ({e.Message.Length} characters in all)" };
+
+    /// <summary>Where <c>[</c> and <c>{</c> first open more than <see cref="MaxNesting"/> deep outside strings and comments
+    /// (1-based line and column), or null.</summary>
+    internal static (int Line, int Column)? TooDeep(string text)
+    {
+        int depth = 0, line = 1, column = 0;
+        for (var i = 0; i < text.Length; i++)
+        {
+            var c = text[i];
+            column++;
+            switch (c)
+            {
+                case '\n': line++; column = 0; break;
+                case '#':
+                    while (i + 1 < text.Length && text[i + 1] != '\n') i++;
+                    break;
+                case '"' or '\'':
+                    var triple = i + 2 < text.Length && text[i + 1] == c && text[i + 2] == c;
+                    var close = triple ? new string(c, 3) : c.ToString();
+                    i += close.Length;
+                    while (i < text.Length && string.CompareOrdinal(text, i, close, 0, close.Length) != 0)
+                    {
+                        if (c == '"' && text[i] == '\\') i++; // an escaped character, a quote among them
+                        else if (text[i] == '\n') { line++; column = 0; if (!triple) break; }
+                        i++;
+                    }
+                    i += close.Length - 1;
+                    break;
+                case '[' or '{':
+                    if (++depth > MaxNesting) return (line, column);
+                    break;
+                case ']' or '}':
+                    depth = Math.Max(depth - 1, 0);
+                    break;
+            }
+        }
+        return null;
+    }
+
+    private static ManifestLoadResult ParseChecked(string fileName, string text)
     {
         var errors = new List<OperatorProtocol.ManifestError>();
         // Syntax only: Tomlyn 2.10's semantic validator wrongly rejects an inline `hyper = {…}` in a [[jobs]] that follows one

@@ -27,7 +27,9 @@ public sealed partial class NodeProcess : IDisposable
     }
 
     /// <summary>Starts <c>dotnet PROJECT.dll args</c> for one of our node programs (found beside this program's build output).</summary>
-    public static NodeProcess Start(string name, string project, IEnumerable<string> args, string logDir)
+    /// <param name="environment">Variables set for this process only (e.g. a test's fault injection), on top of ours.</param>
+    public static NodeProcess Start(string name, string project, IEnumerable<string> args, string logDir,
+        IReadOnlyDictionary<string, string>? environment = null)
     {
         Directory.CreateDirectory(logDir);
         var psi = new ProcessStartInfo("dotnet")
@@ -38,6 +40,7 @@ public sealed partial class NodeProcess : IDisposable
         };
         psi.ArgumentList.Add(ProgramPath(project));
         foreach (var a in args) psi.ArgumentList.Add(a);
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>()) psi.Environment[key] = value;
         var process = new Process { StartInfo = psi, EnableRaisingEvents = true };
         var node = new NodeProcess(name, process, Path.Combine(logDir, name + ".log"));
         process.OutputDataReceived += (_, e) => node.OnLine(e.Data, false);

@@ -35,6 +35,16 @@ public sealed partial class ClusterHarness : IAsyncDisposable
         return Coordinator;
     }
 
+    /// <summary>Starts a coordinator process without waiting for it to be ready (for a test that expects it to refuse to start
+    /// or to die), with <paramref name="environment"/> set for it alone.</summary>
+    public NodeProcess LaunchCoordinator(IReadOnlyDictionary<string, string>? environment, params string[] extra)
+    {
+        Coordinator = NodeProcess.Start($"coordinator-{_nodes.Count}", "Cis490.Coordinator", ["--port", Port.ToString(), "--data-dir", DataDir, .. extra], Logs,
+            environment);
+        _nodes.Add(Coordinator);
+        return Coordinator;
+    }
+
     public async Task<NodeProcess> StartWorker(string id, params string[] extra)
     {
         var worker = NodeProcess.Start(id, "Cis490.WorkerNode",

@@ -186,6 +186,19 @@ public sealed class SerializationTests : IDisposable
     }
 
     [Fact]
+    public void A_health_answer_from_before_restart_counts_reads_as_serving_with_none()
+    {
+        var serializer = (SerializerWithStringManifest)_system.Serialization.FindSerializerForType(typeof(ICis490Message));
+        var old = (OperatorQueries.CoordinatorHealth)serializer.FromBinary(System.Text.Encoding.UTF8.GetBytes(
+            """{"journal_sequence_nr":48,"writes_in_flight":0,"jobs":22,"live_leases":2,"workers":2,"at":"2026-12-02T12:01:50+00:00"}"""), "Q21");
+        var restarting = new OperatorQueries.CoordinatorHealth(0, 0, 0, 0, 0, At, Restarting: true, Restarts: 4, FailedStarts: 2, LastFailure: "journal unreachable");
+        var back = (OperatorQueries.CoordinatorHealth)serializer.FromBinary(serializer.ToBinary(restarting), serializer.Manifest(restarting));
+
+        Assert.Equal((48L, 22, false, 0, 0, (string?)null), (old.JournalSequenceNr, old.Jobs, old.Restarting, old.Restarts, old.FailedStarts, old.LastFailure));
+        Assert.Equal(restarting, back);
+    }
+
+    [Fact]
     public void An_error_kind_travels_by_name_and_a_reply_from_before_kinds_reads_as_invalid()
     {
         var serializer = (SerializerWithStringManifest)_system.Serialization.FindSerializerForType(typeof(ICis490Message));

@@ -1,0 +1,77 @@
+using System.Data.Common;
+using Akka.Actor;
+using Akka.Actor.Setup;
+using Akka.Persistence.Sql.Config;
+using LinqToDB;
+using LinqToDB.Interceptors;
+
+namespace Cis490.Coordinator.Persistence;
+
+/// <summary>SQLite's <c>PRAGMA synchronous</c> on every connection the journal, the snapshot store and the query journal open.
+/// The level is per connection, not stored in the file (unlike <c>journal_mode=WAL</c>), and Microsoft.Data.Sqlite pools
+/// connections, so a pragma run once at start-up would hold only on the connection that ran it: this linq2db interceptor runs it
+/// each time Akka.Persistence.Sql opens one. The level comes from <c>cis490.journal.sqlite-synchronous</c>
+/// (hocon/persistence-sqlite.conf says why it is FULL).</summary>
+public sealed class SqliteDurability : ConnectionInterceptor
+{
+    /// <summary>The HOCON key of the level.</summary>
+    public const string ConfigKey = "cis490.journal.sqlite-synchronous";
+
+    /// <summary>The Akka.Persistence.Sql plugins whose connections get the pragma (persistence-sqlite.conf configures all three).</summary>
+    public static readonly string[] PluginIds =
+        ["akka.persistence.journal.sql", "akka.persistence.snapshot-store.sql", "akka.persistence.query.journal.sql"];
+
+    private static readonly Dictionary<string, int> Levels = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["off"] = 0, ["normal"] = 1, ["full"] = 2, ["extra"] = 3,
+    };
+
+    private readonly string _pragma;
+
+    /// <summary>The level as SQLite numbers it (<c>PRAGMA synchronous</c> answers this): 0 off, 1 normal, 2 full, 3 extra.</summary>
+    public int Level { get; }
+
+    public SqliteDurability(string level)
+    {
+        if (!Levels.TryGetValue(level.Trim(), out var n))
+            throw new ArgumentException($"{ConfigKey} must be one of {string.Join(", ", Levels.Keys)}, got '{level}'");
+        Level = n;
+        _pragma = $"PRAGMA synchronous = {n};";
+    }
+
+    public override void ConnectionOpened(ConnectionEventData eventData, DbConnection connection)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = _pragma;
+        command.ExecuteNonQuery();
+    }
+
+    public override async Task ConnectionOpenedAsync(ConnectionEventData eventData, DbConnection connection, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = _pragma;
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>The setup that makes Akka.Persistence.Sql open its SQLite connections through this interceptor (and then
+    /// <paramref name="more"/>, e.g. a test's observer).</summary>
+    public MultiDataOptionsSetup Setup(string connectionString, params IInterceptor[] more)
+    {
+        var options = new DataOptions().UseConnectionString(ProviderName.SQLiteMS, connectionString).UseInterceptor(this);
+        foreach (var interceptor in more) options = options.UseInterceptor(interceptor);
+        var setup = new MultiDataOptionsSetup();
+        foreach (var id in PluginIds) setup.AddDataOptions(id, options);
+        return setup;
+    }
+
+    /// <summary>The coordinator's actor system: with the SQLite journal (provider SQLite.*), its connections get the configured
+    /// <c>synchronous</c> level; with PostgreSQL the config is used as it is.</summary>
+    public static ActorSystem CreateSystem(string name, Akka.Configuration.Config config, params IInterceptor[] more)
+    {
+        var provider = config.GetString("akka.persistence.journal.sql.provider-name", "");
+        if (!provider.StartsWith("SQLite", StringComparison.OrdinalIgnoreCase)) return ActorSystem.Create(name, config);
+        var durability = new SqliteDurability(config.GetString(ConfigKey, "full"));
+        var setup = durability.Setup(config.GetString("akka.persistence.journal.sql.connection-string"), more);
+        return ActorSystem.Create(name, ActorSystemSetup.Create(BootstrapSetup.Create().WithConfig(config), setup));
+    }
+}
