@@ -72,6 +72,10 @@ public sealed class WorkerNodeActor : ReceiveActor, IWithTimers
     private readonly DetachedTrainers _detached;
     private readonly Dictionary<string, Running> _running = new();
     private IActorRef? _drainRequester;
+
+    /// <summary>The highest lease id this node has received: a lease up to it that the node does not list is not running here,
+    /// and the coordinator ends it at once (a newer one may still be on its way, so it is judged only up to this id).</summary>
+    private long _lastLeaseSeen;
     private IActorRef? _detachRequester;
     private int _finishedWhileDraining;
     private readonly HashSet<string> _handedBack = [];
@@ -247,11 +251,13 @@ public sealed class WorkerNodeActor : ReceiveActor, IWithTimers
     {
         foreach (var (jobId, r) in _running.Where(r => !r.Value.Listed).ToList()) _running[jobId] = r with { Listed = true };
         var held = _running.Select(r => new WorkerProtocol.HeldLease(r.Key, r.Value.LeaseId)).ToList();
-        _coordinator.Tell(new WorkerProtocol.Register(_settings.WorkerId, _capability, _settings.Slots, held, Draining: _drainRequester is not null));
+        _coordinator.Tell(new WorkerProtocol.Register(_settings.WorkerId, _capability, _settings.Slots, held, Draining: _drainRequester is not null,
+            LastLeaseSeen: _lastLeaseSeen));
     }
 
     private void TakeLease(WorkerProtocol.Lease lease)
     {
+        _lastLeaseSeen = Math.Max(_lastLeaseSeen, lease.LeaseId);
         // A trainer whose lease has reached its outcome (Done) no longer holds a slot, though its actor may not have stopped yet:
         // the coordinator grants the next lease as soon as it records the completion, which can arrive before that stop.
         var busy = _running.Count(r => !r.Value.Done);
