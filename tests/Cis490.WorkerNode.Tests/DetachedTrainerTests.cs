@@ -26,7 +26,7 @@ public sealed class DetachedTrainerTests(ITestOutputHelper output) : WorkerNodeT
     /// <summary>A node of the next membership (same name, same worker id): returns it and its first registration.</summary>
     private async Task<(IActorRef Node, WorkerProtocol.Register First, List<object> Others)> NextMembership(WorkerSettings? settings = null, int others = 0)
     {
-        var node = Sys.ActorOf(WorkerNodeActor.Props(settings ?? Settings, TestConfig.Capability, Coordinator.Ref, Launcher, Detached), "worker");
+        var node = await SpawnWhenNameIsFree(WorkerNodeActor.Props(settings ?? Settings, TestConfig.Capability, Coordinator.Ref, Launcher, Detached), "worker");
         WorkerProtocol.Register? first = null;
         var rest = new List<object>();
         while (first is null || rest.Count < others)
@@ -36,6 +36,19 @@ public sealed class DetachedTrainerTests(ITestOutputHelper output) : WorkerNodeT
             else rest.Add(m);
         }
         return (node, first, rest);
+    }
+
+    /// <summary>The watcher's <c>Terminated</c> can arrive before the guardian has handled the child's death and freed its name,
+    /// so the next membership's actor is created once the name is free (as a restarted node's actor system would only start after
+    /// the last one ended), failing the test if it never is.</summary>
+    private async Task<IActorRef> SpawnWhenNameIsFree(Props props, string name)
+    {
+        var deadline = DateTime.UtcNow + TestConfig.Wait;
+        while (true)
+        {
+            try { return Sys.ActorOf(props, name); }
+            catch (InvalidActorNameException) when (DateTime.UtcNow < deadline) { await Task.Delay(10); }
+        }
     }
 
     private static void AckStart(FakeTrainer t, Akka.TestKit.TestProbe coordinator) =>
