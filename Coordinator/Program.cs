@@ -114,6 +114,8 @@ public static class Program
     /// the operator endpoint (which submits <see cref="CoordinatorSettings.ManifestPath"/>, if any).</summary>
     public static IActorRef Start(ActorSystem system, CoordinatorSettings settings)
     {
+        // Every coordinator node may host the singleton next: start its journal now, not during a take-over.
+        system.ActorOf(JournalWarmup.Props(), "journal-warmup");
         system.ActorOf(ClusterSingletonManager.Props(
                 JobCoordinator.SupervisedProps(settings),
                 JobCoordinator.HandOver.Instance,
@@ -123,7 +125,7 @@ public static class Program
                 "/user/job-coordinator",
                 ClusterSingletonProxySettings.Create(system).WithRole("coordinator")),
             "job-coordinator-proxy");
-        var endpoint = system.ActorOf(OperatorEndpoint.Props(proxy, new OperatorToken(settings.OperatorToken), settings.ManifestPath, settings.AskTimeout),
+        var endpoint = system.ActorOf(OperatorEndpoint.Props(proxy, new OperatorToken(settings.OperatorToken), settings.ManifestPath, settings.AskTimeout, settings.ReadTry),
             OperatorEndpoint.Name);
         ClusterClientReceptionist.Get(system).RegisterService(endpoint);
         return proxy;

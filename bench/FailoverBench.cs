@@ -57,9 +57,9 @@ public static class FailoverBench
 
             Console.WriteLine($"failover benchmark on {Environment.ProcessorCount} cores: coordinator (SQLite journal) + 2 workers on loopback,");
             Console.WriteLine("one long transformer job; SIGKILL of the worker whose trainer runs it, then the job table is polled every 100 ms");
-            Console.WriteLine("until the lease has ended (the coordinator saw the node removed: failure detector, acceptable-heartbeat-pause 3 s,");
-            Console.WriteLine("split-brain-resolver stable-after 7 s) and then until the job holds a newer lease (the other worker's). A lost");
-            Console.WriteLine("node is not the job's fault, so no retry backoff applies (the backoff column shows any that did).");
+            Console.WriteLine("until the lease has ended (the coordinator ends a node's leases when its connection drops or the failure detector");
+            Console.WriteLine("marks it unreachable) and then until the job holds a newer lease (the other worker's). A lost node is not the");
+            Console.WriteLine("job's fault, so no retry backoff applies (the backoff column shows any that did).");
             Console.WriteLine($"{"run",4} {"killed",10} {"lease ended s",14} {"backoff s",10} {"re-leased s",12} {"re-leased to",13}");
             var ends = new List<double>();
             for (var run = 1; run <= runs; run++)
@@ -114,7 +114,7 @@ public static class FailoverBench
     }
 
     /// <summary>A small synthetic feature set made by the real commands (<c>data generate</c>, <c>data build</c>).</summary>
-    private static async Task<string> MakeFeatures(string root, string logs)
+    internal static async Task<string> MakeFeatures(string root, string logs)
     {
         var episodes = Path.Combine(root, "episodes");
         var features = Path.Combine(root, "features");

@@ -17,12 +17,17 @@ public sealed record CoordinatorSettings(
     int JobLogJobs = 500,
     TimeSpan? OperatorAskTimeout = null,
     TimeSpan RecoveredLeaseGrace = default,
-    int RestartLimit = 10)
+    int RestartLimit = 10,
+    TimeSpan? OperatorReadTry = null)
 {
     public string ModelsDir => Path.Combine(DataDir, "models");
 
     /// <summary>How long the operator endpoint waits for the coordinator's part of an answer it completes itself (a status).</summary>
     public TimeSpan AskTimeout => OperatorAskTimeout ?? TimeSpan.FromSeconds(5);
+
+    /// <summary>How long one try of a read (a job list, a job, the workers…) waits before the endpoint asks again, within
+    /// <see cref="AskTimeout"/>: a request sent while the singleton's node has crashed but is not yet removed is lost.</summary>
+    public TimeSpan ReadTry => OperatorReadTry ?? TimeSpan.FromSeconds(1);
 
     private static int RestartLimitFrom(Akka.Configuration.Config c)
     {
@@ -50,6 +55,7 @@ public sealed record CoordinatorSettings(
             c.GetInt("job-log.jobs", 500),
             c.GetTimeSpan("operator-ask-timeout", TimeSpan.FromSeconds(5)),
             c.GetTimeSpan("recovered-lease-grace", TimeSpan.FromMinutes(2)),
-            RestartLimitFrom(c));
+            RestartLimitFrom(c),
+            c.GetTimeSpan("operator-read-try", TimeSpan.FromSeconds(1)));
     }
 }

@@ -25,17 +25,20 @@ public sealed class OperatorEndpoint : ReceiveActor
     private readonly OperatorToken _token;
     private readonly string? _manifestPath;
     private readonly TimeSpan _askTimeout;
+    private readonly TimeSpan _readTry;
 
     /// <param name="coordinator">The JobCoordinator singleton's proxy.</param>
     /// <param name="manifestPath">This node's <c>--manifest</c>: submitted once when the endpoint starts (idempotent: known jobs keep
     /// their status), and read again by <c>manifest reload</c> without a path.</param>
-    /// <param name="askTimeout">How long a status waits for the coordinator's part of the answer (cis490.coordinator.operator-ask-timeout).</param>
-    public OperatorEndpoint(IActorRef coordinator, OperatorToken token, string? manifestPath, TimeSpan askTimeout)
+    /// <param name="askTimeout">How long a status or a read waits for the coordinator's answer (cis490.coordinator.operator-ask-timeout).</param>
+    /// <param name="readTry">How long one try of a read waits before it is sent again (cis490.coordinator.operator-read-try).</param>
+    public OperatorEndpoint(IActorRef coordinator, OperatorToken token, string? manifestPath, TimeSpan askTimeout, TimeSpan? readTry = null)
     {
         _coordinator = coordinator;
         _token = token;
         _manifestPath = manifestPath;
         _askTimeout = askTimeout;
+        _readTry = readTry ?? TimeSpan.FromSeconds(1);
 
         Receive<OperatorProtocol.SubmitManifest>(m =>
         {
@@ -68,12 +71,12 @@ public sealed class OperatorEndpoint : ReceiveActor
                 success: reply => reply is StatusView s ? s with { Members = cluster is null ? [] : OperatorViews.Members(cluster.State) } : reply,
                 failure: _ => new OperatorProtocol.OperatorError($"the coordinator did not answer within {_askTimeout.TotalSeconds:0.#} s", ErrorKind.Unavailable));
         });
-        Receive<OperatorProtocol.ListJobs>(m => _coordinator.Forward(m));
-        Receive<ShowJob>(m => _coordinator.Forward(m));
-        Receive<ListWorkers>(m => _coordinator.Forward(m));
-        Receive<ListArtifacts>(m => _coordinator.Forward(m));
-        Receive<GetArtifact>(m => _coordinator.Forward(m));
-        Receive<GetJobLogs>(m => _coordinator.Forward(m));
+        Receive<OperatorProtocol.ListJobs>(Read);
+        Receive<ShowJob>(Read);
+        Receive<ListWorkers>(Read);
+        Receive<ListArtifacts>(Read);
+        Receive<GetArtifact>(Read);
+        Receive<GetJobLogs>(Read);
         Receive<GetHealth>(Health);
         // The start-up load's answer (the singleton logs the details).
         Receive<OperatorProtocol.ManifestAccepted>(a =>
@@ -83,13 +86,44 @@ public sealed class OperatorEndpoint : ReceiveActor
         Receive<OperatorProtocol.OperatorError>(e => _log.Error("Manifest given at start was not loaded: {0}", e.Message));
     }
 
-    public static Props Props(IActorRef coordinator, OperatorToken token, string? manifestPath, TimeSpan askTimeout) =>
-        Akka.Actor.Props.Create(() => new OperatorEndpoint(coordinator, token, manifestPath, askTimeout));
+    public static Props Props(IActorRef coordinator, OperatorToken token, string? manifestPath, TimeSpan askTimeout, TimeSpan? readTry = null) =>
+        Akka.Actor.Props.Create(() => new OperatorEndpoint(coordinator, token, manifestPath, askTimeout, readTry));
 
     protected override void PreStart()
     {
         // The singleton proxy buffers the submission until the coordinator runs (wherever it runs).
         if (_manifestPath is not null) ReadManifest(Self);
+    }
+
+    /// <summary>Asks the coordinator a read, again every <see cref="_readTry"/> until <see cref="_askTimeout"/>, and answers the
+    /// first reply (or "unavailable"). The proxy sends to the singleton's last known node until that node is removed from the
+    /// cluster, so during a crash take-over a read sent once is lost and its asker waits out its whole timeout; asked again,
+    /// it is answered as soon as the singleton runs on its new node. Reads only: asking twice changes nothing.</summary>
+    private void Read(object query)
+    {
+        var replyTo = Sender;
+        AskRead(query).PipeTo(replyTo);
+    }
+
+    private async Task<object> AskRead(object query)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
+        {
+            var left = _askTimeout - clock.Elapsed;
+            if (left <= TimeSpan.Zero)
+                return new OperatorProtocol.OperatorError(
+                    $"the coordinator did not answer within {_askTimeout.TotalSeconds:0.#} s (asked every {_readTry.TotalSeconds:0.#} s; it may be moving to another node)",
+                    ErrorKind.Unavailable);
+            try
+            {
+                return await _coordinator.Ask<object>(query, left < _readTry ? left : _readTry);
+            }
+            catch (AskTimeoutException)
+            {
+                // lost on the way to a node that is gone, or the coordinator is recovering: ask again while time is left
+            }
+        }
     }
 
     /// <summary>Whether a mutating request carries the operator token; if not, the refusal (Unauthorized without a token,

@@ -23,7 +23,7 @@ public static class OperatorProtocol
     }
 
     /// <summary>List jobs, optionally filtered by status and model.</summary>
-    public sealed record ListJobs(string? Status, string? Model) : ICis490Message;
+    public sealed record ListJobs(string? Status, string? Model) : IOperatorRead;
 
     /// <summary>The job table as operators see it.</summary>
     public sealed record JobList(IReadOnlyList<JobView> Jobs, DateTimeOffset At) : ICis490Message;

@@ -9,7 +9,7 @@ namespace Cis490.Protocols.Operator;
 public static class OperatorQueries
 {
     /// <summary>Cluster and queue at a glance.</summary>
-    public sealed record GetStatus : ICis490Message
+    public sealed record GetStatus : IOperatorRead
     {
         public static readonly GetStatus Instance = new();
     }
@@ -28,7 +28,7 @@ public static class OperatorQueries
     public sealed record MemberView(string Address, string Status, bool Reachable, IReadOnlyList<string> Roles, bool IsOldest) : ICis490Message;
 
     /// <summary>One job in full: spec, state, lease history, last error, artifact, and why it cannot run now if it cannot.</summary>
-    public sealed record ShowJob(string JobId) : ICis490Message;
+    public sealed record ShowJob(string JobId) : IOperatorRead;
 
     /// <summary>Reply to <see cref="ShowJob"/>.</summary>
     /// <param name="Unschedulable">Why no current worker could ever run the job (null when some can, or it is not pending).</param>
@@ -40,7 +40,7 @@ public static class OperatorQueries
         string? Unschedulable) : ICis490Message;
 
     /// <summary>The registered workers.</summary>
-    public sealed record ListWorkers : ICis490Message
+    public sealed record ListWorkers : IOperatorRead
     {
         public static readonly ListWorkers Instance = new();
     }
@@ -59,7 +59,7 @@ public static class OperatorQueries
         bool Draining) : ICis490Message;
 
     /// <summary>The stored artifacts (the store's index).</summary>
-    public sealed record ListArtifacts : ICis490Message
+    public sealed record ListArtifacts : IOperatorRead
     {
         public static readonly ListArtifacts Instance = new();
     }
@@ -71,13 +71,13 @@ public static class OperatorQueries
     public sealed record ArtifactView(string Sha256, string Model, string Mode, string JobId, long Bytes, DateTimeOffset StoredAt) : ICis490Message;
 
     /// <summary>Stream a stored bundle down (by its sha256 or a unique prefix of at least 8 characters).</summary>
-    public sealed record GetArtifact(string Sha256) : ICis490Message;
+    public sealed record GetArtifact(string Sha256) : IOperatorRead;
 
     /// <summary>Reply to <see cref="GetArtifact"/>: the bundle's bytes, in chunks, from this source.</summary>
     public sealed record ArtifactDownload(string Sha256, string Model, string Mode, long Bytes, ISourceRef<byte[]> Source) : ICis490Message;
 
     /// <summary>A job's progress lines (trainer heartbeats, in order), those after <paramref name="After"/> (a line number, 0 for all).</summary>
-    public sealed record GetJobLogs(string JobId, long After) : ICis490Message;
+    public sealed record GetJobLogs(string JobId, long After) : IOperatorRead;
 
     /// <summary>Reply to <see cref="GetJobLogs"/>; <paramref name="Next"/> is the <c>After</c> of the following request.</summary>
     public sealed record JobLogs(string JobId, string Status, IReadOnlyList<LogLine> Lines, long Next, bool Finished) : ICis490Message;
@@ -86,7 +86,7 @@ public static class OperatorQueries
     public sealed record LogLine(long Number, long LeaseId, DateTimeOffset At, TrainingProgress Progress) : ICis490Message;
 
     /// <summary>The cluster's members.</summary>
-    public sealed record ShowCluster : ICis490Message
+    public sealed record ShowCluster : IOperatorRead
     {
         public static readonly ShowCluster Instance = new();
     }
@@ -100,7 +100,7 @@ public static class OperatorQueries
     public sealed record ChangeMember(string Address, bool Down, string? Token) : ICis490Message;
 
     /// <summary>Is the coordinator serving? Answered by the JobCoordinator singleton itself, wherever it runs.</summary>
-    public sealed record GetHealth : ICis490Message
+    public sealed record GetHealth : IOperatorRead
     {
         public static readonly GetHealth Instance = new();
     }

@@ -52,16 +52,30 @@ public sealed class CoordinatorClient : IAsyncDisposable
         return new CoordinatorClient(system, client, ShellSettings.From(config), hostPort);
     }
 
-    /// <summary>Sends a request to the operator endpoint and waits for its reply.</summary>
+    /// <summary>Sends a request to the operator endpoint and waits for its reply, up to ask-timeout. A read
+    /// (<see cref="IOperatorRead"/>) is sent again every read-try: the ClusterClient talks to one coordinator node's receptionist
+    /// (not necessarily the one named by --coordinator), and a request sent to a node that just crashed is lost; the next try
+    /// goes to another node once the client has noticed. A write is sent once: whether it was applied is the operator's call.</summary>
     public async Task<object> Ask(object request)
     {
-        try
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var envelope = new ClusterClient.Send("/user/operator", request);
+        while (true)
         {
-            return await _client.Ask<object>(new ClusterClient.Send("/user/operator", request), _timeout);
-        }
-        catch (AskTimeoutException)
-        {
-            throw new CliException($"no answer from a coordinator at {Address} within {_timeout.TotalSeconds:F0} s: is it running, and is that its address?");
+            var left = _timeout - clock.Elapsed;
+            var tryFor = request is IOperatorRead && Settings.ReadTry < left ? Settings.ReadTry : left;
+            try
+            {
+                return await _client.Ask<object>(envelope, tryFor);
+            }
+            catch (AskTimeoutException) when (clock.Elapsed < _timeout)
+            {
+                // a read whose try went unanswered: ask again (see above)
+            }
+            catch (AskTimeoutException)
+            {
+                throw new CliException($"no answer from a coordinator at {Address} within {_timeout.TotalSeconds:F0} s: is it running, and is that its address?");
+            }
         }
     }
 
@@ -76,12 +90,13 @@ public sealed class CoordinatorClient : IAsyncDisposable
 }
 
 /// <summary>The shell's settings, read once from <c>cis490.shell</c> (hocon/shell.conf says why each value).</summary>
-public sealed record ShellSettings(TimeSpan AskTimeout, TimeSpan FollowInterval, TimeSpan DownloadIdleTimeout, TimeSpan CompletionTimeout, TimeSpan CompletionCache)
+public sealed record ShellSettings(TimeSpan AskTimeout, TimeSpan FollowInterval, TimeSpan DownloadIdleTimeout, TimeSpan CompletionTimeout, TimeSpan CompletionCache,
+    TimeSpan ReadTry)
 {
     public static ShellSettings From(Akka.Configuration.Config config)
     {
         var c = config.GetConfig("cis490.shell") ?? throw new InvalidOperationException("HOCON has no cis490.shell section (is shell.conf loaded?)");
         return new ShellSettings(c.GetTimeSpan("ask-timeout"), c.GetTimeSpan("follow-interval"), c.GetTimeSpan("download-idle-timeout"),
-            c.GetTimeSpan("completion-timeout"), c.GetTimeSpan("completion-cache"));
+            c.GetTimeSpan("completion-timeout"), c.GetTimeSpan("completion-cache"), c.GetTimeSpan("read-try"));
     }
 }

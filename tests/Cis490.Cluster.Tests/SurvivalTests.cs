@@ -197,9 +197,11 @@ public sealed class SurvivalTests(DataFixture data, ITestOutputHelper output)
 
         var (jobs, _) = await h.WaitFor(viaB, j => j.Single().Status == JobStatus.Completed, TimeSpan.FromMinutes(4), "job completed via coordinator-b");
         output.WriteLine($"completed {crashed.Elapsed.TotalSeconds:F0} s after the crash");
-        // Measured 11.5-14.3 s on 2 shared cores (detection ~4.5 s + stable-after 2 s + removal ~1 s + down-removal-margin 1 s, then
-        // the journal recovery 2-5 s); 21 s before keep-oldest and the shorter margins. The bound leaves room for a loaded machine.
-        Assert.True(takeOver <= TimeSpan.FromSeconds(20), $"take-over took {takeOver.TotalSeconds:F1} s");
+        // Measured 7.9-9.1 s on 2 shared cores at load 15 (detection ~4.5 s + stable-after 2 s + removal ~0.8 s + down-removal-margin
+        // 1 s + a warm journal's recovery ~0.4 s); `./cis490 bench takeover` measures it over many runs. The bound is not the
+        // target: it only catches a take-over that regressed to the old 21 s, with room for a machine running the whole suite.
+        Assert.True(takeOver <= TimeSpan.FromSeconds(15), $"take-over took {takeOver.TotalSeconds:F1} s");
+        Assert.True(tookOver <= takeOver + TimeSpan.FromSeconds(5), $"the client's first answer came {tookOver.TotalSeconds:F1} s after the crash, the recovery {takeOver.TotalSeconds:F1} s");
         Assert.False(b.HasExited);
         Assert.False(worker.HasExited);
         var done = jobs.Single();

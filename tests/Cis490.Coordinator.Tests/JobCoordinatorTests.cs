@@ -266,6 +266,36 @@ public sealed class JobCoordinatorTests : TestKit, IDisposable
         Assert.True((await ExpectMsgAsync<OperatorProtocol.OperatorResult>()).Ok);
     }
 
+    [Fact]
+    public async Task A_read_lost_on_its_way_to_the_coordinator_is_asked_again_and_a_write_is_sent_once()
+    {
+        // The probe stands for the singleton proxy during a crash take-over: the first try of a read goes to the dead node
+        // (lost), the next reaches the coordinator on its new node.
+        var coordinator = CreateTestProbe("proxy");
+        var endpoint = Sys.ActorOf(OperatorEndpoint.Props(coordinator, new OperatorToken(TestConfig.Token), null,
+            askTimeout: TimeSpan.FromSeconds(3), readTry: TimeSpan.FromMilliseconds(300)), "operator-retry");
+
+        endpoint.Tell(new OperatorProtocol.ListJobs(null, null), TestActor);
+        await coordinator.ExpectMsgAsync<OperatorProtocol.ListJobs>();                      // lost
+        var second = await coordinator.ExpectMsgAsync<OperatorProtocol.ListJobs>(TimeSpan.FromSeconds(2));
+        coordinator.Reply(new OperatorProtocol.JobList([], DateTimeOffset.UtcNow));
+        Assert.Empty((await ExpectMsgAsync<OperatorProtocol.JobList>()).Jobs);
+        Assert.NotNull(second);
+
+        // A read nobody answers ends in a clear "unavailable" within the endpoint's budget, after several tries.
+        endpoint.Tell(new OperatorQueries.ShowJob("abc"), TestActor);
+        var error = await ExpectMsgAsync<OperatorProtocol.OperatorError>(TimeSpan.FromSeconds(5));
+        Assert.Equal(ErrorKind.Unavailable, error.Kind);
+        Assert.Contains("did not answer within 3 s", error.Message);
+        var tries = coordinator.ReceiveWhile(TimeSpan.FromMilliseconds(100), m => m as OperatorQueries.ShowJob);
+        Assert.InRange(tries.Count, 5, 11);
+
+        // A write is forwarded once and never repeated, whatever happens to it.
+        endpoint.Tell(new OperatorProtocol.CancelJob("abc", "x", TestConfig.Token), TestActor);
+        await coordinator.ExpectMsgAsync<OperatorProtocol.CancelJob>();
+        await coordinator.ExpectNoMsgAsync(TimeSpan.FromSeconds(1));
+    }
+
     private long JournalRows() => Count("SELECT COUNT(*) FROM journal");
 
     private long Count(string sql)
