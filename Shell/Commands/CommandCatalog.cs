@@ -42,6 +42,9 @@ public static class CommandCatalog
     public static readonly IReadOnlyList<CommandSpec> All =
     [
         new("status", null, [], ["json"], false, "cluster and queue at a glance: members, workers, free slots, jobs per status"),
+        new("health", null, [], ["json"], false, "is the coordinator serving: its journal position and writes in flight, or that it is restarting and why",
+            "Exit 0 when the coordinator serves, 1 when it is restarting on its node (restarts, failed starts and the last failure are shown)\n" +
+            "or does not answer."),
         new("jobs", "list", [], ["status", "model", "json"], false, "the job table, optionally only one status or model",
             "--status is one of pending, leased, running, completed, failed, cancelled."),
         new("jobs", "show", [JobArg], ["follow", "json"], false, "one job in full: spec, attempts (lease history), retry time, last error, artifact",

@@ -19,6 +19,15 @@ public sealed partial class ShellSession
         return Ok;
     }
 
+    private async Task<int> Health(CliArgs o)
+    {
+        var json = o.Flag("json");
+        o.RejectUnknown();
+        var health = await Ask<CoordinatorHealth>(GetHealth.Instance);
+        Out.Write(json ? TextTable.Json(health) + "\n" : Views.Health(health));
+        return health.Restarting ? Failed : Ok;
+    }
+
     private async Task<int> Workers(CliArgs o)
     {
         var json = o.Flag("json");

@@ -64,6 +64,7 @@ public sealed partial class ShellSession(string? address, string? token, TextWri
             "help" => Help(a, o),
             "exit" => Done(o),
             "status" => Status(o),
+            "health" => Health(o),
             "jobs list" => ListJobs(o),
             "jobs show" => ShowJob(a[0], o, cancel),
             "jobs logs" => Logs(a[0], o, cancel),

@@ -29,6 +29,21 @@ public static class Views
             : TextTable.Render(["ADDRESS", "STATUS", "REACHABLE", "ROLES", "OLDEST"],
                 members.Select(m => (IReadOnlyList<string>)[m.Address, m.Status, m.Reachable ? "yes" : "NO", string.Join(",", m.Roles), m.IsOldest ? "*" : ""]));
 
+    /// <summary>The coordinator's health: serving (with its journal position), or restarting on its node and why.</summary>
+    public static string Health(CoordinatorHealth h)
+    {
+        var sb = new StringBuilder();
+        if (h.Restarting)
+            sb.AppendLine("coordinator: RESTARTING (not serving; its node starts it again with a backoff)");
+        else
+            sb.AppendLine($"coordinator: serving - {h.Jobs} job(s), {h.LiveLeases} live lease(s), {h.Workers} worker(s)");
+        if (!h.Restarting)
+            sb.AppendLine($"journal:     event {h.JournalSequenceNr}, {h.WritesInFlight} write(s) in flight{(h.WritesInFlight > 100 ? " (many: is the journal stuck?)" : "")}");
+        sb.AppendLine($"restarts:    {h.Restarts} since its node started{(h.FailedStarts > 0 ? $", {h.FailedStarts} failed start(s) in a row" : "")}");
+        if (h.LastFailure is { Length: > 0 } why) sb.AppendLine($"last failure: {why}");
+        return sb.ToString();
+    }
+
     public static string Cluster(ClusterView c) => $"leader: {(c.Leader.Length > 0 ? c.Leader : "(none)")}\n" + Members(c.Members);
 
     public static string Workers(WorkerList list) =>

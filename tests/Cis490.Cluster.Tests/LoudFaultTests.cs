@@ -74,10 +74,14 @@ public sealed class LoudFaultTests(DataFixture data, ITestOutputHelper output)
         // A reload of the same file through the shell: a clear refusal with the line, and still no restart.
         var reload = await h.RunShellAsOperator("manifest", "reload", "--coordinator", h.Address);
         using var after = await http.GetAsync("/api/health");
+        var health = await ClusterHarness.RunShell("shell", "--coordinator", h.Address, "health");
 
         Assert.NotEqual(0, reload.Exit);
         Assert.Contains("hostile.toml:4", reload.Stdout + reload.Stderr);
         Assert.Equal(HttpStatusCode.OK, after.StatusCode);
+        Assert.True(health.Exit == 0, health.Stdout + health.Stderr); // the shell's view of the same: serving, never restarted
+        Assert.Contains("coordinator: serving", health.Stdout);
+        Assert.Contains("restarts:    0 since its node started", health.Stdout);
         var lines = LogLines(node);
         var rejection = Assert.Single(lines, l => l.Contains("given at start was rejected", StringComparison.Ordinal));
         Assert.Contains($"{manifest}:4:", rejection);

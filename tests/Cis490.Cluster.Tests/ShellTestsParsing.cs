@@ -67,7 +67,7 @@ public sealed class ShellTestsParsing
     [InlineData("jbos list", "did you mean 'jobs'?")]
     [InlineData("jobs lsit", "did you mean 'jobs list'?")]
     [InlineData("stauts", "did you mean 'status'?")]
-    [InlineData("frobnicate", "commands: status, jobs")]
+    [InlineData("frobnicate", "commands: status, health, jobs")]
     [InlineData("jobs", "'jobs' needs a subcommand: list, show, logs, cancel, requeue")]
     [InlineData("jobs show", "jobs show: missing ID; usage: jobs show ID [--follow] [--json]")]
     [InlineData("artifacts get abc", "missing DIR")]
@@ -95,7 +95,7 @@ public sealed class ShellTestsParsing
 
     [Theory]
     [InlineData("jo", new[] { "jobs" })]
-    [InlineData("", new[] { "status", "jobs", "workers", "artifacts", "cluster", "manifest", "help", "exit", "quit" })]
+    [InlineData("", new[] { "status", "health", "jobs", "workers", "artifacts", "cluster", "manifest", "help", "exit", "quit" })]
     [InlineData("jobs s", new[] { "show" })]
     [InlineData("cluster ", new[] { "show", "leave", "down" })]
     [InlineData("help ar", new[] { "artifacts" })]
