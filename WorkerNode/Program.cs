@@ -44,6 +44,11 @@ public static class Program
             Console.Error.Write("usage:\n" + Usage.Entry(spec));
             return 2;
         }
+        catch (Cis490.WorkerNode.Node.WorkerStopped e)
+        {
+            Console.Error.WriteLine($"cis490: {e.Message}");
+            return e.ExitCode;
+        }
         catch (Cis490.Training.Neural.TorchUnavailableException e)
         {
             Console.Error.WriteLine($"cis490: {e.Message}");

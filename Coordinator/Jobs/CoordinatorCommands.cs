@@ -1,4 +1,5 @@
 using Akka.Event;
+using Cis490.Protocols;
 using Cis490.Protocols.Artifacts;
 using Cis490.Protocols.Jobs;
 using Cis490.Protocols.Workers;
@@ -23,6 +24,11 @@ public static class CoordinatorCommands
     /// <summary>A worker registered (or re-registered) from <paramref name="Endpoint"/> (an opaque key of the sending actor, equal
     /// for the same actor incarnation), reachable at <paramref name="Address"/>.</summary>
     public sealed record Register(WorkerProtocol.Register Message, string Endpoint, string Address) : ICommand;
+
+    /// <summary>A message about a lease (a trainer's start, heartbeat or failure, a declined lease, an upload offer) and the path of
+    /// the actor that sent it (<c>akka.tcp://cis490@HOST:PORT/user/worker/trainer-12</c>). Only the worker the lease was granted to
+    /// may speak for it: its registered actor or one of its children (its trainers), on its node.</summary>
+    public sealed record FromWorker(IWithLease Message, string SenderPath) : ICommand;
 
     /// <summary>The actor at <paramref name="Endpoint"/> is gone: its node was removed from the cluster, or it stopped.</summary>
     public sealed record EndpointGone(string Endpoint) : ICommand;

@@ -40,6 +40,9 @@ public sealed partial record CoordinatorState
             case EndpointGone g: step.EndpointGone(g.Endpoint); step.Dispatch(); break;
             case NodeLost n: step.NodeLost(n); step.Dispatch(); break;
             case Tick: step.ExpireOverdue(); step.Dispatch(); break;
+            case FromWorker f:
+                if (step.SpeaksFor(f)) return Decide(f.Message, now);
+                break;
             case TrainerProtocol.Started m: step.Started(m); break;
             case TrainerProtocol.Heartbeat m: step.Heartbeat(m); break;
             case TrainerProtocol.Failed m: step.EndLease(m.JobId, m.LeaseId, m.Error, countsAsAttempt: true); step.Dispatch(); break;
@@ -140,10 +143,43 @@ public sealed partial record CoordinatorState
                                     $"last lease id {State.Table.LastLeaseId}); recovered leases cannot expire for {grace.TotalSeconds:0} s");
         }
 
+        /// <summary>Whether the sender of a lease message is the worker the lease belongs to: its registered actor or one of that
+        /// actor's children (its trainers). A message about a lease that is not live goes on to the job table's own fencing
+        /// (stale, unknown). Anyone else is refused (<see cref="ErrorKind.Forbidden"/>) and logged: a member of the cluster cannot
+        /// heartbeat, fail, hand back or complete another worker's job by knowing its job and lease ids.</summary>
+        public bool SpeaksFor(FromWorker f)
+        {
+            var m = f.Message;
+            if (State.Table.Fence(m.JobId, m.LeaseId) is not null) return true;
+            var job = State.Table.Jobs[m.JobId];
+            var holder = job.WorkerId is { } id ? State.Workers.GetValueOrDefault(id) : null;
+            if (holder is not null && WorkerEntry.IsSelfOrChild(holder.Endpoint, f.SenderPath)) return true;
+            var why = holder is null
+                ? $"lease {m.LeaseId} of job {m.JobId} belongs to worker {job.WorkerId}, which is not registered (yet): it registers first"
+                : $"lease {m.LeaseId} of job {m.JobId} belongs to worker {holder.WorkerId} at {holder.Address}, not to {f.SenderPath}";
+            var kind = holder is null ? ErrorKind.Unavailable : ErrorKind.Forbidden;
+            if (holder is not null) Log(LogLevel.WarningLevel, $"Refused {m.GetType().Name} from {f.SenderPath}: {why}");
+            Refuse(kind, $"refused: {why}", r => m is ArtifactProtocol.OfferUpload
+                ? new ArtifactProtocol.UploadRefused(m.JobId, m.LeaseId, r.Message, LeaseLost: false)
+                : Refused(m.JobId, m.LeaseId, r));
+            return false;
+        }
+
         public void Register(CoordinatorCommands.Register r)
         {
             var m = r.Message;
             var previous = State.Workers.GetValueOrDefault(m.WorkerId);
+            // A worker id belongs to one node at a time. Another node (another host:port) cannot take it while the holder is
+            // registered: it is forgotten as soon as its connection drops, it is unreachable or removed, so a crashed worker's
+            // restart is never kept out for long, but a second machine started with the same --worker-id (or a stranger) is.
+            if (previous is not null && previous.Address != r.Address)
+            {
+                var why = $"worker id {m.WorkerId} is held by the live node {previous.Address} (last heard {(now - State.LastSeen(previous)).TotalSeconds:F0} s ago); " +
+                          $"{r.Address} cannot take it: give this node its own --worker-id, or stop the other";
+                Log(LogLevel.WarningLevel, $"Refused the registration of {r.Address}: {why}");
+                Refuse(ErrorKind.Conflict, why, x => new WorkerProtocol.RegistrationRefused(m.WorkerId, x.Message, x.Kind));
+                return;
+            }
             var newIncarnation = previous is not null && previous.Endpoint != r.Endpoint;
             if (previous is null || newIncarnation)
             {

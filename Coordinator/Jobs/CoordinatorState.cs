@@ -24,7 +24,17 @@ public sealed record WorkerEntry(
     WorkerCapability Capability,
     int Slots,
     DateTimeOffset LastSeen,
-    bool Draining);
+    bool Draining)
+{
+    /// <summary>Whether the actor at <paramref name="senderPath"/> (a path with its address, no uid) is the worker actor at
+    /// <paramref name="endpoint"/> (its key: path with address and <c>#uid</c>) or one of its descendants (its trainers).</summary>
+    public static bool IsSelfOrChild(string endpoint, string senderPath)
+    {
+        var hash = endpoint.LastIndexOf('#');
+        var path = hash >= 0 ? endpoint[..hash] : endpoint;
+        return senderPath == path || (senderPath.Length > path.Length && senderPath.StartsWith(path, StringComparison.Ordinal) && senderPath[path.Length] == '/');
+    }
+}
 
 /// <summary>The JobCoordinator's whole state: the persisted job table (a fold over <see cref="JobEvents"/>) and what lives only
 /// while the coordinator runs — registered workers, lease clocks, the latest progress of each running job, and the policy.

@@ -105,6 +105,8 @@ public sealed class JobCoordinator : ReceivePersistentActor, IWithTimers
         Command<DeleteSnapshotsFailure>(f => _log.Warning("Deleting old snapshots failed: {0}", f.Cause.Message));
         // Every other message of our protocol (trainers, uploads, operator requests and queries) is a command as it is; one
         // this version does not know is refused by Decide with a typed error, never dropped.
+        // Lease messages carry who sent them: only the worker a lease was granted to may speak for it (Decide checks).
+        Command<IWithLease>(m => Handle(new FromWorker(m, Sender.Path.ToStringWithAddress()), Sender));
         Command<ICis490Message>(m => Handle(m, Sender));
     }
 

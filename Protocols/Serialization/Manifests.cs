@@ -40,6 +40,7 @@ public static class Manifests
         (typeof(WorkerProtocol.Lease), "W5"),
         (typeof(WorkerProtocol.LeaseDeclined), "W6"),
         (typeof(WorkerProtocol.RevokeLease), "W7"),
+        (typeof(WorkerProtocol.RegistrationRefused), "W8"),
         // artifacts (A*)
         (typeof(ArtifactProtocol.OfferUpload), "A1"),
         (typeof(ArtifactProtocol.UploadReady), "A2"),

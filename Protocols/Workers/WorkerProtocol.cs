@@ -16,6 +16,11 @@ public static class WorkerProtocol
     /// <summary>A lease the worker says it is running.</summary>
     public sealed record HeldLease(string JobId, long LeaseId) : ICis490Message;
 
+    /// <summary>Coordinator → worker: this registration is not accepted (<paramref name="Kind"/> <see cref="ErrorKind.Conflict"/>:
+    /// the worker id is held by another live node). The worker keeps asking at its register interval and stops, loudly, when
+    /// the refusal lasts (worker.conf registration-refused-limit).</summary>
+    public sealed record RegistrationRefused(string WorkerId, string Reason, ErrorKind Kind) : ICis490Message;
+
     /// <summary>Coordinator → worker: registration seen.</summary>
     public sealed record Registered(string WorkerId, int RunningLeases) : ICis490Message;
 

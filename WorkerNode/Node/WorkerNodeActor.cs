@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Cluster;
 using Akka.Event;
+using Cis490.Protocols;
 using Cis490.Protocols.Jobs;
 using Cis490.Protocols.Workers;
 using Cis490.WorkerNode.Trainer;
@@ -80,6 +81,7 @@ public sealed class WorkerNodeActor : ReceiveActor, IWithTimers
     private int _finishedWhileDraining;
     private readonly HashSet<string> _handedBack = [];
     private readonly HashSet<UniqueAddress> _coordinators = [];
+    private DateTimeOffset? _refusedSince;
     private readonly HashSet<UniqueAddress> _unreachable = [];
     private bool? _coordinatorReachable; // null until the first cluster snapshot
 
@@ -94,9 +96,15 @@ public sealed class WorkerNodeActor : ReceiveActor, IWithTimers
         _detached = detached;
 
         Receive<RegisterTick>(_ => Register());
-        Receive<WorkerProtocol.Registered>(Confirmed);
-        Receive<WorkerProtocol.Lease>(TakeLease);
-        Receive<WorkerProtocol.RevokeLease>(Revoke);
+        Receive<WorkerProtocol.Registered>(m =>
+        {
+            _refusedSince = null;
+            Confirmed(m);
+        });
+        Receive<WorkerProtocol.RegistrationRefused>(RegistrationRefused);
+        // Leases and revokes are obeyed only from the coordinator: the singleton on a coordinator-role member, or the proxy.
+        Receive<WorkerProtocol.Lease>(m => { if (FromCoordinator(m)) TakeLease(m); });
+        Receive<WorkerProtocol.RevokeLease>(m => { if (FromCoordinator(m)) Revoke(m); });
         Receive<TrainerDone>(m =>
         {
             if (_running.TryGetValue(m.JobId, out var r) && r.LeaseId == m.LeaseId) _running[m.JobId] = r with { Done = true };
@@ -245,6 +253,45 @@ public sealed class WorkerNodeActor : ReceiveActor, IWithTimers
                    "Check that a coordinator is running and that this worker's --seed reaches it.", m.JobId, m.LeaseId, _settings.CoordinatorLostKeep, r.LostSince);
         _running[m.JobId] = r with { Done = true };
         Context.Stop(r.Trainer);
+    }
+
+    /// <summary>Whether the sender of a lease or revoke is the coordinator: this node's singleton proxy, or an actor on a member
+    /// with the coordinator role (the singleton runs on the oldest of them). Anything else is ignored and logged: a member of the
+    /// cluster cannot start or stop training here by sending our messages.</summary>
+    private bool FromCoordinator(IWithLease m)
+    {
+        if (Sender.Equals(_coordinator)) return true;
+        var from = Sender.Path.Address;
+        if (_coordinators.Any(c => c.Address.Equals(from))) return true;
+        _log.Warning("Ignored {0} for job {1} lease {2} from {3}: not the coordinator (not a coordinator-role member of this cluster)",
+            m.GetType().Name, m.JobId, m.LeaseId, Sender.Path);
+        return false;
+    }
+
+    /// <summary>The coordinator does not take this registration (another live node holds the worker id). Said loudly every time;
+    /// the node keeps asking (the holder may be a crashed incarnation not yet noticed) and, refused for longer than
+    /// registration-refused-limit, stops with the reason (exit code 4): a second machine with the same --worker-id must not sit
+    /// READY and idle.</summary>
+    private void RegistrationRefused(WorkerProtocol.RegistrationRefused m)
+    {
+        var now = DateTimeOffset.UtcNow;
+        _refusedSince ??= now;
+        _log.Error("The coordinator refused this node's registration as worker {0}: {1}", m.WorkerId, m.Reason);
+        if (now - _refusedSince < _settings.RegistrationRefusedLimit) return;
+        var why = $"worker {m.WorkerId}: the coordinator has refused this node's registration for {(now - _refusedSince.Value).TotalSeconds:F0} s " +
+                  $"(registration-refused-limit): {m.Reason}";
+        _log.Error("{0}; stopping", why);
+        CoordinatedShutdown.Get(Context.System).Run(new RegistrationRefusedReason(why));
+    }
+
+    /// <summary>The reason a node stops when its registration stays refused; the program exits non-zero with its message.</summary>
+    public sealed class RegistrationRefusedReason(string message) : CoordinatedShutdown.Reason
+    {
+        public string Message { get; } = message;
+
+        public override int ExitCode => 4;
+
+        public override string ToString() => Message;
     }
 
     private void Register()

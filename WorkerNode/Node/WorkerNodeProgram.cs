@@ -163,6 +163,14 @@ public static class WorkerNodeProgram
         NodeRuntime.AnnounceWhenUp(system, "worker", $"worker-id={id}");
         await system.WhenTerminated;
         foreach (var s in signals) s.Dispose();
+        if (CoordinatedShutdown.Get(system).ShutdownReason is WorkerNodeActor.RegistrationRefusedReason refused)
+            throw new WorkerStopped(refused.Message, 4);
         return (stopping, id);
     }
+}
+
+/// <summary>The node stops for good with <paramref name="exitCode"/>: a fault the operator must fix (the program prints the message).</summary>
+public sealed class WorkerStopped(string message, int exitCode) : Exception(message)
+{
+    public int ExitCode { get; } = exitCode;
 }

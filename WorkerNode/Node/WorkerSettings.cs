@@ -14,7 +14,8 @@ public sealed record WorkerSettings(
     TimeSpan CoordinatorAbsentTimeout,
     TimeSpan DrainGrace,
     TimeSpan TrainerSilenceLimit,
-    TimeSpan CoordinatorLostKeep)
+    TimeSpan CoordinatorLostKeep,
+    TimeSpan RegistrationRefusedLimit = default)
 {
     public static WorkerSettings From(Akka.Configuration.Config config, string workerId, string dataDir, string workDir)
     {
@@ -33,6 +34,7 @@ public sealed record WorkerSettings(
             c.GetTimeSpan("coordinator-absent-timeout"),
             c.GetTimeSpan("drain-grace"),
             c.GetTimeSpan("trainer-silence-limit"),
-            c.GetTimeSpan("coordinator-lost-keep"));
+            c.GetTimeSpan("coordinator-lost-keep"),
+            c.GetTimeSpan("registration-refused-limit", TimeSpan.FromSeconds(60)));
     }
 }

@@ -170,6 +170,13 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
                 _startAcknowledged = true; // the repeated start of an adopted lease: the coordinator had recorded it
                 return;
             }
+            if (m.Kind == ErrorKind.Unavailable)
+            {
+                // A coordinator that just recovered hears a lease only from its worker once that worker has registered again
+                // (the node registers at once and every register-interval): not a lost lease, training goes on.
+                _log.Info("Job {0} lease {1}: the coordinator cannot hear this lease yet ({2}); training goes on", JobId, LeaseId, m.Reason);
+                return;
+            }
             _log.Warning("Job {0} lease {1}: the coordinator refused this lease ({2}); stopping", JobId, LeaseId, m.Reason);
             Finish();
         });

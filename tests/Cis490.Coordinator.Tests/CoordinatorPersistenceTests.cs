@@ -1,3 +1,4 @@
+using Cis490.Protocols;
 using Akka.Actor;
 using Akka.Configuration;
 using Akka.Streams;
@@ -86,9 +87,10 @@ public abstract class CoordinatorPersistenceTests : TestKit, IDisposable
     {
         var first = Start("first");
         var jobId = await SubmitOneJob(first);
-        var lease = await Lease(first, CreateTestProbe(), "w1");
-        first.Tell(new TrainerProtocol.Started(jobId, lease.LeaseId, "w1"), TestActor);
-        await ExpectMsgAsync<TrainerProtocol.Acknowledged>(TimeSpan.FromSeconds(10));
+        var w1 = CreateTestProbe();
+        var lease = await Lease(first, w1, "w1");
+        first.Tell(new TrainerProtocol.Started(jobId, lease.LeaseId, "w1"), w1);
+        await w1.ExpectMsgAsync<TrainerProtocol.Acknowledged>(TimeSpan.FromSeconds(10));
         var before = (await Jobs(first)).Single();
 
         var second = await Restart(first, "second");
@@ -100,8 +102,13 @@ public abstract class CoordinatorPersistenceTests : TestKit, IDisposable
         // The recovered lease is still the current one: its heartbeats are taken, an older lease's are refused.
         second.Tell(new TrainerProtocol.Heartbeat(jobId, lease.LeaseId - 1, new TrainingProgress(0, 0, null, null, 0, "")), TestActor);
         await ExpectMsgAsync<TrainerProtocol.Refused>(TimeSpan.FromSeconds(10));
-        second.Tell(new TrainerProtocol.Heartbeat(jobId, lease.LeaseId, new TrainingProgress(3, 9, null, null, 1, "")), TestActor);
-        await ExpectNoMsgAsync(TimeSpan.FromMilliseconds(300));
+        // Until its worker registers again the recovered coordinator cannot tell who speaks for the lease: not yet heard, not lost.
+        second.Tell(new TrainerProtocol.Heartbeat(jobId, lease.LeaseId, new TrainingProgress(2, 9, null, null, 1, "")), w1);
+        Assert.Equal(ErrorKind.Unavailable, (await w1.ExpectMsgAsync<TrainerProtocol.Refused>(TimeSpan.FromSeconds(10))).Kind);
+        second.Tell(new WorkerProtocol.Register("w1", Capability, 1, [new WorkerProtocol.HeldLease(jobId, lease.LeaseId)]), w1);
+        await w1.FishForMessageAsync<WorkerProtocol.Registered>(_ => true, TimeSpan.FromSeconds(10));
+        second.Tell(new TrainerProtocol.Heartbeat(jobId, lease.LeaseId, new TrainingProgress(3, 9, null, null, 1, "")), w1);
+        await w1.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(300));
         Assert.Equal(3, (await Jobs(second)).Single().Progress?.Epoch);
     }
 
@@ -111,9 +118,10 @@ public abstract class CoordinatorPersistenceTests : TestKit, IDisposable
         var first = Start("first");
         first.Tell(new OperatorProtocol.SubmitManifest("m.toml", Manifest + "\n[[jobs]]\nmodel = \"knn\"\nmode = \"oracle\"\n\n[[jobs]]\nmodel = \"gbt\"\nmode = \"oracle\"\n", Token), TestActor);
         await ExpectMsgAsync<OperatorProtocol.ManifestAccepted>(TimeSpan.FromSeconds(20)); // events 1-3
-        var lease = await Lease(first, CreateTestProbe(), "w1");                          // event 4: snapshot
-        first.Tell(new TrainerProtocol.Started(lease.JobId, lease.LeaseId, "w1"), TestActor);
-        await ExpectMsgAsync<TrainerProtocol.Acknowledged>(TimeSpan.FromSeconds(10));       // event 5: after the snapshot
+        var w1 = CreateTestProbe();
+        var lease = await Lease(first, w1, "w1");                                          // event 4: snapshot
+        first.Tell(new TrainerProtocol.Started(lease.JobId, lease.LeaseId, "w1"), w1);
+        await w1.ExpectMsgAsync<TrainerProtocol.Acknowledged>(TimeSpan.FromSeconds(10));   // event 5: after the snapshot
         var before = await Jobs(first);
         await AwaitAssertAsync(() => Assert.Equal(1, _journal.Count("SELECT COUNT(*) FROM snapshot")), TimeSpan.FromSeconds(10));
         // Events the snapshot covers are deleted (or marked deleted): recovery cannot grow with history.
@@ -141,7 +149,8 @@ public abstract class CoordinatorPersistenceTests : TestKit, IDisposable
         await w1.FishForMessageAsync<WorkerProtocol.Registered>(_ => true, TimeSpan.FromSeconds(10));
         first.Tell(new OperatorProtocol.RequeueJob(jobId, Token), TestActor);
         Assert.True((await ExpectMsgAsync<OperatorProtocol.OperatorResult>(TimeSpan.FromSeconds(10))).Ok);
-        var secondLease = await Lease(first, CreateTestProbe(), "w2");
+        var w2 = CreateTestProbe();
+        var secondLease = await Lease(first, w2, "w2");
 
         var second = await Restart(first, "second");
 
@@ -151,13 +160,16 @@ public abstract class CoordinatorPersistenceTests : TestKit, IDisposable
         second.Tell(new TrainerProtocol.Heartbeat(jobId, firstLease.LeaseId, new TrainingProgress(1, 2, null, null, 1, "")), TestActor);
         await ExpectMsgAsync<TrainerProtocol.Refused>(TimeSpan.FromSeconds(10));
         // w2's lease is still the live one: its failure is taken and counted.
-        second.Tell(new TrainerProtocol.Failed(jobId, secondLease.LeaseId, "out of memory"), TestActor);
-        await ExpectMsgAsync<TrainerProtocol.Acknowledged>(TimeSpan.FromSeconds(10));
+        second.Tell(new WorkerProtocol.Register("w2", Capability, 1, [new WorkerProtocol.HeldLease(jobId, secondLease.LeaseId)]), w2);
+        await w2.FishForMessageAsync<WorkerProtocol.Registered>(_ => true, TimeSpan.FromSeconds(10));
+        second.Tell(new TrainerProtocol.Failed(jobId, secondLease.LeaseId, "out of memory"), w2);
+        await w2.FishForMessageAsync<TrainerProtocol.Acknowledged>(_ => true, TimeSpan.FromSeconds(10));
         // A lease granted after the restart gets a larger id than any granted before it.
         second.Tell(new OperatorProtocol.SubmitManifest("m.toml", Manifest + "\n[[jobs]]\nmodel = \"knn\"\nmode = \"oracle\"\n", Token), TestActor);
         // (a second job, so that some job is leasable at once even if the failed one waits out a retry backoff)
         Assert.Single((await ExpectMsgAsync<OperatorProtocol.ManifestAccepted>(TimeSpan.FromSeconds(20))).AddedJobIds);
-        var thirdLease = await Lease(second, CreateTestProbe(), "w3");
+        // (w2, registered again with its one slot free after the failure, is the worker that gets it)
+        var thirdLease = await w2.FishForMessageAsync<WorkerProtocol.Lease>(_ => true, TimeSpan.FromSeconds(10));
 
         Assert.True(secondLease.LeaseId > firstLease.LeaseId);
         Assert.True(thirdLease.LeaseId > secondLease.LeaseId, $"lease {thirdLease.LeaseId} after a restart must exceed {secondLease.LeaseId}");
@@ -171,12 +183,13 @@ public abstract class CoordinatorPersistenceTests : TestKit, IDisposable
     {
         var first = Start("first");
         var jobId = await SubmitOneJob(first);
-        var lease = await Lease(first, CreateTestProbe(), "w1");
+        var w1 = CreateTestProbe();
+        var lease = await Lease(first, w1, "w1");
         var (path, sha, bytes) = MakeBundle();
-        first.Tell(new ArtifactProtocol.OfferUpload(jobId, lease.LeaseId, "knn", "realistic", sha, bytes, new Dictionary<string, double> { ["val_macro_f1"] = 0.7 }), TestActor);
-        var ready = await ExpectMsgAsync<ArtifactProtocol.UploadReady>(TimeSpan.FromSeconds(10));
+        first.Tell(new ArtifactProtocol.OfferUpload(jobId, lease.LeaseId, "knn", "realistic", sha, bytes, new Dictionary<string, double> { ["val_macro_f1"] = 0.7 }), w1);
+        var ready = await w1.ExpectMsgAsync<ArtifactProtocol.UploadReady>(TimeSpan.FromSeconds(10));
         FileIO.FromFile(new FileInfo(path), ArtifactProtocol.MaxChunkBytes).Select(b => b.ToArray()).RunWith(ready.Sink.Sink, Sys.Materializer());
-        await ExpectMsgAsync<ArtifactProtocol.UploadCompleted>(TimeSpan.FromSeconds(20));
+        await w1.ExpectMsgAsync<ArtifactProtocol.UploadCompleted>(TimeSpan.FromSeconds(20));
 
         var second = await Restart(first, "second");
         var worker = CreateTestProbe();

@@ -355,14 +355,82 @@ public sealed class CoordinatorStateTests
         var first = Register(o.State, "w1", Laptop, held: [new WorkerProtocol.HeldLease(lease.JobId, lease.LeaseId)]);
         Assert.DoesNotContain(first.Effects, e => e is Effect.Watch or Effect.Unwatch); // the same actor: nothing to re-watch
 
-        var restarted = Register(o.State, "w1", Laptop, endpoint: "akka.tcp://cis490@h:2/user/worker#2",
+        // The same node (host:port) with a new actor: the worker process restarted on its fixed port.
+        const string next = "akka.tcp://cis490@h:1/user/worker#2";
+        var restarted = Register(o.State, "w1", Laptop, endpoint: next,
             held: [new WorkerProtocol.HeldLease(lease.JobId, lease.LeaseId - 1), new WorkerProtocol.HeldLease(lease.JobId, lease.LeaseId)]);
 
         Assert.Contains(new Effect.Unwatch(Ep("w1")), restarted.Effects);
-        Assert.Contains(new Effect.Watch("akka.tcp://cis490@h:2/user/worker#2"), restarted.Effects);
-        var revoked = restarted.SentTo("akka.tcp://cis490@h:2/user/worker#2").OfType<WorkerProtocol.RevokeLease>().Single();
+        Assert.Contains(new Effect.Watch(next), restarted.Effects);
+        var revoked = restarted.SentTo(next).OfType<WorkerProtocol.RevokeLease>().Single();
         Assert.Equal(lease.LeaseId - 1, revoked.LeaseId);
         Assert.Equal(new WorkerProtocol.Registered("w1", 1), restarted.Replies.Single());
+    }
+
+    [Fact]
+    public void A_worker_id_held_by_a_live_node_cannot_be_taken_by_another_node_until_the_holder_is_lost()
+    {
+        var o = Register(With(Job("knn", "oracle")), "w1", Laptop);
+        var lease = Leases(o, "w1").Single();
+        const string stranger = "akka.tcp://cis490@rogue:9/user/worker#7";
+
+        var taken = Register(o.State, "w1", Laptop, endpoint: stranger, held: [new WorkerProtocol.HeldLease(lease.JobId, lease.LeaseId)], at: T0.AddSeconds(3));
+
+        var refused = Assert.IsType<WorkerProtocol.RegistrationRefused>(taken.Replies.Single());
+        Assert.Equal((ErrorKind.Conflict, "w1"), (refused.Kind, refused.WorkerId));
+        Assert.Contains("held by the live node akka.tcp://cis490@h:1", refused.Reason);
+        Assert.Contains("its own --worker-id", refused.Reason);
+        Assert.Empty(taken.Events);
+        Assert.DoesNotContain(taken.Effects, e => e is Effect.Watch or Effect.Unwatch or Effect.Send);
+        Assert.Equal(Ep("w1"), taken.State.Workers["w1"].Endpoint); // the holder keeps its id and its lease
+        Assert.Contains(taken.Effects.OfType<Effect.Log>(), l => l.Text.Contains("Refused the registration of akka.tcp://cis490@rogue:9"));
+
+        // Once the holder's node is lost, the id is free: the other node registers (the lost node's lease ended, uncounted).
+        var lost = taken.State.Decide(new NodeLost("akka.tcp://cis490@h:1", "dropped its connection"), T0.AddSeconds(4));
+        var moved = Register(lost.State, "w1", Laptop, endpoint: stranger, at: T0.AddSeconds(5));
+        Assert.IsType<WorkerProtocol.Registered>(moved.Replies.Single());
+        Assert.Equal(stranger, moved.State.Workers["w1"].Endpoint);
+    }
+
+    [Fact]
+    public void Only_the_worker_a_lease_was_granted_to_may_heartbeat_fail_decline_or_complete_it()
+    {
+        var a = Register(With(Job("knn", "oracle")), "w1", Laptop);
+        var lease = Leases(a, "w1").Single();
+        var o = Register(a.State, "w2", Laptop, endpoint: "akka.tcp://cis490@other:2/user/worker#9");
+        var s = o.State;
+        Assert.Equal("w1", s.Table.Jobs[lease.JobId].WorkerId);
+        const string intruder = "akka.tcp://cis490@other:2/user/worker/trainer-99";
+        var progress = new TrainingProgress(1, 2, null, null, 1, "x");
+        var offer = new ArtifactProtocol.OfferUpload(lease.JobId, lease.LeaseId, "knn", "oracle", new string('a', 64), 1, new Dictionary<string, double>());
+        IWithLease[] messages =
+        [
+            new TrainerProtocol.Heartbeat(lease.JobId, lease.LeaseId, progress), new TrainerProtocol.Failed(lease.JobId, lease.LeaseId, "boom"),
+            new TrainerProtocol.Started(lease.JobId, lease.LeaseId, "w1"), new WorkerProtocol.LeaseDeclined(lease.JobId, lease.LeaseId, "no"), offer,
+        ];
+        foreach (var m in messages)
+        {
+            var refused = s.Decide(new FromWorker(m, intruder), T0.AddSeconds(1));
+            Assert.Equal(ErrorKind.Forbidden, refused.Refusal!.Kind);
+            Assert.Empty(refused.Events);
+            Assert.DoesNotContain(refused.Effects, e => e is Effect.ToStore or Effect.Send or Effect.RecordProgress);
+            Assert.Contains("belongs to worker w1 at akka.tcp://cis490@h:1", refused.Refusal.Message);
+            Assert.Contains(refused.Effects.OfType<Effect.Log>(), l => l.Text.Contains($"Refused {m.GetType().Name} from {intruder}"));
+            Assert.Equal(s.Table.Jobs[lease.JobId], refused.State.Table.Jobs[lease.JobId]);
+        }
+        Assert.IsType<ArtifactProtocol.UploadRefused>(s.Decide(new FromWorker(offer, intruder), T0).Replies.Single());
+        // A look-alike path on the holder's node is not its child either.
+        Assert.Equal(ErrorKind.Forbidden, s.Decide(new FromWorker(messages[0], "akka.tcp://cis490@h:1/user/worker-evil"), T0).Refusal!.Kind);
+
+        // The holder's trainer (a child of its registered actor) and the actor itself are heard.
+        var beat = s.Decide(new FromWorker(messages[0], "akka.tcp://cis490@h:1/user/worker/trainer-1"), T0.AddSeconds(2));
+        Assert.Null(beat.Refusal);
+        Assert.Contains(beat.Effects, e => e is Effect.RecordProgress);
+        var failed = s.Decide(new FromWorker(messages[1], "akka.tcp://cis490@h:1/user/worker"), T0.AddSeconds(2));
+        Assert.Single(failed.Events.OfType<LeaseEnded>());
+        // A message about a lease that is not live goes to the job table's fencing as before, whoever sends it.
+        var stale = s.Decide(new FromWorker(new TrainerProtocol.Heartbeat(lease.JobId, lease.LeaseId + 5, progress), intruder), T0);
+        Assert.Equal(ErrorKind.StaleLease, stale.Refusal!.Kind);
     }
 
     [Fact]

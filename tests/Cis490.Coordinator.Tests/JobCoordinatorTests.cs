@@ -94,16 +94,16 @@ public sealed class JobCoordinatorTests : TestKit, IDisposable
         var lease = await RegisterAndGetLease(coordinator, worker);
         Assert.Equal(jobId, lease.JobId);
 
-        coordinator.Tell(new TrainerProtocol.Started(jobId, lease.LeaseId, "w1"), TestActor);
-        Assert.Equal(JobStatus.Running, (await ExpectMsgAsync<TrainerProtocol.Acknowledged>()).Status);
-        coordinator.Tell(new TrainerProtocol.Heartbeat(jobId, lease.LeaseId, new TrainingProgress(2, 4, null, 0.5, 1, "half")), TestActor);
+        coordinator.Tell(new TrainerProtocol.Started(jobId, lease.LeaseId, "w1"), worker);
+        Assert.Equal(JobStatus.Running, (await worker.ExpectMsgAsync<TrainerProtocol.Acknowledged>()).Status);
+        coordinator.Tell(new TrainerProtocol.Heartbeat(jobId, lease.LeaseId, new TrainingProgress(2, 4, null, 0.5, 1, "half")), worker);
         Assert.Equal(2, (await Job(coordinator, jobId)).Progress?.Epoch);
 
         var (path, sha, bytes) = MakeBundle();
         var metrics = new Dictionary<string, double> { ["val_macro_f1"] = 0.61 };
-        coordinator.Tell(new ArtifactProtocol.OfferUpload(jobId, lease.LeaseId, "knn", "realistic", sha, bytes, metrics), TestActor);
-        Stream(path, await ExpectMsgAsync<ArtifactProtocol.UploadReady>(TimeSpan.FromSeconds(10)));
-        var done = await ExpectMsgAsync<ArtifactProtocol.UploadCompleted>(TimeSpan.FromSeconds(20));
+        coordinator.Tell(new ArtifactProtocol.OfferUpload(jobId, lease.LeaseId, "knn", "realistic", sha, bytes, metrics), worker);
+        Stream(path, await worker.ExpectMsgAsync<ArtifactProtocol.UploadReady>(TimeSpan.FromSeconds(10)));
+        var done = await worker.ExpectMsgAsync<ArtifactProtocol.UploadCompleted>(TimeSpan.FromSeconds(20));
 
         Assert.Equal(sha, done.Sha256);
         Assert.False(done.Deduplicated);
@@ -122,13 +122,14 @@ public sealed class JobCoordinatorTests : TestKit, IDisposable
     {
         var coordinator = StartCoordinator();
         var jobId = await SubmitOneJob(coordinator);
-        var lease = await RegisterAndGetLease(coordinator, CreateTestProbe());
+        var worker = CreateTestProbe();
+        var lease = await RegisterAndGetLease(coordinator, worker);
         var (path, sha, bytes) = MakeBundle();
         var wrongSha = new string('0', 64);
 
-        coordinator.Tell(new ArtifactProtocol.OfferUpload(jobId, lease.LeaseId, "knn", "realistic", wrongSha, bytes, new Dictionary<string, double>()), TestActor);
-        Stream(path, await ExpectMsgAsync<ArtifactProtocol.UploadReady>(TimeSpan.FromSeconds(10)));
-        var refused = await ExpectMsgAsync<ArtifactProtocol.UploadRefused>(TimeSpan.FromSeconds(20));
+        coordinator.Tell(new ArtifactProtocol.OfferUpload(jobId, lease.LeaseId, "knn", "realistic", wrongSha, bytes, new Dictionary<string, double>()), worker);
+        Stream(path, await worker.ExpectMsgAsync<ArtifactProtocol.UploadReady>(TimeSpan.FromSeconds(10)));
+        var refused = await worker.ExpectMsgAsync<ArtifactProtocol.UploadRefused>(TimeSpan.FromSeconds(20));
 
         Assert.Contains("hash mismatch", refused.Reason);
         Assert.False(refused.LeaseLost); // a transfer problem: the trainer may offer again
@@ -210,8 +211,8 @@ public sealed class JobCoordinatorTests : TestKit, IDisposable
         var jobId = await SubmitOneJob(coordinator);
         var worker = CreateTestProbe();
         var lease = await RegisterAndGetLease(coordinator, worker);
-        coordinator.Tell(new TrainerProtocol.Started(jobId, lease.LeaseId, "w1"), TestActor);
-        await ExpectMsgAsync<TrainerProtocol.Acknowledged>();
+        coordinator.Tell(new TrainerProtocol.Started(jobId, lease.LeaseId, "w1"), worker);
+        await worker.ExpectMsgAsync<TrainerProtocol.Acknowledged>();
 
         coordinator.Tell(new OperatorProtocol.CancelJob(jobId[..10], "wrong data", Token), TestActor);
         var cancelled = await ExpectMsgAsync<OperatorProtocol.OperatorResult>();
@@ -220,8 +221,8 @@ public sealed class JobCoordinatorTests : TestKit, IDisposable
         Assert.True(cancelled.Ok, cancelled.Message);
         Assert.Equal((jobId, JobStatus.Cancelled), (cancelled.JobId, cancelled.Status));
         Assert.Equal(lease.LeaseId, revoke.LeaseId);
-        coordinator.Tell(new TrainerProtocol.Heartbeat(jobId, lease.LeaseId, new TrainingProgress(1, 2, null, null, 1, "")), TestActor);
-        await ExpectMsgAsync<TrainerProtocol.Refused>(); // the stopped trainer's last heartbeat is fenced off
+        coordinator.Tell(new TrainerProtocol.Heartbeat(jobId, lease.LeaseId, new TrainingProgress(1, 2, null, null, 1, "")), worker);
+        await worker.ExpectMsgAsync<TrainerProtocol.Refused>(); // the stopped trainer's last heartbeat is fenced off
 
         coordinator.Tell(new OperatorProtocol.RequeueJob(jobId, Token), TestActor);
         Assert.True((await ExpectMsgAsync<OperatorProtocol.OperatorResult>()).Ok);

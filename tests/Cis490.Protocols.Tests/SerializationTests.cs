@@ -79,6 +79,7 @@ public sealed class SerializationTests : IDisposable
         new WorkerProtocol.Lease(Spec, 41),
         new WorkerProtocol.LeaseDeclined(Spec.JobId, 41, "busy"),
         new WorkerProtocol.RevokeLease(Spec.JobId, 41, "cancelled"),
+        new WorkerProtocol.RegistrationRefused("w1", "held by another node", ErrorKind.Conflict),
         new ArtifactProtocol.OfferUpload(Spec.JobId, 41, "knn", "oracle", new string('c', 64), 99, Metrics),
         new ArtifactProtocol.UploadRefused(Spec.JobId, 41, "hash mismatch", false),
         new ArtifactProtocol.UploadCompleted(Spec.JobId, 41, new string('c', 64), true),

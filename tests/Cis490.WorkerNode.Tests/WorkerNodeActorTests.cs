@@ -26,6 +26,39 @@ public sealed class WorkerNodeActorTests(ITestOutputHelper output) : WorkerNodeT
     }
 
     [Fact]
+    public async Task Leases_and_revokes_from_anyone_but_the_coordinator_are_ignored()
+    {
+        var node = await StartNode();
+        var a = await Grant(node, 1, 11);
+        var stranger = CreateTestProbe("stranger");
+
+        stranger.Send(node, TestConfig.Lease(2, 12));                                           // no trainer, no answer
+        stranger.Send(node, new WorkerProtocol.RevokeLease(TestConfig.JobId(1), 11, "I say so")); // the running trainer stays
+
+        await stranger.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(500));
+        await Coordinator.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(200));
+        Assert.False(a.Killed.IsCompleted);
+        // The coordinator's own revoke is obeyed.
+        Coordinator.Send(node, new WorkerProtocol.RevokeLease(TestConfig.JobId(1), 11, "cancelled"));
+        await a.Killed.WaitAsync(TestConfig.Wait);
+    }
+
+    [Fact]
+    public async Task A_refused_registration_is_said_loudly_and_the_node_keeps_asking()
+    {
+        var node = await StartNode();
+        await EventFilter.Error(contains: "refused this node's registration as worker test-worker").ExpectOneAsync(async () =>
+        {
+            Coordinator.Send(node, new WorkerProtocol.RegistrationRefused("test-worker", "worker id test-worker is held by the live node X", Protocols.ErrorKind.Conflict));
+            await Task.Delay(200);
+        });
+        // Once is not for long: it stays (and asks again at its register interval; the holder may be its own crashed
+        // incarnation, not yet seen gone), and a registration the coordinator accepts clears the refusal.
+        Coordinator.Send(node, new WorkerProtocol.Registered("test-worker", 0));
+        await Grant(node, 1, 11);
+    }
+
+    [Fact]
     public async Task A_lease_for_a_job_the_node_already_runs_is_declined()
     {
         var node = await StartNode();
