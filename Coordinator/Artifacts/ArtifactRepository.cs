@@ -55,10 +55,27 @@ public sealed class ArtifactRepository
 
     /// <summary>A fresh temporary path for an incoming upload.</summary>
     public string NewIncomingPath(string jobId, long leaseId) =>
-        System.IO.Path.Combine(IncomingDir, $"{jobId}-{leaseId}-{Guid.NewGuid():N}.part");
+        System.IO.Path.Combine(IncomingDir, $"{Checked(jobId)}-{leaseId}-{Guid.NewGuid():N}.part");
 
-    public string BundlePath(string model, string mode, string sha256) =>
-        System.IO.Path.Combine(Root, $"{model}_{mode}", sha256, ArtifactBundle.FileName);
+    /// <summary>Where a bundle lives: <c>MODEL_MODE/SHA256/bundle.tar.zst</c> under the store. Every part is checked first (a model
+    /// of the catalogue, a known mode, 64 hex digits), so no value can lead outside the store, whatever wrote it.</summary>
+    public string BundlePath(string model, string mode, string sha256)
+    {
+        if (!Cis490.Shared.Models.ModelCatalog.TryGet(model, out _))
+            throw new ArgumentException($"artifact store: '{Printable(model)}' is not a model of the catalogue; no path is made from it");
+        if (!Cis490.Shared.Models.ModelCatalog.Modes.Contains(mode))
+            throw new ArgumentException($"artifact store: '{Printable(mode)}' is not a mode ({string.Join(", ", Cis490.Shared.Models.ModelCatalog.Modes)}); no path is made from it");
+        if (sha256.Length != 64 || !sha256.All(Uri.IsHexDigit))
+            throw new ArgumentException($"artifact store: '{Printable(sha256)}' is not a sha256; no path is made from it");
+        return System.IO.Path.Combine(Root, $"{model}_{mode}", sha256, ArtifactBundle.FileName);
+    }
+
+    private static string Checked(string jobId) => Shared.Jobs.JobIds.IsWellFormed(jobId)
+        ? jobId
+        : throw new ArgumentException($"artifact store: '{Printable(jobId)}' is not a job id; no path is made from it");
+
+    private static string Printable(string s) =>
+        new(s.Take(80).Select(c => char.IsControl(c) ? '?' : c).ToArray());
 
     /// <summary>Moves a verified upload into place and makes sure the artifact has its row. Returns false (and deletes the
     /// upload) when the same bytes were already stored; the row is written then too if it is missing (a crash after the

@@ -83,6 +83,21 @@ public sealed class ArtifactStore : ReceiveActor
             replyTo.Tell(new ArtifactProtocol.UploadRefused(offer.JobId, offer.LeaseId, $"malformed offer: sha256 '{offer.Sha256}', {offer.Bytes} bytes", LeaseLost: false));
             return;
         }
+        // Paths are made only from checked values (the coordinator has already put the job's own model and mode in the offer).
+        string problem;
+        try
+        {
+            _repo.BundlePath(offer.Model, offer.Mode, offer.Sha256);
+            _repo.NewIncomingPath(offer.JobId, offer.LeaseId);
+            problem = "";
+        }
+        catch (ArgumentException e) { problem = e.Message; }
+        if (problem.Length > 0)
+        {
+            _log.Warning("Refused upload for job {0} lease {1}: {2}", offer.JobId, offer.LeaseId, problem);
+            replyTo.Tell(new ArtifactProtocol.UploadRefused(offer.JobId, offer.LeaseId, $"malformed offer: {problem}", LeaseLost: false));
+            return;
+        }
         if (!_inFlight.Add((offer.JobId, offer.LeaseId)))
         {
             replyTo.Tell(new ArtifactProtocol.UploadRefused(offer.JobId, offer.LeaseId, "an upload for this lease is already in progress", LeaseLost: false));

@@ -338,7 +338,11 @@ public sealed partial record CoordinatorState
                 return;
             }
             State = State.HeardFrom(m.JobId, now); // an offer is a sign of life, like a heartbeat
-            Do(new Effect.ToStore(m));
+            // The bundle is filed under the job's own model and mode, never under what the uploader declares.
+            var spec = State.Table.Jobs[m.JobId].Spec;
+            if (m.Model != spec.Model || m.Mode != spec.Mode)
+                Log(LogLevel.WarningLevel, $"Job {m.JobId} lease {m.LeaseId}: the upload declares {m.Model}/{m.Mode}, the job is {spec.Model}/{spec.Mode}; stored as the job's");
+            Do(new Effect.ToStore(m with { Model = spec.Model, Mode = spec.Mode }));
         }
 
         public void Stored(Stored m)

@@ -111,7 +111,8 @@ public sealed class OperatorEndpoint : ReceiveActor
         while (true)
         {
             var left = _askTimeout - clock.Elapsed;
-            if (left <= TimeSpan.Zero)
+            // The last try gets at least a tenth of a try: a sliver of the budget left would send a burst of asks that cannot be answered.
+            if (left < _readTry / 10)
                 return new OperatorProtocol.OperatorError(
                     $"the coordinator did not answer within {_askTimeout.TotalSeconds:0.#} s (asked every {_readTry.TotalSeconds:0.#} s; it may be moving to another node)",
                     ErrorKind.Unavailable);

@@ -35,6 +35,11 @@ public static class JobIds
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(canonical)));
     }
 
+    /// <summary>Whether <paramref name="id"/> has the form of a job id (64 lowercase hex digits), so that it may name a file or a
+    /// folder: an id from the network is checked before any path is built from it.</summary>
+    public static bool IsWellFormed(string? id) =>
+        id is { Length: 64 } && id.All(c => c is >= '0' and <= '9' or >= 'a' and <= 'f');
+
     /// <summary>The exact text that is hashed; exposed so that operators can recompute an id by hand.</summary>
     public static string CanonicalTuple(string model, string mode, string hyperJson, string splitRecipe, IEnumerable<string> trainHosts, long seed)
     {

@@ -68,7 +68,7 @@ public sealed class CoordinatorClient : IAsyncDisposable
             {
                 return await _client.Ask<object>(envelope, tryFor);
             }
-            catch (AskTimeoutException) when (clock.Elapsed < _timeout)
+            catch (AskTimeoutException) when (_timeout - clock.Elapsed > Settings.ReadTry / 10)
             {
                 // a read whose try went unanswered: ask again (see above)
             }

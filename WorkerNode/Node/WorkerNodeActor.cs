@@ -304,6 +304,13 @@ public sealed class WorkerNodeActor : ReceiveActor, IWithTimers
 
     private void TakeLease(WorkerProtocol.Lease lease)
     {
+        if (!Cis490.Shared.Jobs.JobIds.IsWellFormed(lease.JobId))
+        {
+            // Folders are made (and removed) from the job id: only a well-formed one may name them.
+            _log.Error("Declined lease {0}: its job id is not 64 hex digits, so no folder is made from it", lease.LeaseId);
+            Sender.Tell(new WorkerProtocol.LeaseDeclined(lease.JobId, lease.LeaseId, "malformed job id (not 64 hex digits)"));
+            return;
+        }
         _lastLeaseSeen = Math.Max(_lastLeaseSeen, lease.LeaseId);
         // A trainer whose lease has reached its outcome (Done) no longer holds a slot, though its actor may not have stopped yet:
         // the coordinator grants the next lease as soon as it records the completion, which can arrive before that stop.

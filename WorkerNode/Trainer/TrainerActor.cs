@@ -81,7 +81,7 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
         _adopted = adopted;
         if (adopted is null)
         {
-            _jobDir = Path.Combine(settings.WorkDir, $"{lease.JobId[..12]}-lease{lease.LeaseId}");
+            _jobDir = JobDir(settings.WorkDir, lease);
             _startedAt = Stopwatch.GetTimestamp();
             _relay = new TrainerOutputRelay();
             _progress = new TrainingProgress(0, 0, null, null, 0, "starting");
@@ -302,6 +302,19 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
         });
         Receive<ArtifactProtocol.UploadRefused>(m => RetryUpload($"upload refused: {m.Reason}", stale: m.LeaseLost));
         Receive<AckTimeout>(_ => RetryUpload($"no answer from the artifact store within {_settings.UploadAckTimeout.TotalSeconds:F0} s", stale: false));
+    }
+
+    /// <summary>The lease's own folder under the work directory, from a well-formed job id only (the node declines any other), and
+    /// checked to be inside the work directory: it is removed recursively before a run.</summary>
+    internal static string JobDir(string workDir, WorkerProtocol.Lease lease)
+    {
+        if (!Cis490.Shared.Jobs.JobIds.IsWellFormed(lease.JobId))
+            throw new ArgumentException($"job id of lease {lease.LeaseId} is not 64 hex digits; no folder is made from it");
+        var root = Path.GetFullPath(workDir);
+        var dir = Path.GetFullPath(Path.Combine(root, $"{lease.JobId[..12]}-lease{lease.LeaseId}"));
+        if (Path.GetDirectoryName(dir) != root.TrimEnd(Path.DirectorySeparatorChar))
+            throw new ArgumentException($"the folder of lease {lease.LeaseId} would be outside the work directory {root}");
+        return dir;
     }
 
     private void SendHeartbeat()

@@ -110,6 +110,20 @@ public sealed class ArtifactIndexTests : TestKit, IDisposable
         Assert.False(File.Exists(path));
     }
 
+    [Theory]
+    [InlineData("../../etc", "oracle", "model")]
+    [InlineData("knn", "oracle/../../x", "mode")]
+    [InlineData("knn", "realistic", "sha256")]
+    public void No_bundle_path_is_made_from_a_value_outside_the_catalogue(string model, string mode, string what)
+    {
+        var repo = Open();
+        var sha = what == "sha256" ? "../" + new string('a', 61) : new string('a', 64);
+        var e = Assert.Throws<ArgumentException>(() => repo.BundlePath(model, mode, sha));
+        Assert.Contains("no path is made from it", e.Message);
+        Assert.Throws<ArgumentException>(() => repo.NewIncomingPath("../../" + new string('a', 58), 1));
+        Assert.StartsWith(Models, repo.BundlePath("knn", "oracle", new string('b', 64)));
+    }
+
     [Fact]
     public void The_same_bytes_stored_for_two_jobs_keep_one_row()
     {

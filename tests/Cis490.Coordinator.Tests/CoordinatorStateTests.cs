@@ -368,6 +368,20 @@ public sealed class CoordinatorStateTests
     }
 
     [Fact]
+    public void An_upload_is_filed_under_the_jobs_own_model_and_mode_whatever_the_uploader_declares()
+    {
+        var o = Register(With(Job("knn", "oracle")), "w1", Laptop);
+        var lease = Leases(o, "w1").Single();
+        var offer = new ArtifactProtocol.OfferUpload(lease.JobId, lease.LeaseId, "../../../etc", "x/../../y", new string('a', 64), 1, new Dictionary<string, double>());
+
+        var d = o.State.Decide(new FromWorker(offer, "akka.tcp://cis490@h:1/user/worker/trainer-1"), T0);
+
+        var stored = Assert.IsType<ArtifactProtocol.OfferUpload>(Assert.Single(d.Effects.OfType<Effect.ToStore>()).Message);
+        Assert.Equal(("knn", "oracle"), (stored.Model, stored.Mode));
+        Assert.Contains(d.Effects.OfType<Effect.Log>(), l => l.Text.Contains("the upload declares ../../../etc/x/../../y, the job is knn/oracle"));
+    }
+
+    [Fact]
     public void A_worker_id_held_by_a_live_node_cannot_be_taken_by_another_node_until_the_holder_is_lost()
     {
         var o = Register(With(Job("knn", "oracle")), "w1", Laptop);

@@ -44,6 +44,22 @@ public sealed class WorkerNodeActorTests(ITestOutputHelper output) : WorkerNodeT
     }
 
     [Fact]
+    public async Task A_lease_whose_job_id_is_not_an_id_is_declined_and_makes_no_folder()
+    {
+        var node = await StartNode();
+        var good = TestConfig.Lease(1, 11);
+        var hostile = good with { Job = good.Job with { JobId = "../../../../tmp/owned-" + new string('a', 40) } };
+
+        Coordinator.Send(node, hostile);
+
+        var declined = await Coordinator.ExpectMsgAsync<WorkerProtocol.LeaseDeclined>(TestConfig.Wait);
+        Assert.Equal((hostile.JobId, 11L), (declined.JobId, declined.LeaseId));
+        Assert.Contains("malformed job id", declined.Reason);
+        Assert.False(Directory.Exists(Settings.WorkDir) && Directory.EnumerateFileSystemEntries(Settings.WorkDir).Any());
+        await Grant(node, 1, 12); // the node goes on
+    }
+
+    [Fact]
     public async Task A_refused_registration_is_said_loudly_and_the_node_keeps_asking()
     {
         var node = await StartNode();
