@@ -137,7 +137,7 @@ public sealed class CoordinatorApi(
         catch (JsonException e)
         {
             var where = e.LineNumber is { } line ? $" at line {line + 1}, byte {e.BytePositionInLine + 1}" : "";
-            var field = string.IsNullOrEmpty(e.Path) || e.Path == "$" ? null : e.Path;
+            var field = string.IsNullOrEmpty(e.Path) || e.Path == "$" ? null : e.Path.StartsWith("$.", StringComparison.Ordinal) ? e.Path[2..] : e.Path;
             return (null, ApiJson.BadRequest($"malformed JSON body{where}{(field is null ? "" : $" ({field})")}: {FirstLine(e.Message)}", field));
         }
     }

@@ -69,7 +69,8 @@ public sealed class HttpHost : IAsyncDisposable
         builder.Logging.ClearProviders(); // the node logs through Akka; requests that matter are logged by the endpoints
         builder.WebHost.ConfigureKestrel(k =>
         {
-            k.Listen(api.Settings.BindAddress, port);
+            // Kestrel's own refusals (sent before any middleware runs) get a JSON body: EmptyErrorRewriter.
+            k.Listen(api.Settings.BindAddress, port, listen => listen.Use(EmptyErrorRewriter.Middleware));
             k.AddServerHeader = false;
             // The largest body any endpoint takes; each endpoint enforces its own, smaller limit as it reads.
             k.Limits.MaxRequestBodySize = Math.Max(api.Settings.MaxUploadBytes, api.Settings.MaxBodyBytes);

@@ -7,9 +7,9 @@ namespace Cis490.Coordinator.Http;
 /// <summary>The first middleware: refuses, with a JSON error, requests Kestrel would have refused with an empty body (a request line
 /// or headers over the limits, a non-ASCII header) and paths no endpoint can mean (a control character such as NUL, a bidi override).</summary>
 /// <remarks>Kestrel's own limits are set far above cis490.http.max-request-line and max-header-bytes (<see cref="HttpHost"/>), so
-/// such requests reach this middleware. Bytes Kestrel cannot parse as HTTP at all (a raw NUL byte in the request line, a header
-/// line without a colon, a request line of more than 8 × max-request-line) still get Kestrel's empty 400/414/431 and a closed
-/// connection: no hook changes that answer (aspnet/KestrelHttpServer#2947), and no HTTP client library sends them.</remarks>
+/// such requests reach this middleware and get an answer that names the setting. What Kestrel still refuses itself (a <c>%00</c> or
+/// raw NUL in the path, a malformed request line, a line or headers beyond its hard limits) gets its JSON body from
+/// <see cref="EmptyErrorRewriter"/>.</remarks>
 public static class RequestGuard
 {
     public static Task Check(HttpContext ctx, RequestDelegate next)
