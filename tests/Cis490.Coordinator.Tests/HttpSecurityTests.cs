@@ -247,4 +247,16 @@ public sealed class HttpSecurityTests : HttpTestBase
         Assert.Contains("refused", (settings with { Bind = "192.168.1.20" }).Refusal());
         Assert.Null((settings with { Bind = "0.0.0.0", V1Anonymous = false }).Refusal());
     }
+
+    [Fact]
+    public void Settings_and_access_objects_never_print_a_token()
+    {
+        var settings = Jobs.CoordinatorSettings.From(Sys.Settings.Config);
+
+        Assert.Equal(Token, settings.OperatorToken);
+        Assert.DoesNotContain(Token, settings.ToString());
+        Assert.Contains("OperatorToken = (not shown)", settings.ToString());
+        Assert.DoesNotContain(WorkerTokenValue, Host.Api.V1.ToString());
+        Assert.DoesNotContain(Token, new Operator.OperatorToken(Token).ToString());
+    }
 }
