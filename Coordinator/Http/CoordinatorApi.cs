@@ -77,6 +77,7 @@ public sealed class CoordinatorApi(
         var presented = WorkerCredential(request);
         var (status, _) = OperatorReplies.StatusOf(Protocols.ErrorKind.Unauthorized);
         var what = $"{request.Method} {request.Path}";
+        if (presented is not null && (V1.WorkerToken?.Matches(presented) == true || token.Matches(presented))) return null;
         request.HttpContext.Response.Headers.WWWAuthenticate = "Bearer realm=\"cis490 /v1 workers\"";
         if (presented is null)
         {
@@ -86,7 +87,6 @@ public sealed class CoordinatorApi(
                 $"CIS490_OPERATOR_TOKEN to the worker token, which it sends as X-Operator-Token). The coordinator takes it from " +
                 $"{WorkerToken.FileVariable}, {WorkerToken.EnvironmentVariable} or <data-dir>/{WorkerToken.FileName}");
         }
-        if (V1.WorkerToken?.Matches(presented) == true || token.Matches(presented)) return null;
         Log.Warning("HTTP: refused {0} from {1}: wrong worker token", what, request.HttpContext.Connection.RemoteIpAddress);
         return ApiJson.Error(status, "worker_token_wrong",
             $"{what}: the credential sent is not the worker token (compare with <data-dir>/{WorkerToken.FileName} on the coordinator)");
