@@ -30,6 +30,19 @@ public sealed class SecurityProcessTests
         Assert.Equal(2, anonymous.Exit);
         Assert.Contains("--v1-anonymous", anonymous.Stderr);
         Assert.Contains("0.0.0.0", anonymous.Stderr);
+
+        // On loopback the operator may open /v1 to credential-less workers: the node says so loudly, and a claim needs no token.
+        var httpPort = NodeProcess.FreePort();
+        var config = h.WriteConfig("quick-claims.conf", "# a claim with nothing pending answers at once: the test only checks it is let in\ncis490.http.claim-wait = 200ms\n");
+        var open = await h.StartCoordinator("--http-port", httpPort.ToString(), "--v1-anonymous", "--config", config);
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{httpPort}"), Timeout = TimeSpan.FromSeconds(30) };
+        using var claim = await http.PostAsync("/v1/job/claim", new StringContent("{\"worker_id\":\"old-py\"}", System.Text.Encoding.UTF8, "application/json"));
+        using var form = await http.PostAsync("/v1/job/claim", new StringContent("worker_id=old-py", System.Text.Encoding.UTF8, "application/x-www-form-urlencoded"));
+        var openLog = await File.ReadAllTextAsync(open.LogPath);
+
+        Assert.Equal(System.Net.HttpStatusCode.OK, claim.StatusCode);
+        Assert.Equal(System.Net.HttpStatusCode.UnsupportedMediaType, form.StatusCode); // still JSON only: no web page posts to it
+        Assert.Contains("WARNING: /v1 worker endpoints open to anyone", openLog);
     }
 
     [Fact]
