@@ -10,6 +10,7 @@ using Cis490.Coordinator.Persistence;
 using Cis490.Shared.Cli;
 using Cis490.Shared.Config;
 using Cis490.Shared.Hosting;
+using Cis490.Shared.Security;
 
 namespace Cis490.Coordinator;
 
@@ -21,7 +22,7 @@ public static class Program
     {
         try
         {
-            var args = new CliArgs(argv);
+            var args = new CliArgs(argv, "v1-anonymous");
             var port = args.GetInt("port", 4053);
             var hostname = args.Get("hostname", "127.0.0.1");
             var dataDir = Path.GetFullPath(args.Get("data-dir", Path.Combine(Environment.CurrentDirectory, "data")));
@@ -30,6 +31,7 @@ public static class Program
             var journal = JournalChoice.From(args.Get("journal"), args.Get("postgres"), dataDir);
             var httpPort = args.GetInt("http-port", -1); // -1: as cis490.http.port says (0: off)
             var httpBind = args.Get("http-bind");
+            var v1Anonymous = args.Flag("v1-anonymous");
             if (httpPort is < -1 or > 65535) throw new CliException($"option --http-port must be a TCP port (0 for no HTTP server), got {httpPort}");
             var manifest = args.Get("manifest") is { } m ? Path.GetFullPath(m) : null;
             if (manifest is not null && !File.Exists(manifest)) throw new CliException($"--manifest {manifest}: no such file");
@@ -45,7 +47,8 @@ public static class Program
 
                 cis490.coordinator.data-dir = {HoconLoader.Quote(dataDir)}
                 {journal.Overrides}
-                """ + (httpPort >= 0 ? $"\ncis490.http.port = {httpPort}" : "") + (httpBind is null ? "" : $"\ncis490.http.bind = {HoconLoader.Quote(httpBind)}");
+                """ + (httpPort >= 0 ? $"\ncis490.http.port = {httpPort}" : "") + (httpBind is null ? "" : $"\ncis490.http.bind = {HoconLoader.Quote(httpBind)}")
+                + (v1Anonymous ? "\ncis490.http.v1-anonymous = on" : "");
             // --config FILE: the operator's HOCON over the shipped files (command-line options over both).
             string[] files = extraConfig is null
                 ? ["coordinator.conf", journal.HoconFile]
@@ -62,15 +65,29 @@ public static class Program
                 .WithFallback(ActorMaterializer.DefaultConfig());
             var settings = CoordinatorSettings.From(config);
             if (manifest is not null) settings = settings with { ManifestPath = manifest }; // loaded once recovered; `manifest reload` reads it again
+            // Tokens: found (or made) and checked before anything starts; only where each came from is printed, never its value.
             if (settings.OperatorToken.Length == 0)
             {
-                var (token, source) = OperatorToken.Resolve(dataDir, Environment.GetEnvironmentVariable(OperatorToken.EnvironmentVariable));
+                var (token, source) = OperatorToken.Resolve(dataDir, Environment.GetEnvironmentVariable);
                 settings = settings with { OperatorToken = token };
                 Console.Error.WriteLine($"cis490 coordinator: operator token from {source}");
             }
+            else if (FleetTokens.Weakness(settings.OperatorToken, OperatorToken.What) is { } weak)
+                throw new TokenException($"{weak} (it came from cis490.coordinator.operator-token)");
 
             var http = HttpSettings.From(config);
             _ = http.BindAddress; // a bad --http-bind is a usage error before anything starts
+            if (http.Refusal() is { } refused) throw new CliException(refused);
+            V1Access? v1 = null;
+            if (http.Enabled)
+            {
+                var (workerToken, workerSource) = WorkerToken.Resolve(dataDir, Environment.GetEnvironmentVariable);
+                v1 = http.V1Anonymous ? V1Access.Open(workerToken) : V1Access.RequireToken(workerToken);
+                Console.Error.WriteLine(http.V1Anonymous
+                    ? "cis490 coordinator: WARNING: /v1 worker endpoints open to anyone on this machine (--v1-anonymous); " +
+                      $"the worker token ({workerSource}) is accepted too"
+                    : $"cis490 coordinator: /v1 worker token from {workerSource}");
+            }
 
             var system = SqliteDurability.CreateSystem(systemName, config);
             using var signals = new CompositeDisposable(NodeRuntime.ShutdownOnSignals(system));
@@ -80,7 +97,7 @@ public static class Program
                 var endpoint = await system.ActorSelection($"/user/{OperatorEndpoint.Name}").ResolveOne(TimeSpan.FromSeconds(5));
                 try
                 {
-                    var host = await HttpHost.StartAsync(system, proxy, endpoint, http, settings.OperatorToken);
+                    var host = await HttpHost.StartAsync(system, proxy, endpoint, http, settings.OperatorToken, v1!);
                     Console.Error.WriteLine($"cis490 coordinator: HTTP API at {host.BaseAddress}api (OpenAPI: {host.BaseAddress}api/openapi.json)");
                 }
                 catch (IOException e)
@@ -101,10 +118,15 @@ public static class Program
             }
             return 0;
         }
+        catch (TokenException e)
+        {
+            Console.Error.WriteLine($"cis490 coordinator: {e.Message}");
+            return 2;
+        }
         catch (CliException e)
         {
             Console.Error.WriteLine($"cis490 coordinator: {e.Message}");
-            Console.Error.WriteLine("usage: ./cis490 coordinator [--port P] [--hostname H] [--data-dir DIR] [--seed akka.tcp://cis490@HOST:PORT] [--config FILE.conf] [--http-port N] [--http-bind ADDR] [--manifest FILE]\n" +
+            Console.Error.WriteLine("usage: ./cis490 coordinator [--port P] [--hostname H] [--data-dir DIR] [--seed akka.tcp://cis490@HOST:PORT] [--config FILE.conf] [--http-port N] [--http-bind ADDR] [--v1-anonymous] [--manifest FILE]\n" +
                                     "                            [--journal sqlite|postgres] [--postgres \"Host=H;Port=5432;Username=U;Password=P;Database=D\"]");
             return 2;
         }

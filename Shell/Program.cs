@@ -2,6 +2,8 @@ using Cis490.Shared.Cli;
 using Cis490.Shell.Commands;
 using Cis490.Shell.Demo;
 using Cis490.Shell.Interactive;
+using Cis490.Shell.Render;
+using Cis490.Shared.Security;
 
 namespace Cis490.Shell;
 
@@ -10,13 +12,14 @@ public static class Program
 {
     private const string Usage = """
         usage:
-          shell --coordinator HOST:PORT [--token T]              the interactive shell (help, Tab completion, history)
-          shell --coordinator HOST:PORT [--token T] COMMAND ...  one command, for scripts; 'shell help' lists them:
+          shell --coordinator HOST:PORT              the interactive shell (help, Tab completion, history)
+          shell --coordinator HOST:PORT COMMAND ...  one command, for scripts; 'shell help' lists them:
             status | workers | jobs list|show|logs|cancel|requeue | artifacts list|get | cluster show|leave|down | manifest reload
-          manifest submit FILE --coordinator HOST:PORT [--token T]
+          manifest submit FILE --coordinator HOST:PORT
           demo [--data-dir DIR] [--manifest FILE] [--episodes N] [--http-port N] [--keep-running]
-        mutating commands need the operator token: --token, or CIS490_OPERATOR_TOKEN
-        (a coordinator started without it wrote one to <data-dir>/operator.token)
+        mutating commands need the operator token: CIS490_OPERATOR_TOKEN_FILE=PATH (a file holding it), or CIS490_OPERATOR_TOKEN;
+        --token T works too but shows in `ps` to every user of the machine (a coordinator started without a token wrote one
+        to <data-dir>/operator.token)
         """;
 
     /// <summary>The real standard output: results for people and scripts. Everything else (Akka's own log lines, which would
@@ -25,7 +28,10 @@ public static class Program
 
     public static async Task<int> Main(string[] argv)
     {
-        Out = Console.Out;
+        // Everything this program prints passes SafeTextWriter: ids, hosts, errors and manifest values from the coordinator show
+        // their control characters as visible escapes rather than acting on the terminal.
+        Out = SafeTextWriter.Wrap(Console.Out);
+        Console.SetError(SafeTextWriter.Wrap(Console.Error));
         Console.SetOut(Console.Error);
         try
         {
@@ -53,7 +59,7 @@ public static class Program
         if (options.Positionals.Count == 0)
         {
             var address = options.Require("coordinator");
-            var sessionToken = options.Get("token") ?? Environment.GetEnvironmentVariable(OperatorTokenVariable);
+            var sessionToken = SessionToken(options.Get("token"));
             options.RejectUnknown();
             await using var interactive = new ShellSession(address, sessionToken, Out, Console.Error, !Console.IsOutputRedirected);
             return await InteractiveShell.Run(interactive, terminal: !Console.IsInputRedirected && !Console.IsOutputRedirected);
@@ -69,12 +75,37 @@ public static class Program
             return ShellSession.Usage;
         }
         var coordinator = command.Options.Get("coordinator");
-        var token = command.Options.Get("token") ?? Environment.GetEnvironmentVariable(OperatorTokenVariable);
+        string? token;
+        try
+        {
+            token = SessionToken(command.Options.Get("token"));
+        }
+        catch (TokenException e)
+        {
+            Console.Error.WriteLine($"cis490: {e.Message}");
+            return ShellSession.Usage;
+        }
         await using var session = new ShellSession(coordinator, token, Out, Console.Error, !Console.IsOutputRedirected);
         return await session.Run(command);
     }
 
     private const string OperatorTokenVariable = "CIS490_OPERATOR_TOKEN";
+    private const string OperatorTokenFileVariable = "CIS490_OPERATOR_TOKEN_FILE";
+
+    /// <summary>The operator token for this run: <c>--token</c> when given (with a warning: it shows in <c>ps</c>), else the file
+    /// <c>CIS490_OPERATOR_TOKEN_FILE</c> names, else <c>CIS490_OPERATOR_TOKEN</c>, else none (reads need none). Never printed.</summary>
+    private static string? SessionToken(string? option)
+    {
+        if (option is not null)
+        {
+            Console.Error.WriteLine($"cis490: warning: --token shows in `ps` to every user of this machine; set {OperatorTokenFileVariable} " +
+                                    $"to a file holding the token (or {OperatorTokenVariable}) instead");
+            return option;
+        }
+        if (Environment.GetEnvironmentVariable(OperatorTokenFileVariable) is { Length: > 0 } file)
+            return FleetTokens.ReadFile(file, "operator token", OperatorTokenFileVariable);
+        return Environment.GetEnvironmentVariable(OperatorTokenVariable) is { } value && !string.IsNullOrWhiteSpace(value) ? value.Trim() : null;
+    }
 
     private static async Task<int> Demo(CliArgs args)
     {

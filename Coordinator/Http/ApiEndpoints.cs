@@ -91,12 +91,13 @@ public static class ApiEndpoints
         return await Query<OperatorQueries.JobLogs>(c, new OperatorQueries.GetJobLogs(id, after), $"logs of job {id}", id);
     }
 
-    /// <summary>Cancel; the body is optional: <c>{"reason": "..."}</c>.</summary>
+    /// <summary>Cancel; the body is optional: <c>{"reason": "..."}</c> (JSON only: 415 otherwise).</summary>
     public static async Task<IResult> Cancel(string id, HttpRequest request, CoordinatorApi c)
     {
         var (token, denied) = c.RequireToken(request, $"cancel {id}");
         if (denied is not null) return denied;
         var reason = "cancelled over HTTP";
+        if (CoordinatorApi.RequireJson(request) is { } notJson) return notJson;
         if (request.ContentLength is > 0 || request.Headers.TransferEncoding.Count > 0)
         {
             var (body, bad) = await c.ReadJson<CancelBody>(request);

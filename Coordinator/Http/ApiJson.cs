@@ -50,9 +50,9 @@ public static class ApiJson
             $"the coordinator did not answer {what} within {after.TotalSeconds:0.#} s (it may be starting, moving to another node, or not serve this request yet); try again");
 
     /// <summary>Writes an error straight to a response (middleware that has no endpoint result to return).</summary>
-    public static Task Write(HttpContext ctx, int status, string code, string message)
+    public static Task Write(HttpContext ctx, int status, string code, string message, string? field = null)
     {
         ctx.Response.StatusCode = status;
-        return ctx.Response.WriteAsJsonAsync(new ApiError(message, code, status), Options, contentType: "application/json; charset=utf-8");
+        return ctx.Response.WriteAsJsonAsync(new ApiError(message, code, status, Field: field), Options, contentType: "application/json; charset=utf-8");
     }
 }

@@ -13,7 +13,8 @@ public sealed class CoordinatorApi(
     IActorRef operatorEndpoint,
     IActorRef workerGateway,
     HttpSettings settings,
-    OperatorToken token)
+    OperatorToken token,
+    V1Access v1)
 {
     public ActorSystem System { get; } = system;
 
@@ -24,6 +25,9 @@ public sealed class CoordinatorApi(
     public IActorRef Workers { get; } = workerGateway;
 
     public HttpSettings Settings { get; } = settings;
+
+    /// <summary>Who may use the <c>/v1</c> worker endpoints.</summary>
+    public V1Access V1 { get; } = v1;
 
     public ILoggingAdapter Log { get; } = Logging.GetLogger(system, "cis490.http");
 
@@ -64,6 +68,61 @@ public sealed class CoordinatorApi(
         return (presented, null);
     }
 
+    /// <summary>Null when the request may use a <c>/v1</c> worker endpoint: it carries the worker token (or the operator token) in
+    /// one of <see cref="V1Access.Headers"/>, or the endpoints are open (<c>--v1-anonymous</c>). Otherwise the 401 to answer; the
+    /// refusal is logged with the caller's address, never with what it presented.</summary>
+    public IResult? RequireWorker(HttpRequest request)
+    {
+        if (V1.Anonymous) return null;
+        var presented = WorkerCredential(request);
+        var (status, _) = OperatorReplies.StatusOf(Protocols.ErrorKind.Unauthorized);
+        var what = $"{request.Method} {request.Path}";
+        if (presented is not null && (V1.WorkerToken?.Matches(presented) == true || token.Matches(presented))) return null;
+        request.HttpContext.Response.Headers.WWWAuthenticate = "Bearer realm=\"cis490 /v1 workers\"";
+        if (presented is null)
+        {
+            Log.Warning("HTTP: refused {0} from {1}: no worker token", what, request.HttpContext.Connection.RemoteIpAddress);
+            return ApiJson.Error(status, "worker_token_required",
+                $"{what} needs the worker token: send 'Authorization: Bearer <token>' (or X-Worker-Token; an earlier-fleet worker can set " +
+                $"CIS490_OPERATOR_TOKEN to the worker token, which it sends as X-Operator-Token). The coordinator takes it from " +
+                $"{WorkerToken.FileVariable}, {WorkerToken.EnvironmentVariable} or <data-dir>/{WorkerToken.FileName}");
+        }
+        Log.Warning("HTTP: refused {0} from {1}: wrong worker token", what, request.HttpContext.Connection.RemoteIpAddress);
+        return ApiJson.Error(status, "worker_token_wrong",
+            $"{what}: the credential sent is not the worker token (compare with <data-dir>/{WorkerToken.FileName} on the coordinator)");
+    }
+
+    /// <summary>The credential a request carries for the worker endpoints, from the first of <see cref="V1Access.Headers"/> present.</summary>
+    public static string? WorkerCredential(HttpRequest request)
+    {
+        var authorization = request.Headers.Authorization.ToString();
+        if (authorization.Length > 0)
+            return authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? authorization[7..].Trim() : authorization.Trim();
+        foreach (var header in V1Access.Headers.Skip(1))
+            if (request.Headers[header].ToString() is { Length: > 0 } value) return value.Trim();
+        return null;
+    }
+
+    /// <summary>Null when the request has no body, or a JSON one; otherwise the 415. Browsers post <c>text/plain</c>, form and
+    /// multipart bodies (and bodies with no type) from any page without asking the server first; they never send
+    /// <c>application/json</c> cross-site without a CORS preflight, which this API never approves.</summary>
+    public static IResult? RequireJson(HttpRequest request)
+    {
+        var hasBody = request.ContentLength is > 0 || request.Headers.TransferEncoding.Count > 0;
+        var type = request.ContentType;
+        if (!hasBody && string.IsNullOrEmpty(type)) return null;
+        if (IsJson(type)) return null;
+        return ApiJson.Error(StatusCodes.Status415UnsupportedMediaType, "unsupported_media_type",
+            $"{request.Method} {request.Path} takes a JSON body: send 'Content-Type: application/json' " +
+            $"(got {(string.IsNullOrEmpty(type) ? "no Content-Type" : $"'{type}'")})", field: "Content-Type");
+    }
+
+    private static bool IsJson(string? contentType) =>
+        contentType is not null
+        && Microsoft.Net.Http.Headers.MediaTypeHeaderValue.TryParse(contentType, out var parsed)
+        && parsed.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase)
+        && (parsed.Charset.Length == 0 || parsed.Charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase));
+
     /// <summary>Reads a JSON body of at most max-body-size bytes into <typeparamref name="T"/>; a 400 (or 413) naming what is wrong otherwise.</summary>
     public async Task<(T? Value, IResult? Failure)> ReadJson<T>(HttpRequest request) where T : class
     {
@@ -78,7 +137,7 @@ public sealed class CoordinatorApi(
         catch (JsonException e)
         {
             var where = e.LineNumber is { } line ? $" at line {line + 1}, byte {e.BytePositionInLine + 1}" : "";
-            var field = string.IsNullOrEmpty(e.Path) || e.Path == "$" ? null : e.Path;
+            var field = string.IsNullOrEmpty(e.Path) || e.Path == "$" ? null : e.Path.StartsWith("$.", StringComparison.Ordinal) ? e.Path[2..] : e.Path;
             return (null, ApiJson.BadRequest($"malformed JSON body{where}{(field is null ? "" : $" ({field})")}: {FirstLine(e.Message)}", field));
         }
     }

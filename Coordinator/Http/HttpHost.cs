@@ -37,18 +37,24 @@ public sealed class HttpHost : IAsyncDisposable
     /// HTTP-worker gateway as <c>/user/http-workers</c>; stops it when the actor system shuts down.</summary>
     /// <param name="coordinator">The JobCoordinator singleton's proxy: the gateway speaks the worker protocol to it.</param>
     /// <param name="operatorEndpoint">The node's operator endpoint: reads and operator commands go there.</param>
+    /// <param name="v1">Who may use the <c>/v1</c> worker endpoints (the worker token, or anyone with <c>--v1-anonymous</c>).</param>
     public static async Task<HttpHost> StartAsync(ActorSystem system, IActorRef coordinator, IActorRef operatorEndpoint, HttpSettings settings,
-        string operatorToken, IEnumerable<Action<IEndpointRouteBuilder>>? extraModules = null)
+        string operatorToken, V1Access v1, IEnumerable<Action<IEndpointRouteBuilder>>? extraModules = null)
     {
+        if (settings.Refusal() is { } refused) throw new Shared.Cli.CliException(refused);
+        if (!v1.Anonymous && v1.WorkerToken is null) throw new ArgumentException("the /v1 worker endpoints need a worker token unless they are open", nameof(v1));
         Directory.CreateDirectory(settings.SpoolDir);
         foreach (var stale in Directory.EnumerateFiles(settings.SpoolDir, "*.part")) File.Delete(stale); // uploads cut off by a previous run
         var gateway = system.ActorOf(HttpWorkerGateway.Props(coordinator, settings), HttpWorkerGateway.Name);
-        var api = new CoordinatorApi(system, operatorEndpoint, gateway, settings, new OperatorToken(operatorToken));
+        var api = new CoordinatorApi(system, operatorEndpoint, gateway, settings, new OperatorToken(operatorToken), v1);
         var app = Build(api, settings.Port, DefaultModules.Concat(extraModules ?? []));
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         var host = new HttpHost(app, api, new Uri(address));
         api.Log.Info("HTTP API listening on {0} (OpenAPI document at {0}/api/openapi.json)", address);
+        if (v1.Anonymous)
+            api.Log.Warning("HTTP: THE /v1 WORKER ENDPOINTS TAKE REQUESTS WITHOUT A CREDENTIAL (--v1-anonymous): any program that reaches {0} " +
+                            "can claim, heartbeat, fail and upload for HTTP leases. Give the workers the worker token and drop --v1-anonymous.", address);
         CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseServiceUnbind, "stop-http-api", async () =>
         {
             await host.DisposeAsync();
@@ -63,16 +69,26 @@ public sealed class HttpHost : IAsyncDisposable
         builder.Logging.ClearProviders(); // the node logs through Akka; requests that matter are logged by the endpoints
         builder.WebHost.ConfigureKestrel(k =>
         {
-            k.Listen(api.Settings.BindAddress, port);
+            // Kestrel's own refusals (sent before any middleware runs) get a JSON body: EmptyErrorRewriter.
+            k.Listen(api.Settings.BindAddress, port, listen => listen.Use(EmptyErrorRewriter.Middleware));
             k.AddServerHeader = false;
             // The largest body any endpoint takes; each endpoint enforces its own, smaller limit as it reads.
             k.Limits.MaxRequestBodySize = Math.Max(api.Settings.MaxUploadBytes, api.Settings.MaxBodyBytes);
+            // Kestrel answers requests it refuses itself with an empty body, and no hook changes that. Its own limits are set well
+            // above ours so that a request a little over ours reaches RequestGuard, which answers with a JSON error.
+            k.Limits.MaxRequestLineSize = (int)Math.Min(int.MaxValue / 2, Math.Max(64 * 1024, api.Settings.MaxRequestLine * 8));
+            k.Limits.MaxRequestHeadersTotalSize = (int)Math.Min(int.MaxValue / 2, Math.Max(1024 * 1024, api.Settings.MaxHeaderBytes * 8));
+            k.Limits.MaxRequestBufferSize = Math.Max(k.Limits.MaxRequestBufferSize ?? 0, k.Limits.MaxRequestHeadersTotalSize + k.Limits.MaxRequestLineSize);
+            // Header values are decoded as Latin-1 rather than refused by Kestrel, so that RequestGuard can refuse a non-ASCII one
+            // with a JSON error naming the header.
+            k.RequestHeaderEncodingSelector = _ => System.Text.Encoding.Latin1;
         });
         builder.Services.AddSingleton(api);
         builder.Services.ConfigureHttpJsonOptions(o => ApiJson.Configure(o.SerializerOptions));
 
         var app = builder.Build();
         app.Use(Guard);
+        app.Use(RequestGuard.Check);
         app.UseStatusCodePages(ctx => ctx.HttpContext.Response.HasStarted
             ? Task.CompletedTask
             : ApiJson.Write(ctx.HttpContext, ctx.HttpContext.Response.StatusCode, StatusCode(ctx.HttpContext.Response.StatusCode),

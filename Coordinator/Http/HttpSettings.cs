@@ -15,7 +15,10 @@ public sealed record HttpSettings(
     TimeSpan UploadAckTimeout,
     TimeSpan WorkerIdleTimeout,
     string DataDir,
-    TimeSpan HeartbeatDeadline)
+    TimeSpan HeartbeatDeadline,
+    bool V1Anonymous = false,
+    long MaxRequestLine = 8 * 1024,
+    long MaxHeaderBytes = 32 * 1024)
 {
     /// <summary>Whether the coordinator serves HTTP at all (port 0: no).</summary>
     public bool Enabled => Port > 0;
@@ -28,6 +31,18 @@ public sealed record HttpSettings(
         Bind == "localhost" ? IPAddress.Loopback
         : IPAddress.TryParse(Bind, out var a) ? a
         : throw new Shared.Cli.CliException($"--http-bind / cis490.http.bind '{Bind}' is not an IP address (use 127.0.0.1, 0.0.0.0 or an interface address)");
+
+    /// <summary>Whether the bind address is loopback only (127.0.0.0/8, ::1, localhost).</summary>
+    public bool IsLoopback => IPAddress.IsLoopback(BindAddress);
+
+    /// <summary>Null when the settings may be served together; otherwise why not (a usage error before anything starts).</summary>
+    public string? Refusal() =>
+        Enabled && V1Anonymous && !IsLoopback
+            ? $"--v1-anonymous (cis490.http.v1-anonymous) with --http-bind {Bind} is refused: anonymous /v1 worker endpoints on an address " +
+              "other machines reach would let anyone on that network speak for HTTP leases, and the API has no TLS yet. Give the " +
+              "earlier fleet's workers the worker token (docs/http-api.md, \"Upgrading old workers\"), or bind to 127.0.0.1 and " +
+              "put the workers behind a local proxy"
+            : null;
 
     public static HttpSettings From(Akka.Configuration.Config config)
     {
@@ -46,6 +61,9 @@ public sealed record HttpSettings(
             c.GetTimeSpan("upload-ack-timeout"),
             c.GetTimeSpan("worker-idle-timeout"),
             Path.GetFullPath(dataDir),
-            config.GetTimeSpan("cis490.coordinator.heartbeat-deadline", TimeSpan.FromSeconds(30)));
+            config.GetTimeSpan("cis490.coordinator.heartbeat-deadline", TimeSpan.FromSeconds(30)),
+            c.GetBoolean("v1-anonymous", false),
+            c.GetByteSize("max-request-line") ?? 8 * 1024,
+            c.GetByteSize("max-header-bytes") ?? 32 * 1024);
     }
 }

@@ -32,12 +32,13 @@ public static class OpenApiDocument
         new("get", "/api/openapi.json", "api", "This document", null, false, [R(200, "OpenAPI 3 document", "Object")]),
         new("get", "/v1/health", "v1", "Health (as /api/health)", null, false, [R(200, "ok", "Health"), R(503, "coordinator unreachable", "Health")]),
         new("post", "/v1/job/claim", "v1", "Claim a job: waits up to claim-wait for a lease", "ClaimRequest", false,
-            [R(200, "a job and its lease, or job: null", "ClaimResponse"), R(400, "malformed body or worker_id"), R(504, "no answer")]),
+            [R(200, "a job and its lease, or job: null", "ClaimResponse"), R(400, "malformed body, worker_id, or a capability value out of range or not printable (field names it)"),
+             R(401, "no worker token, or a wrong one"), R(415, "the body is not application/json"), R(504, "no answer")]),
         new("post", "/v1/job/{id}/heartbeat", "v1", "Heartbeat a lease (the first one marks the job running)", "HeartbeatRequest", false, LeaseOps),
         new("post", "/v1/job/{id}/complete", "v1", "Report completion (after the model was uploaded)", "CompleteRequest", false, LeaseOps),
         new("post", "/v1/job/{id}/fail", "v1", "Report a failed attempt", "FailRequest", false, LeaseOps),
         new("put", "/v1/model/{id}", "v1", "Upload the model tarball (?worker_id=&lease_id=, optional X-Metrics header); completes the job once stored", "Binary", false,
-            [.. LeaseOps, R(413, "larger than max-upload-size"), R(503, "transfer failed; PUT again")]),
+            [.. LeaseOps.Where(r => r.Item1 != 415), R(413, "larger than max-upload-size"), R(503, "transfer failed; PUT again")]),
         new("get", "/v1/jobs", "v1", "Jobs (as /api/jobs)", null, false, [R(200, "the jobs", "JobList"), R(400, "unknown status"), R(504, "no answer")]),
         new("get", "/v1/workers", "v1", "Workers (as /api/workers)", null, false, [R(200, "workers", "Object"), R(504, "no answer")]),
         new("post", "/v1/job/{id}/cancel", "v1", "Cancel (as /api/jobs/{id}/cancel)", "CancelRequest", true, OperatorOps),
@@ -58,7 +59,11 @@ public static class OpenApiDocument
         [R(200, "accepted", "ManifestAccepted"), R(400, "invalid manifest: every error with its line, nothing changed"), R(401, "no token"), R(403, "wrong token"), R(413, "too large"), R(504, "no answer")];
 
     private static (int, string, string?)[] LeaseOps =>
-        [R(200, "accepted", "LeaseResponse"), R(400, "malformed body, worker_id or lease_id"), R(409, "stale lease, or out of order (not uploaded, upload in progress)"), R(504, "no answer")];
+        [R(200, "accepted", "LeaseResponse"), R(400, "malformed body, worker_id, lease_id or progress value"), R(401, "no worker token, or a wrong one"),
+         R(404, "unknown job id"), R(409, "stale lease, or out of order (not uploaded, upload in progress)"), R(415, "the body is not application/json"), R(504, "no answer")];
+
+    /// <summary>The <c>/v1</c> worker endpoints: they need the worker token (<see cref="V1Access"/>).</summary>
+    private static readonly string[] WorkerPaths = ["/v1/job/claim", "/v1/job/{id}/heartbeat", "/v1/job/{id}/complete", "/v1/job/{id}/fail", "/v1/model/{id}"];
 
     /// <summary>The (method, path) pairs the document describes.</summary>
     public static IEnumerable<(string Method, string Path)> Operations => Ops.Select(o => (o.Method, o.Path));
@@ -82,6 +87,9 @@ public static class OpenApiDocument
                 parameters.Add(new JsonObject { ["name"] = name, ["in"] = "path", ["required"] = true, ["schema"] = new JsonObject { ["type"] = "string" } });
             if (parameters.Count > 0) operation["parameters"] = parameters;
             if (op.Token) operation["security"] = new JsonArray(new JsonObject { ["operatorToken"] = new JsonArray() });
+            if (WorkerPaths.Contains(op.Path))
+                operation["security"] = new JsonArray(new JsonObject { ["workerToken"] = new JsonArray() }, new JsonObject { ["workerTokenHeader"] = new JsonArray() },
+                    new JsonObject { ["operatorToken"] = new JsonArray() });
             if (op.Request is not null) operation["requestBody"] = new JsonObject { ["required"] = op.Request is not "CancelRequest", ["content"] = Content(op.Request) };
             item[op.Method] = operation;
         }
@@ -92,7 +100,13 @@ public static class OpenApiDocument
             ["paths"] = paths,
             ["components"] = new JsonObject
             {
-                ["securitySchemes"] = new JsonObject { ["operatorToken"] = new JsonObject { ["type"] = "apiKey", ["in"] = "header", ["name"] = "X-Operator-Token" } },
+                ["securitySchemes"] = new JsonObject
+                {
+                    ["operatorToken"] = new JsonObject { ["type"] = "apiKey", ["in"] = "header", ["name"] = "X-Operator-Token",
+                        ["description"] = "The operator token; on /v1 worker endpoints it also carries the worker token (what an earlier-fleet worker sends)" },
+                    ["workerToken"] = new JsonObject { ["type"] = "http", ["scheme"] = "bearer", ["description"] = "The /v1 worker token (<data-dir>/worker.token)" },
+                    ["workerTokenHeader"] = new JsonObject { ["type"] = "apiKey", ["in"] = "header", ["name"] = "X-Worker-Token" },
+                },
                 ["schemas"] = Schemas(),
             },
         };

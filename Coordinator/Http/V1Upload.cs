@@ -26,7 +26,7 @@ public static class V1Upload
 
         var (begun, beginFailure) = await c.Ask(c.Workers, new BeginUpload(workerId!, jobId, leaseId), $"an upload for job {jobId}");
         if (beginFailure is not null) return beginFailure;
-        if (begun is not Accepted) return V1Endpoints.LeaseReply(begun);
+        if (begun is not Accepted) return await V1Endpoints.LeaseAnswer(c, begun);
 
         Directory.CreateDirectory(c.Settings.SpoolDir);
         var path = Path.Combine(c.Settings.SpoolDir, $"{jobId}-{leaseId}-{Guid.NewGuid():N}.part");
@@ -53,7 +53,7 @@ public static class V1Upload
         // The gateway owns the spooled file from here: it deletes it once the store has answered (or the lease is gone).
         var (reply, failure) = await c.Ask(c.Workers, new Upload(workerId!, jobId, leaseId, path, sha, bytes, metrics), $"the upload for job {jobId}",
             c.Settings.UploadAckTimeout + c.Settings.AskTimeout);
-        return failure ?? V1Endpoints.LeaseReply(reply, bytes);
+        return failure ?? await V1Endpoints.LeaseAnswer(c, reply, bytes);
     }
 
     /// <summary>413, and the connection closes after it: draining the rest of a body this large would only waste the link.

@@ -22,6 +22,16 @@ public sealed record CoordinatorSettings(
 {
     public string ModelsDir => Path.Combine(DataDir, "models");
 
+    /// <summary>The record's members as the compiler would print them, with the operator token left out: settings may be logged,
+    /// the token never is.</summary>
+    private bool PrintMembers(System.Text.StringBuilder builder)
+    {
+        builder.Append($"DataDir = {DataDir}, HeartbeatDeadline = {HeartbeatDeadline}, LeaseCheckInterval = {LeaseCheckInterval}, ");
+        builder.Append($"UploadTimeout = {UploadTimeout}, SnapshotEvery = {SnapshotEvery}, OperatorToken = (not shown), Retry = {Retry}, ");
+        builder.Append($"PreferCudaWait = {PreferCudaWait}, ManifestPath = {ManifestPath}, RestartLimit = {RestartLimit}");
+        return true;
+    }
+
     /// <summary>How long the operator endpoint waits for the coordinator's part of an answer it completes itself (a status).</summary>
     public TimeSpan AskTimeout => OperatorAskTimeout ?? TimeSpan.FromSeconds(5);
 

@@ -8,8 +8,9 @@ public static class HelpText
 {
     public const string TokenRules =
         "Mutating commands (jobs cancel/requeue, manifest reload/submit, cluster leave/down) need the operator token:\n" +
-        "--token T, or CIS490_OPERATOR_TOKEN. The coordinator checks it (constant time) and logs a refusal; a coordinator\n" +
-        "started without CIS490_OPERATOR_TOKEN made one in <data-dir>/operator.token.";
+        "CIS490_OPERATOR_TOKEN_FILE=PATH (a file holding it), or CIS490_OPERATOR_TOKEN; --token T works too but shows in\n" +
+        "`ps` (typed at this prompt it does not, and is kept out of the history file). The coordinator checks it (constant\n" +
+        "time) and logs a refusal; a coordinator started without a token made one in <data-dir>/operator.token.";
 
     /// <summary>Help for the words after <c>help</c>: none (everything), a palette (<c>jobs</c>), or a command (<c>jobs show</c>).</summary>
     public static string For(IReadOnlyList<string> words)
@@ -38,7 +39,7 @@ public static class HelpText
         sb.AppendLine($"  {spec.Summary}");
         if (spec.Details.Length > 0) foreach (var line in spec.Details.Split('\n')) sb.AppendLine($"  {line}");
         if (spec.Options.Contains("json")) sb.AppendLine("  --json prints the coordinator's reply as JSON (snake_case names), for scripts.");
-        if (spec.Mutating) sb.AppendLine("  Needs the operator token (--token T or CIS490_OPERATOR_TOKEN).");
+        if (spec.Mutating) sb.AppendLine("  Needs the operator token (CIS490_OPERATOR_TOKEN_FILE, CIS490_OPERATOR_TOKEN, or --token T).");
         return sb.ToString();
     }
 

@@ -12,9 +12,7 @@ public static class JobsTable
 {
     public static string Json(OperatorProtocol.JobList list)
     {
-        var options = Cis490Serializer.CreateOptions(null);
-        options.WriteIndented = true;
-        return JsonSerializer.Serialize(list, options);
+        return JsonSerializer.Serialize(list, Render.TextTable.JsonOptions(indented: true));
     }
 
     public static string Text(IReadOnlyList<OperatorProtocol.JobView> jobs)
@@ -27,10 +25,12 @@ public static class JobsTable
             var f1 = j.Metrics.TryGetValue("val_macro_f1", out var v) ? v.ToString("F3", CultureInfo.InvariantCulture)
                 : j.Progress?.ValMacroF1?.ToString("F3", CultureInfo.InvariantCulture) ?? "";
             var testF1 = j.Metrics.TryGetValue("test_macro_f1", out var t) ? t.ToString("F3", CultureInfo.InvariantCulture) : "";
-            rows.Add([
+            string[] cells =
+            [
                 JobIds.Short(j.JobId), j.Model, j.Mode, j.HyperJson, j.Status, $"{j.FailedAttempts}/{j.MaxAttempts}", j.WorkerId ?? "",
                 progress, duration, f1, testF1, j.ArtifactSha256 is { } a ? a[..16] : j.LastError is { } e && j.Status == "failed" ? "error: " + e : "",
-            ]);
+            ];
+            rows.Add(cells.Select(Shared.Text.SafeText.Escape).ToArray()); // escaped before measuring: aligned, and nothing a terminal acts on
         }
         var widths = Enumerable.Range(0, rows[0].Length).Select(c => rows.Max(r => r[c].Length)).ToArray();
         var sb = new StringBuilder();

@@ -36,7 +36,11 @@ public sealed partial class ShellSession
             {
                 var line = $"{JobIds.Short(detail.Job.JobId)} {detail.Job.Status,-9} " +
                            (detail.Job.Progress is { } p ? TextTable.ProgressBar(p) : detail.Job.WorkerId is { } w ? $"on {w}" : "waiting for a worker");
-                if (OutputIsTerminal) Out.Write("\r\x1b[K" + Fit(line));
+                if (OutputIsTerminal)
+                {
+                    SafeTextWriter.WriteControl(Out, "\r\x1b[K"); // the shell's own redraw; the line itself is filtered
+                    Out.Write(Fit(line));
+                }
                 else if (line != shown) Out.WriteLine(line);
                 Out.Flush();
                 shown = line;

@@ -17,8 +17,11 @@ public sealed partial class ShellSession(string? address, string? token, TextWri
 
     private CoordinatorClient? _client;
 
-    public TextWriter Out { get; } = output;
-    public TextWriter Err { get; } = error;
+    /// <summary>Results; every character passes <see cref="Render.SafeTextWriter"/> (control characters from the network are shown escaped).</summary>
+    public TextWriter Out { get; } = Render.SafeTextWriter.Wrap(output);
+
+    /// <summary>Errors and refusals, through the same filter as <see cref="Out"/>.</summary>
+    public TextWriter Err { get; } = Render.SafeTextWriter.Wrap(error);
     public string? Address { get; } = address;
 
     /// <summary>Whether results go to a terminal (a live progress bar redraws one line there; elsewhere it prints lines).</summary>

@@ -1,4 +1,5 @@
 using System.Text;
+using Cis490.Shared.Text;
 
 namespace Cis490.Shell.Interactive;
 
@@ -15,9 +16,10 @@ public sealed class ConsoleTerminal(TextWriter output) : ITerminal
 {
     public ConsoleKeyInfo ReadKey() => Console.ReadKey(intercept: true);
 
+    /// <summary>Writes as it is: the line editor's own control sequences, around text it has escaped itself.</summary>
     public void Write(string text)
     {
-        output.Write(text);
+        Render.SafeTextWriter.WriteControl(output, text);
         output.Flush();
     }
 
@@ -159,7 +161,7 @@ public sealed class LineEditor(ITerminal terminal, History history, Func<string,
         if (complete is null) return;
         var line = _line.ToString();
         var c = complete(line, _cursor);
-        if (c.Candidates.Count == 0)
+        if (c.Candidates.Count == 0 || c.Candidates.Any(x => !SafeText.IsSafe(x.Value)))
         {
             terminal.Write("\a");
             return;
@@ -172,7 +174,8 @@ public sealed class LineEditor(ITerminal terminal, History history, Func<string,
             if (insert.Length <= c.Prefix.Length)
             {
                 var described = c.Candidates.Any(x => x.Display.Contains("  ", StringComparison.Ordinal)); // id  model mode status
-                terminal.Write("\r\n" + (described ? string.Join("\r\n", c.Candidates.Select(x => x.Display)) : Columns(c.Candidates.Select(x => x.Display).ToList())) + "\r\n");
+                var shown = c.Candidates.Select(x => SafeText.Escape(x.Display)).ToList(); // ids and hosts came from the coordinator
+                terminal.Write("\r\n" + (described ? string.Join("\r\n", shown) : Columns(shown)) + "\r\n");
                 Render();
                 return;
             }
@@ -199,8 +202,10 @@ public sealed class LineEditor(ITerminal terminal, History history, Func<string,
         var room = Math.Max(10, terminal.Width - _prompt.Length - 1);
         var offset = _line.Length <= room ? 0 : Math.Clamp(_cursor - room + 1, 0, _line.Length - room);
         if (_cursor < offset) offset = _cursor;
-        var visible = _line.ToString(offset, Math.Min(room, _line.Length - offset));
-        var column = _prompt.Length + _cursor - offset;
-        terminal.Write("\r" + _prompt + visible + "\x1b[K\r" + (column > 0 ? $"\x1b[{column}C" : ""));
+        // Escaped like all output (a pasted control character shows as \x..); the cursor column counts the escaped width.
+        var visible = SafeText.Escape(_line.ToString(offset, Math.Min(room, _line.Length - offset)));
+        var prompt = SafeText.Escape(_prompt);
+        var column = prompt.Length + SafeText.Escape(_line.ToString(offset, _cursor - offset)).Length;
+        terminal.Write("\r" + prompt + visible + "\x1b[K\r" + (column > 0 ? $"\x1b[{column}C" : ""));
     }
 }

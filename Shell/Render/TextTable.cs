@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using Cis490.Protocols.Jobs;
 using Cis490.Protocols.Serialization;
+using Cis490.Shared.Text;
 
 namespace Cis490.Shell.Render;
 
@@ -10,10 +11,12 @@ namespace Cis490.Shell.Render;
 public static class TextTable
 {
     /// <summary>Columns padded to their widest cell, two spaces apart, no trailing blanks.</summary>
+    /// <remarks>Cells are escaped (<see cref="SafeText"/>) before they are measured, so a cell with a control character is shown
+    /// escaped and the columns stay aligned.</remarks>
     public static string Render(IReadOnlyList<string> header, IEnumerable<IReadOnlyList<string>> rows)
     {
         var all = new List<IReadOnlyList<string>> { header };
-        all.AddRange(rows);
+        all.AddRange(rows.Select(r => (IReadOnlyList<string>)r.Select(SafeText.Escape).ToList()));
         var widths = Enumerable.Range(0, header.Count).Select(c => all.Max(r => c < r.Count ? r[c].Length : 0)).ToArray();
         var sb = new StringBuilder();
         foreach (var r in all)
@@ -24,7 +27,7 @@ public static class TextTable
     /// <summary>Label: value lines, labels padded to the longest; empty values are left out.</summary>
     public static string Fields(IEnumerable<(string Label, string? Value)> fields)
     {
-        var present = fields.Where(f => !string.IsNullOrEmpty(f.Value)).ToList();
+        var present = fields.Where(f => !string.IsNullOrEmpty(f.Value)).Select(f => (f.Label, Value: SafeText.Escape(f.Value))).ToList();
         var width = present.Count == 0 ? 0 : present.Max(f => f.Label.Length) + 1;
         var sb = new StringBuilder();
         foreach (var (label, value) in present) sb.AppendLine($"{(label + ":").PadRight(width)} {value}");
@@ -32,15 +35,22 @@ public static class TextTable
     }
 
     /// <summary>A reply as indented JSON, with the wire's names (snake_case).</summary>
-    public static string Json(object value)
-    {
-        var options = Cis490Serializer.CreateOptions(null);
-        options.WriteIndented = true;
-        return JsonSerializer.Serialize(value, value.GetType(), options);
-    }
+    /// <remarks>Everything outside printable ASCII is written as a <c>\uXXXX</c> escape (<see cref="JsonOptions"/>): the document
+    /// stays valid JSON with the same values, and holds nothing a terminal would act on.</remarks>
+    public static string Json(object value) => JsonSerializer.Serialize(value, value.GetType(), JsonOptions(indented: true));
 
     /// <summary>A reply as one line of JSON (for JSON Lines streams).</summary>
-    public static string JsonLine(object value) => JsonSerializer.Serialize(value, value.GetType(), Cis490Serializer.CreateOptions(null));
+    public static string JsonLine(object value) => JsonSerializer.Serialize(value, value.GetType(), JsonOptions(indented: false));
+
+    /// <summary>The wire's options (snake_case), with the default encoder, which escapes every character outside printable ASCII
+    /// (control characters, bidi overrides, and non-ASCII letters alike) as <c>\uXXXX</c>.</summary>
+    public static JsonSerializerOptions JsonOptions(bool indented)
+    {
+        var options = Cis490Serializer.CreateOptions(null);
+        options.WriteIndented = indented;
+        options.Encoder = System.Text.Encodings.Web.JavaScriptEncoder.Default;
+        return options;
+    }
 
     public static string Time(DateTimeOffset? t) => t is { } v ? v.ToUniversalTime().ToString("yyyy-MM-dd HH:mm:ss'Z'", CultureInfo.InvariantCulture) : "";
 

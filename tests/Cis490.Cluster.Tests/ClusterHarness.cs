@@ -59,6 +59,9 @@ public sealed partial class ClusterHarness : IAsyncDisposable
         ? t
         : File.ReadAllText(Path.Combine(DataDir, "operator.token")).Trim();
 
+    /// <summary>The /v1 worker token the coordinator made in its data directory (it serves HTTP).</summary>
+    public string WorkerToken => File.ReadAllText(Path.Combine(DataDir, "worker.token")).Trim();
+
     /// <summary>Runs a mutating operator command (manifest submit, cancel, requeue) with the operator token, as an operator would.</summary>
     public Task<(int Exit, string Stdout, string Stderr)> RunShellAsOperator(params string[] args) => RunShell([.. args, "--token", Token]);
 
@@ -89,9 +92,15 @@ public sealed partial class ClusterHarness : IAsyncDisposable
     public static Task<(int Exit, string Stdout, string Stderr)> RunShell(params string[] args) => RunProgram("Cis490.Shell", args);
 
     /// <summary>Runs one of our programs to completion as its own process and returns its exit code and output.</summary>
-    public static async Task<(int Exit, string Stdout, string Stderr)> RunProgram(string project, params string[] args)
+    public static Task<(int Exit, string Stdout, string Stderr)> RunProgram(string project, params string[] args) => RunProgram(project, null, args);
+
+    /// <summary>As <see cref="RunProgram(string, string[])"/>, with <paramref name="environment"/> set for the process (null values unset).</summary>
+    public static async Task<(int Exit, string Stdout, string Stderr)> RunProgram(string project, IReadOnlyDictionary<string, string?>? environment, params string[] args)
     {
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var (name, value) in environment ?? new Dictionary<string, string?>())
+            if (value is null) psi.Environment.Remove(name);
+            else psi.Environment[name] = value;
         psi.ArgumentList.Add(NodeProcess.ProgramPath(project));
         foreach (var a in args) psi.ArgumentList.Add(a);
         using var p = Process.Start(psi)!;

@@ -49,6 +49,10 @@ public sealed class HttpWorkerClusterTests
         await h.StartCoordinator("--http-port", httpPort.ToString());
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{httpPort}"), Timeout = TimeSpan.FromSeconds(60) };
         Assert.Equal(HttpStatusCode.OK, (await Send(http, HttpMethod.Get, "/v1/health")).Status);
+        // Without the worker token the coordinator made on its first start, a claim is a 401; with it (as an upgraded worker
+        // sends it), the earlier fleet's flow below works unchanged.
+        Assert.Equal(HttpStatusCode.Unauthorized, (await Send(http, HttpMethod.Post, "/v1/job/claim", Json(new { worker_id = "py-1" }))).Status);
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", h.WorkerToken);
         var (submitted, added) = await Send(http, HttpMethod.Post, "/api/manifest?file=jobs.toml", new StringContent(Jobs), h.Token);
         Assert.True(submitted == HttpStatusCode.OK, added.ToString());
 

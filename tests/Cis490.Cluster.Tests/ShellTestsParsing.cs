@@ -173,4 +173,33 @@ public sealed class ShellTestsParsing
 
         Assert.Equal("A     LONG HEADER  C\nxxxx  y\nz                  last\n", text.Replace("\r\n", "\n"));
     }
+
+    [Fact]
+    public void Everything_the_shell_prints_shows_control_characters_as_visible_text_and_only_its_own_sequences_pass_raw()
+    {
+        var sink = new StringWriter();
+        var safe = SafeTextWriter.Wrap(sink);
+        var hostile = "w\u001b]0;pwned\u0007\u001b[2J\u202eexe\u009b";
+
+        safe.WriteLine($"worker {hostile}");
+        safe.Write('\u001b');
+        SafeTextWriter.WriteControl(safe, "\r\u001b[K");
+        safe.Write("😀\tdone\n");
+        var table = TextTable.Render(["WORKER", "HOST"], [[hostile, "pi"]]);
+        var fields = TextTable.Fields([("last error", hostile)]);
+        var json = TextTable.Json(new { worker_id = hostile });
+
+        Assert.Equal("worker w\\x1b]0;pwned\\x07\\x1b[2J\\u202eexe\\x9b" + sink.NewLine + "\\x1b\r\u001b[K😀\tdone\n", sink.ToString());
+        Assert.Same(safe, SafeTextWriter.Wrap(safe));
+        foreach (var text in new[] { table, fields, json })
+        {
+            Assert.DoesNotContain('\u001b', text);
+            Assert.DoesNotContain('\u202e', text);
+            Assert.DoesNotContain('\u009b', text);
+        }
+        Assert.Contains("w\\x1b]0;pwned", table);
+        Assert.Equal(hostile, System.Text.Json.JsonDocument.Parse(json).RootElement.GetProperty("worker_id").GetString()); // still valid, same value
+        var lines = table.Replace("\r\n", "\n").Split('\n');
+        Assert.Equal(lines[0].IndexOf("HOST", StringComparison.Ordinal), lines[1].IndexOf("pi", StringComparison.Ordinal)); // aligned after escaping
+    }
 }

@@ -21,6 +21,8 @@ namespace Cis490.Coordinator.Tests;
 public abstract class HttpTestBase : TestKit, IAsyncLifetime
 {
     protected const string Token = "http-test-token";
+    /// <summary>The /v1 worker token of these tests; <see cref="Http"/> sends it on every request, as a configured worker does.</summary>
+    protected const string WorkerTokenValue = "wk-9f3c1e7a5b2d4086c1e9a7f3";
     protected const string OneJob = "[[jobs]]\nmodel = \"knn\"\nmode = \"realistic\"\nhyper = { k = 3 }\n";
     protected const string TwoJobs = OneJob + "\n[[jobs]]\nmodel = \"knn\"\nmode = \"oracle\"\nhyper = { k = 5 }\n";
 
@@ -57,8 +59,10 @@ public abstract class HttpTestBase : TestKit, IAsyncLifetime
         // The journal is created and recovered on first use, which can take seconds on a busy machine; the 2 s ask timeout
         // of the tests is for requests to a running coordinator.
         await coordinator.Ask<Protocols.Operator.OperatorProtocol.JobList>(new Protocols.Operator.OperatorProtocol.ListJobs(null, null), TimeSpan.FromSeconds(30));
-        Host = await HttpHost.StartAsync(Sys, coordinator, endpoint, HttpSettings.From(Sys.Settings.Config) with { Port = 0 }, Token);
+        Host = await HttpHost.StartAsync(Sys, coordinator, endpoint, HttpSettings.From(Sys.Settings.Config) with { Port = 0 }, Token,
+            V1Access.RequireToken(new Shared.Security.FleetToken(WorkerTokenValue, "worker token")));
         Http = new HttpClient { BaseAddress = Host.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        Http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", WorkerTokenValue);
     }
 
     public async Task DisposeAsync()
