@@ -80,6 +80,7 @@ public static partial class TakeoverBench
             Console.WriteLine("client connected to the survivor before the kill, asking every 100 ms. Then the killed node starts again as the younger.");
             Console.WriteLine($"{"run",4} {"killed",14} {"unreachable",12} {"downed",7} {"removed",8} {"recovered",10} {"answered",9} {"lease kept",11}");
             var answered = new List<double>();
+            var leasesLost = 0;
             var recovered = new List<double>();
             var job = await Poll(oldest, j => j is { Status: JobStatus.Running, Progress.Epoch: >= 1 }, TimeSpan.FromMinutes(3), "job training");
             for (var run = 1; run <= runs; run++)
@@ -106,7 +107,14 @@ public static partial class TakeoverBench
                 var kept = seen.LeaseId == job.LeaseId && seen.FailedAttempts == 0 && seen.Status == JobStatus.Running;
                 Console.WriteLine($"{run,4} {oldest.Slot,14} {F(unreachable),12} {F(downed),7} {F(removed),8} {F(back),10} {answer,9:F1} {(kept ? "yes" : "NO"),11}");
                 if (!kept)
-                    throw new InvalidOperationException($"run {run}: the job's lease changed or an attempt was counted (lease {seen.LeaseId}, was {job.LeaseId}; attempts {seen.FailedAttempts}; {seen.Status})");
+                {
+                    // Reported, not hidden: the run goes on from the job's new lease, and the benchmark exits 1 at the end.
+                    Console.WriteLine($"     run {run}: the job's lease changed or an attempt was counted (lease {seen.LeaseId}, was {job.LeaseId}; " +
+                                      $"attempts {seen.FailedAttempts}; {seen.Status}; last error: {seen.LastError})");
+                    leasesLost++;
+                    job = seen.Status == JobStatus.Running ? seen
+                        : await Poll(younger, j => j is { Status: JobStatus.Running }, TimeSpan.FromMinutes(3), "job running again");
+                }
                 answered.Add(answer);
                 if (back is { } b) recovered.Add(b);
                 // The killed node starts again, as the younger: it joins through the survivor, which now hosts the singleton.
@@ -115,8 +123,8 @@ public static partial class TakeoverBench
                 await WaitMember(oldest, restarted.Port);
             }
             Console.WriteLine($"SIGKILL → job table answering on the survivor: {Summary(answered)} over {runs} run(s); " +
-                              $"→ recovered there: {Summary(recovered)}");
-            return 0;
+                              $"→ recovered there: {Summary(recovered)}; lease kept in {runs - leasesLost} of {runs} run(s)");
+            return leasesLost == 0 ? 0 : 1;
         }
         catch (Exception e) when (e is TimeoutException or InvalidOperationException or Shared.Cli.CliException)
         {
