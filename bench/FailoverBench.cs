@@ -100,7 +100,7 @@ public static class FailoverBench
         }
     }
 
-    private static async Task<OperatorProtocol.JobView> Poll(CoordinatorClient client, Func<OperatorProtocol.JobView, bool> done, TimeSpan timeout, string what)
+    internal static async Task<OperatorProtocol.JobView> Poll(CoordinatorClient client, Func<OperatorProtocol.JobView, bool> done, TimeSpan timeout, string what)
     {
         var clock = Stopwatch.StartNew();
         OperatorProtocol.JobView? job = null;

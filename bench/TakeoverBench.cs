@@ -177,15 +177,7 @@ public static partial class TakeoverBench
     private static async Task<OperatorProtocol.JobView> Poll(Coordinator via, Func<OperatorProtocol.JobView, bool> done, TimeSpan timeout, string what)
     {
         await using var client = CoordinatorClient.Connect($"127.0.0.1:{via.Port}");
-        var clock = Stopwatch.StartNew();
-        OperatorProtocol.JobView? job = null;
-        while (clock.Elapsed < timeout)
-        {
-            job = (await client.ListJobs()).Jobs.Single();
-            if (done(job)) return job;
-            await Task.Delay(250);
-        }
-        throw new TimeoutException($"{what}: not within {timeout.TotalSeconds:F0} s (job is {job?.Status}, lease {job?.LeaseId})");
+        return await FailoverBench.Poll(client, done, timeout, what);
     }
 
     /// <summary>Waits until <paramref name="via"/> sees the coordinator node on <paramref name="port"/> Up: the next run's kill
