@@ -10,12 +10,16 @@ public static class Program
 {
     private const string Usage = """
         usage:
-          shell --coordinator HOST:PORT [--token T]              the interactive shell (help, Tab completion, history)
+          shell --coordinator HOST:PORT [--token T] [--tls DIR]  the interactive shell (help, Tab completion, history)
           shell --coordinator HOST:PORT [--token T] COMMAND ...  one command, for scripts; 'shell help' lists them:
             status | workers | jobs list|show|logs|cancel|requeue | artifacts list|get | cluster show|leave|down | manifest reload
-          manifest submit FILE --coordinator HOST:PORT [--token T]
+          manifest submit FILE --coordinator HOST:PORT [--token T] [--tls DIR]
+          certs init --out DIR [--days 3650]                     a fleet certificate authority: DIR/ca.crt, DIR/ca.key (0600)
+          certs issue NAME --role coordinator|worker|operator --ca DIR --out DIR [--dns N,..] [--ip A,..] [--days 825]
+                                                                 an enrolment folder for one machine: ca.crt, node.crt, node.key (0600)
           demo [--data-dir DIR] [--manifest FILE] [--episodes N] [--http-port N] [--keep-running]
         mutating commands need the operator token: --token, or CIS490_OPERATOR_TOKEN
+        a fleet with TLS needs an operator enrolment folder: --tls DIR, or CIS490_TLS_DIR
         (a coordinator started without it wrote one to <data-dir>/operator.token)
         """;
 
@@ -35,6 +39,7 @@ public static class Program
                 "shell" => await Shell(argv[1..]),
                 "manifest" => await Shell(argv), // `manifest submit FILE --coordinator H:P`: the shell's own manifest command
                 "demo" => await Demo(new CliArgs(argv[1..])),
+                "certs" => Certs.Run(argv[1..], Out),
                 _ => throw new CliException($"unknown command '{argv[0]}'"),
             };
         }
@@ -54,8 +59,9 @@ public static class Program
         {
             var address = options.Require("coordinator");
             var sessionToken = options.Get("token") ?? Environment.GetEnvironmentVariable(OperatorTokenVariable);
+            var sessionTls = options.Get("tls");
             options.RejectUnknown();
-            await using var interactive = new ShellSession(address, sessionToken, Out, Console.Error, !Console.IsOutputRedirected);
+            await using var interactive = new ShellSession(address, sessionToken, Out, Console.Error, !Console.IsOutputRedirected, sessionTls);
             return await InteractiveShell.Run(interactive, terminal: !Console.IsInputRedirected && !Console.IsOutputRedirected);
         }
         ParsedCommand command;
@@ -70,7 +76,8 @@ public static class Program
         }
         var coordinator = command.Options.Get("coordinator");
         var token = command.Options.Get("token") ?? Environment.GetEnvironmentVariable(OperatorTokenVariable);
-        await using var session = new ShellSession(coordinator, token, Out, Console.Error, !Console.IsOutputRedirected);
+        var tls = command.Options.Get("tls");
+        await using var session = new ShellSession(coordinator, token, Out, Console.Error, !Console.IsOutputRedirected, tls);
         return await session.Run(command);
     }
 

@@ -78,7 +78,7 @@ public sealed class Enrolment : IDisposable
             throw new CliException($"{crtPath}: {verdict}");
         var role = FleetRoles.Single(certificate)!.Value;
         if (role != expected)
-            throw new CliException($"{crtPath} is a {role.Name()} certificate (CN={FleetRoles.CommonName(certificate)}); a {expected.Name()} " +
+            throw new CliException($"{crtPath} is a {role.Name()} certificate (CN={FleetRoles.CommonName(certificate)}); {expected.WithArticle()} " +
                                    $"needs one issued with '--role {expected.Name()}'");
         return new Enrolment(dir, ca, certificate, role);
     }

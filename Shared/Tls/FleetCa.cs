@@ -77,6 +77,7 @@ public static partial class FleetCa
         if (File.Exists(Path.Combine(outDir, CaKeyFile)))
             throw new CliException($"--out {outDir} holds the CA's key ({CaKeyFile}): an enrolment folder is copied to a node, so it must not; choose another --out");
         if (notAfter > ca.NotAfter) notAfter = ca.NotAfter; // a node certificate cannot outlive its CA
+        if (notBefore < ca.NotBefore) notBefore = ca.NotBefore; // nor be valid before it
         Directory.CreateDirectory(outDir);
 
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);

@@ -27,6 +27,9 @@ public static class FleetRoles
     /// <summary>The word used on command lines and in certificates: <c>coordinator</c>, <c>worker</c>, <c>operator</c>.</summary>
     public static string Name(this FleetRole role) => role.ToString().ToLowerInvariant();
 
+    /// <summary>"a worker", "an operator": for messages.</summary>
+    public static string WithArticle(this FleetRole role) => (role == FleetRole.Operator ? "an " : "a ") + role.Name();
+
     /// <summary>The role URI written into a certificate.</summary>
     public static string Uri(this FleetRole role) => UriPrefix + role.Name();
 

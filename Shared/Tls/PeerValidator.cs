@@ -83,7 +83,7 @@ public sealed class PeerValidator
         var role = FleetRoles.Single(certificate)!.Value;
         return _accepted.Contains(role)
             ? null
-            : $"a {role.Name()} certificate (CN={FleetRoles.CommonName(certificate)}) is not accepted by a {_self.Name()} node " +
+            : $"{role.WithArticle()} certificate (CN={FleetRoles.CommonName(certificate)}) is not accepted by {_self.WithArticle()} node " +
               $"(it accepts {string.Join(", ", _accepted.Select(r => r.Name()))})";
     }
 
