@@ -51,7 +51,8 @@ public static class Program
             // The HTTP API beyond loopback: HTTPS with the node's certificate, or --insecure.
             var httpBindText = httpBind ?? fileConfig.GetString("cis490.http.bind", "127.0.0.1");
             var httpPortEffective = httpPort >= 0 ? httpPort : fileConfig.GetInt("cis490.http.port", 0);
-            if (httpPortEffective > 0 && !TransportSecurity.IsLoopback(httpBindText) && !security.Enabled && !insecure)
+            var httpBindIsAddress = httpBindText == "localhost" || System.Net.IPAddress.TryParse(httpBindText, out _); // else HttpSettings names it below
+            if (httpPortEffective > 0 && httpBindIsAddress && !TransportSecurity.IsLoopback(httpBindText) && !security.Enabled && !insecure)
                 throw new CliException($"--http-bind {httpBindText} is not a loopback address: the HTTP API there needs HTTPS, which needs --tls DIR " +
                                        "(the node's enrolment folder), or --insecure to serve plain HTTP on a network where every machine is trusted");
 
