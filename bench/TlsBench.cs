@@ -41,7 +41,7 @@ public static class TlsBench
         FleetCa.Issue(Path.Combine(pki, "ca"), Path.Combine(pki, "worker"), new FleetCa.IssueRequest("bench-worker", FleetRole.Worker, [], [])).Dispose();
 
         Console.WriteLine($"TLS benchmark on {Environment.ProcessorCount} cores, in {root}: two actor systems over loopback Akka.Remote,");
-        Console.WriteLine("plain TCP vs mutual TLS (fleet certificates, ECDSA P-256, the fleet's peer check), alternated, best of each.");
+        Console.WriteLine("plain TCP vs mutual TLS (fleet certificates, ECDSA P-256, the fleet's peer check), alternated; best and median of each.");
         Console.WriteLine($"(a) leases/s: {jobs} jobs, 8 fake workers x 4 slots on the worker system, each Lease answered with Failed at once;");
         Console.WriteLine("    the real JobCoordinator on an SQLite journal (2 events per lease), as `bench coordinator` but across the link.");
         Console.WriteLine($"(b) artifact MB/s: {mb} MiB in 64 KiB byte[] chunks, worker system -> StreamRef sink -> SHA-256 on the coordinator system.");
@@ -60,9 +60,17 @@ public static class TlsBench
         var tlsLeases = results[true].Max(r => r.Leases);
         var plainMbs = results[false].Max(r => r.Mbs);
         var tlsMbs = results[true].Max(r => r.Mbs);
+        static double Median(IEnumerable<double> xs) { var o = xs.Order().ToList(); return o.Count % 2 == 1 ? o[o.Count / 2] : (o[o.Count / 2 - 1] + o[o.Count / 2]) / 2; }
+        var mPlainLeases = Median(results[false].Select(r => r.Leases));
+        var mTlsLeases = Median(results[true].Select(r => r.Leases));
+        var mPlainMbs = Median(results[false].Select(r => r.Mbs));
+        var mTlsMbs = Median(results[true].Select(r => r.Mbs));
         Console.WriteLine();
-        Console.WriteLine($"best: leases/s plain {plainLeases:F0}, TLS {tlsLeases:F0} (TLS/plain {tlsLeases / plainLeases:F2}); " +
+        Console.WriteLine($"best:   leases/s plain {plainLeases:F0}, TLS {tlsLeases:F0} (TLS/plain {tlsLeases / plainLeases:F2}); " +
                           $"artifact MB/s plain {plainMbs:F1}, TLS {tlsMbs:F1} (TLS/plain {tlsMbs / plainMbs:F2})");
+        Console.WriteLine($"median: leases/s plain {mPlainLeases:F0}, TLS {mTlsLeases:F0} (TLS/plain {mTlsLeases / mPlainLeases:F2}); " +
+                          $"artifact MB/s plain {mPlainMbs:F1}, TLS {mTlsMbs:F1} (TLS/plain {mTlsMbs / mPlainMbs:F2})");
+        Console.WriteLine($"load average at the end: {File.ReadAllText("/proc/loadavg").Split(' ')[0]} (2 shared cores: above ~2 the figures are noise-bound)");
         Directory.Delete(root, true);
         return 0;
     }
