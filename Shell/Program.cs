@@ -19,8 +19,8 @@ public static class Program
                                                                  an enrolment folder for one machine: ca.crt, node.crt, node.key (0600)
           demo [--data-dir DIR] [--manifest FILE] [--episodes N] [--http-port N] [--keep-running]
         mutating commands need the operator token: --token, or CIS490_OPERATOR_TOKEN
-        a fleet with TLS needs an operator enrolment folder: --tls DIR, or CIS490_TLS_DIR
         (a coordinator started without it wrote one to <data-dir>/operator.token)
+        a fleet with TLS needs an operator enrolment folder: --tls DIR, or CIS490_TLS_DIR (docs/tls.md)
         """;
 
     /// <summary>The real standard output: results for people and scripts. Everything else (Akka's own log lines, which would
