@@ -11,18 +11,19 @@ using Cis490.Shared.Cli;
 using Cis490.Shared.Config;
 using Cis490.Shared.Hosting;
 using Cis490.Shared.Security;
+using Cis490.Shared.Tls;
 
 namespace Cis490.Coordinator;
 
 /// <summary>The coordinator node: <c>./cis490 coordinator [--port P] [--hostname H] [--data-dir DIR] [--seed ADDR]... [--http-port N] [--http-bind ADDR] [--manifest FILE] [--config FILE.conf]
-/// [--journal sqlite|postgres] [--postgres CONNSTR]</c></summary>
+/// [--journal sqlite|postgres] [--postgres CONNSTR] [--tls DIR | --insecure]</c></summary>
 public static class Program
 {
     public static async Task<int> Main(string[] argv)
     {
         try
         {
-            var args = new CliArgs(argv, "v1-anonymous");
+            var args = new CliArgs(argv, "v1-anonymous", "insecure");
             var port = args.GetInt("port", 4053);
             var hostname = args.Get("hostname", "127.0.0.1");
             var dataDir = Path.GetFullPath(args.Get("data-dir", Path.Combine(Environment.CurrentDirectory, "data")));
@@ -34,25 +35,39 @@ public static class Program
             var v1Anonymous = args.Flag("v1-anonymous");
             if (httpPort is < -1 or > 65535) throw new CliException($"option --http-port must be a TCP port (0 for no HTTP server), got {httpPort}");
             var manifest = args.Get("manifest") is { } m ? Path.GetFullPath(m) : null;
+            var tlsDir = args.Get("tls");
+            var insecure = args.Flag("insecure");
             if (manifest is not null && !File.Exists(manifest)) throw new CliException($"--manifest {manifest}: no such file");
             args.RejectUnknown();
             if (extraConfig is not null && !File.Exists(extraConfig)) throw new CliException($"--config {extraConfig}: no such file");
             if (args.Positionals.Count > 0) throw new CliException($"unexpected argument '{args.Positionals[0]}'");
 
-            Directory.CreateDirectory(dataDir);
-            var systemName = HoconLoader.Load(["coordinator.conf"]).GetString("cis490.system-name");
-            // With no --seed the coordinator seeds itself: it is the first node of the fleet.
-            var selfSeed = $"akka.tcp://{systemName}@{hostname}:{port}";
-            var overrides = NodeRuntime.AddressOverrides(hostname, port, seeds.Length > 0 ? seeds : [selfSeed]) + $"""
-
-                cis490.coordinator.data-dir = {HoconLoader.Quote(dataDir)}
-                {journal.Overrides}
-                """ + (httpPort >= 0 ? $"\ncis490.http.port = {httpPort}" : "") + (httpBind is null ? "" : $"\ncis490.http.bind = {HoconLoader.Quote(httpBind)}")
-                + (v1Anonymous ? "\ncis490.http.v1-anonymous = on" : "");
             // --config FILE: the operator's HOCON over the shipped files (command-line options over both).
             string[] files = extraConfig is null
                 ? ["coordinator.conf", journal.HoconFile]
                 : [Path.GetFullPath(extraConfig), "coordinator.conf", journal.HoconFile];
+            var fileConfig = HoconLoader.Load(files);
+            var systemName = fileConfig.GetString("cis490.system-name");
+            // Mutual TLS whenever the node is reachable beyond loopback (or --tls given); refused without it unless --insecure.
+            var security = TransportSecurity.Decide(FleetRole.Coordinator, hostname, tlsDir, insecure, fileConfig.GetString(TransportSecurity.ConfigKey, ""));
+            // The HTTP API beyond loopback: HTTPS with the node's certificate, or --insecure.
+            var httpBindText = httpBind ?? fileConfig.GetString("cis490.http.bind", "127.0.0.1");
+            var httpPortEffective = httpPort >= 0 ? httpPort : fileConfig.GetInt("cis490.http.port", 0);
+            var httpBindIsAddress = httpBindText == "localhost" || System.Net.IPAddress.TryParse(httpBindText, out _); // else HttpSettings names it below
+            if (httpPortEffective > 0 && httpBindIsAddress && !TransportSecurity.IsLoopback(httpBindText) && !security.Enabled && !insecure)
+                throw new CliException($"--http-bind {httpBindText} is not a loopback address: the HTTP API there needs HTTPS, which needs --tls DIR " +
+                                       "(the node's enrolment folder), or --insecure to serve plain HTTP on a network where every machine is trusted");
+
+            Directory.CreateDirectory(dataDir);
+            // With no --seed the coordinator seeds itself: it is the first node of the fleet.
+            var selfSeed = $"{security.Scheme}://{systemName}@{hostname}:{port}";
+            var overrides = NodeRuntime.AddressOverrides(hostname, port, seeds.Length > 0 ? seeds.Select(security.Seed).ToArray() : [selfSeed]) + $"""
+
+                cis490.coordinator.data-dir = {HoconLoader.Quote(dataDir)}
+                {journal.Overrides}
+                {security.Overrides}
+                """ + (httpPort >= 0 ? $"\ncis490.http.port = {httpPort}" : "") + (httpBind is null ? "" : $"\ncis490.http.bind = {HoconLoader.Quote(httpBind)}")
+                + (v1Anonymous ? "\ncis490.http.v1-anonymous = on" : "");
             if (await journal.CheckReachable() is { } unreachable)
             {
                 Console.Error.WriteLine($"cis490 coordinator: {unreachable}");
@@ -89,7 +104,10 @@ public static class Program
                     : $"cis490 coordinator: /v1 worker token from {workerSource}");
             }
 
-            var system = SqliteDurability.CreateSystem(systemName, config);
+            Console.Error.WriteLine($"cis490 coordinator: {security.Describe(hostname)}");
+            var system = SqliteDurability.CreateSystem(systemName, config, security.Setup());
+            if (security.Insecure) system.Log.Warning(security.Describe(hostname));
+            else system.Log.Info(security.Describe(hostname));
             using var signals = new CompositeDisposable(NodeRuntime.ShutdownOnSignals(system));
             var proxy = Start(system, settings);
             if (http.Enabled)
@@ -97,7 +115,9 @@ public static class Program
                 var endpoint = await system.ActorSelection($"/user/{OperatorEndpoint.Name}").ResolveOne(TimeSpan.FromSeconds(5));
                 try
                 {
-                    var host = await HttpHost.StartAsync(system, proxy, endpoint, http, settings.OperatorToken, v1!);
+                    // HTTPS with the node's own certificate when the API is reachable beyond loopback and the node has one.
+                    var https = security.Enrolment is { } e && !TransportSecurity.IsLoopback(http.Bind) ? e.Certificate : null;
+                    var host = await HttpHost.StartAsync(system, proxy, endpoint, http, settings.OperatorToken, v1!, https: https);
                     Console.Error.WriteLine($"cis490 coordinator: HTTP API at {host.BaseAddress}api (OpenAPI: {host.BaseAddress}api/openapi.json)");
                 }
                 catch (IOException e)
@@ -127,7 +147,8 @@ public static class Program
         {
             Console.Error.WriteLine($"cis490 coordinator: {e.Message}");
             Console.Error.WriteLine("usage: ./cis490 coordinator [--port P] [--hostname H] [--data-dir DIR] [--seed akka.tcp://cis490@HOST:PORT] [--config FILE.conf] [--http-port N] [--http-bind ADDR] [--v1-anonymous] [--manifest FILE]\n" +
-                                    "                            [--journal sqlite|postgres] [--postgres \"Host=H;Port=5432;Username=U;Password=P;Database=D\"]");
+                                    "                            [--journal sqlite|postgres] [--postgres \"Host=H;Port=5432;Username=U;Password=P;Database=D\"]\n" +
+                                    "                            [--tls DIR (an enrolment folder: './cis490 certs issue NAME --role coordinator') | --insecure]");
             return 2;
         }
     }

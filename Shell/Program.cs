@@ -12,14 +12,18 @@ public static class Program
 {
     private const string Usage = """
         usage:
-          shell --coordinator HOST:PORT              the interactive shell (help, Tab completion, history)
-          shell --coordinator HOST:PORT COMMAND ...  one command, for scripts; 'shell help' lists them:
-            status | workers | jobs list|show|logs|cancel|requeue | artifacts list|get | cluster show|leave|down | manifest reload
-          manifest submit FILE --coordinator HOST:PORT
+          shell --coordinator HOST:PORT [--tls DIR]              the interactive shell (help, Tab completion, history)
+          shell --coordinator HOST:PORT [--tls DIR] COMMAND ...  one command, for scripts; 'shell help' lists them:
+            status | health | workers | jobs list|show|logs|cancel|requeue | artifacts list|get | cluster show|leave|down | manifest reload
+          manifest submit FILE --coordinator HOST:PORT [--tls DIR]
+          certs init --out DIR [--days 3650]                     a fleet certificate authority: DIR/ca.crt, DIR/ca.key (0600)
+          certs issue NAME --role coordinator|worker|operator --ca DIR --out DIR [--dns N,..] [--ip A,..] [--days 825]
+                                                                 an enrolment folder for one machine: ca.crt, node.crt, node.key (0600)
           demo [--data-dir DIR] [--manifest FILE] [--episodes N] [--http-port N] [--keep-running]
         mutating commands need the operator token: CIS490_OPERATOR_TOKEN_FILE=PATH (a file holding it), or CIS490_OPERATOR_TOKEN;
         --token T works too but shows in `ps` to every user of the machine (a coordinator started without a token wrote one
         to <data-dir>/operator.token)
+        a fleet with TLS needs an operator enrolment folder: --tls DIR, or CIS490_TLS_DIR (docs/tls.md)
         """;
 
     /// <summary>The real standard output: results for people and scripts. Everything else (Akka's own log lines, which would
@@ -41,6 +45,7 @@ public static class Program
                 "shell" => await Shell(argv[1..]),
                 "manifest" => await Shell(argv), // `manifest submit FILE --coordinator H:P`: the shell's own manifest command
                 "demo" => await Demo(new CliArgs(argv[1..])),
+                "certs" => Certs.Run(argv[1..], Out),
                 _ => throw new CliException($"unknown command '{argv[0]}'"),
             };
         }
@@ -60,8 +65,9 @@ public static class Program
         {
             var address = options.Require("coordinator");
             var sessionToken = SessionToken(options.Get("token"));
+            var sessionTls = options.Get("tls");
             options.RejectUnknown();
-            await using var interactive = new ShellSession(address, sessionToken, Out, Console.Error, !Console.IsOutputRedirected);
+            await using var interactive = new ShellSession(address, sessionToken, Out, Console.Error, !Console.IsOutputRedirected, sessionTls);
             return await InteractiveShell.Run(interactive, terminal: !Console.IsInputRedirected && !Console.IsOutputRedirected);
         }
         ParsedCommand command;
@@ -85,7 +91,8 @@ public static class Program
             Console.Error.WriteLine($"cis490: {e.Message}");
             return ShellSession.Usage;
         }
-        await using var session = new ShellSession(coordinator, token, Out, Console.Error, !Console.IsOutputRedirected);
+        var tls = command.Options.Get("tls");
+        await using var session = new ShellSession(coordinator, token, Out, Console.Error, !Console.IsOutputRedirected, tls);
         return await session.Run(command);
     }
 

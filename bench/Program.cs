@@ -15,6 +15,7 @@ public static class Program
         if (args.Length > 0 && args[0] == "coordinator") return CoordinatorBench.Run(args, Option);
         if (args.Length > 0 && args[0] == "failover") return FailoverBench.Run(args, Option);
         if (args.Length > 0 && args[0] == "takeover") return TakeoverBench.Run(args, Option);
+        if (args.Length > 0 && args[0] == "tls") return TlsBench.Run(args, Option);
         if (args.Length > 0 && args[0] == "chaos") return Chaos.ChaosBench.Run(args);
         if (args.Length > 0 && args[0] == "models")
         {
@@ -28,6 +29,7 @@ public static class Program
             Console.Error.WriteLine("usage: bench data [--episodes 567,5000] [--dir DIR] | bench models [--models knn,gbt,...] [--dir DIR]\n" +
                                     "     | bench coordinator [--journals sqlite,postgres] [--jobs 2000] [--events 10000,100000] | bench failover [--runs 3]\n" +
                                     "     | bench takeover [--runs 10]\n" +
+                                    "     | bench tls [--jobs 2000] [--mb 256] [--rounds 2]\n" +
                                     "     | " + Chaos.ChaosOptions.Usage["usage: ".Length..]);
             return 2;
         }

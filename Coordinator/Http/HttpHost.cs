@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Event;
 using Cis490.Coordinator.Http.Workers;
 using Cis490.Coordinator.Operator;
+using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -39,7 +40,7 @@ public sealed class HttpHost : IAsyncDisposable
     /// <param name="operatorEndpoint">The node's operator endpoint: reads and operator commands go there.</param>
     /// <param name="v1">Who may use the <c>/v1</c> worker endpoints (the worker token, or anyone with <c>--v1-anonymous</c>).</param>
     public static async Task<HttpHost> StartAsync(ActorSystem system, IActorRef coordinator, IActorRef operatorEndpoint, HttpSettings settings,
-        string operatorToken, V1Access v1, IEnumerable<Action<IEndpointRouteBuilder>>? extraModules = null)
+        string operatorToken, V1Access v1, IEnumerable<Action<IEndpointRouteBuilder>>? extraModules = null, X509Certificate2? https = null)
     {
         if (settings.Refusal() is { } refused) throw new Shared.Cli.CliException(refused);
         if (!v1.Anonymous && v1.WorkerToken is null) throw new ArgumentException("the /v1 worker endpoints need a worker token unless they are open", nameof(v1));
@@ -47,7 +48,7 @@ public sealed class HttpHost : IAsyncDisposable
         foreach (var stale in Directory.EnumerateFiles(settings.SpoolDir, "*.part")) File.Delete(stale); // uploads cut off by a previous run
         var gateway = system.ActorOf(HttpWorkerGateway.Props(coordinator, settings), HttpWorkerGateway.Name);
         var api = new CoordinatorApi(system, operatorEndpoint, gateway, settings, new OperatorToken(operatorToken), v1);
-        var app = Build(api, settings.Port, DefaultModules.Concat(extraModules ?? []));
+        var app = Build(api, settings.Port, DefaultModules.Concat(extraModules ?? []), https);
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         var host = new HttpHost(app, api, new Uri(address));
@@ -63,14 +64,22 @@ public sealed class HttpHost : IAsyncDisposable
         return host;
     }
 
-    private static WebApplication Build(CoordinatorApi api, int port, IEnumerable<Action<IEndpointRouteBuilder>> modules)
+    /// <param name="https">The node's fleet certificate (with its key): the server speaks HTTPS with it; null: plain HTTP.</param>
+    private static WebApplication Build(CoordinatorApi api, int port, IEnumerable<Action<IEndpointRouteBuilder>> modules, X509Certificate2? https)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
         builder.Logging.ClearProviders(); // the node logs through Akka; requests that matter are logged by the endpoints
         builder.WebHost.ConfigureKestrel(k =>
         {
-            // Kestrel's own refusals (sent before any middleware runs) get a JSON body: EmptyErrorRewriter.
-            k.Listen(api.Settings.BindAddress, port, listen => listen.Use(EmptyErrorRewriter.Middleware));
+            k.Listen(api.Settings.BindAddress, port, listen =>
+            {
+                // Clients check it against the fleet CA (curl --cacert ca.crt); no client certificate is asked for here: the API has
+                // its own credentials (the operator token, the /v1 worker credential).
+                if (https is not null) listen.UseHttps(https);
+                // Kestrel's own refusals (sent before any middleware runs) get a JSON body: EmptyErrorRewriter. After UseHttps, so
+                // that it sees the plaintext response.
+                listen.Use(EmptyErrorRewriter.Middleware);
+            });
             k.AddServerHeader = false;
             // The largest body any endpoint takes; each endpoint enforces its own, smaller limit as it reads.
             k.Limits.MaxRequestBodySize = Math.Max(api.Settings.MaxUploadBytes, api.Settings.MaxBodyBytes);

@@ -66,12 +66,20 @@ public sealed class SqliteDurability : ConnectionInterceptor
 
     /// <summary>The coordinator's actor system: with the SQLite journal (provider SQLite.*), its connections get the configured
     /// <c>synchronous</c> level; with PostgreSQL the config is used as it is.</summary>
-    public static ActorSystem CreateSystem(string name, Akka.Configuration.Config config, params IInterceptor[] more)
+    public static ActorSystem CreateSystem(string name, Akka.Configuration.Config config, params IInterceptor[] more) =>
+        CreateSystem(name, config, null, more);
+
+    /// <summary>As above, with <paramref name="transport"/> (the node's TLS setup, Shared/Tls) among the system's setups.</summary>
+    public static ActorSystem CreateSystem(string name, Akka.Configuration.Config config, Setup? transport, params IInterceptor[] more)
     {
+        var setups = new List<Setup> { BootstrapSetup.Create().WithConfig(config) };
+        if (transport is not null) setups.Add(transport);
         var provider = config.GetString("akka.persistence.journal.sql.provider-name", "");
-        if (!provider.StartsWith("SQLite", StringComparison.OrdinalIgnoreCase)) return ActorSystem.Create(name, config);
-        var durability = new SqliteDurability(config.GetString(ConfigKey, "full"));
-        var setup = durability.Setup(config.GetString("akka.persistence.journal.sql.connection-string"), more);
-        return ActorSystem.Create(name, ActorSystemSetup.Create(BootstrapSetup.Create().WithConfig(config), setup));
+        if (provider.StartsWith("SQLite", StringComparison.OrdinalIgnoreCase))
+        {
+            var durability = new SqliteDurability(config.GetString(ConfigKey, "full"));
+            setups.Add(durability.Setup(config.GetString("akka.persistence.journal.sql.connection-string"), more));
+        }
+        return ActorSystem.Create(name, ActorSystemSetup.Create(setups.ToArray()));
     }
 }

@@ -11,8 +11,13 @@ public static class NodeRuntime
     public static string AddressOverrides(string hostname, int port, IReadOnlyCollection<string> seeds)
     {
         foreach (var s in seeds)
-            if (!s.StartsWith("akka.tcp://", StringComparison.Ordinal) || !Uri.TryCreate(s.Replace("akka.tcp://", "tcp://"), UriKind.Absolute, out var u) || u.Port <= 0)
+        {
+            // akka.ssl.tcp is the scheme of a TLS transport (Tls.TransportSecurity.Seed rewrites seeds to the node's own).
+            var scheme = s.StartsWith("akka.tcp://", StringComparison.Ordinal) ? "akka.tcp://"
+                : s.StartsWith("akka.ssl.tcp://", StringComparison.Ordinal) ? "akka.ssl.tcp://" : null;
+            if (scheme is null || !Uri.TryCreate("tcp://" + s[scheme.Length..], UriKind.Absolute, out var u) || u.Port <= 0)
                 throw new Cli.CliException($"seed '{s}' is not an address like akka.tcp://cis490@HOST:PORT");
+        }
         var seedList = string.Join(", ", seeds.Select(Config.HoconLoader.Quote));
         return $"""
                 akka.remote.dot-netty.tcp.hostname = {Config.HoconLoader.Quote(hostname)}

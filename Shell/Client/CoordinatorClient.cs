@@ -5,6 +5,9 @@ using Akka.Streams;
 using Cis490.Protocols.Operator;
 using Cis490.Shared.Cli;
 using Cis490.Shared.Config;
+using Cis490.Shared.Tls;
+using Akka.Actor.Setup;
+using Akka.Configuration;
 
 namespace Cis490.Shell.Client;
 
@@ -16,6 +19,9 @@ public sealed class CoordinatorClient : IAsyncDisposable
     private readonly TimeSpan _timeout;
 
     public string Address { get; }
+
+    /// <summary>Whether this client speaks mutual TLS (an operator enrolment folder was given).</summary>
+    public bool Tls { get; private init; }
 
     /// <summary>The shell's typed settings (hocon/shell.conf).</summary>
     public ShellSettings Settings { get; }
@@ -34,8 +40,10 @@ public sealed class CoordinatorClient : IAsyncDisposable
         Address = address;
     }
 
-    /// <summary>Connects to <paramref name="hostPort"/> (the coordinator node's Akka address, HOST:PORT).</summary>
-    public static CoordinatorClient Connect(string hostPort)
+    /// <summary>Connects to <paramref name="hostPort"/> (the coordinator node's Akka address, HOST:PORT). With an operator's
+    /// enrolment folder (<paramref name="tlsDir"/>, else CIS490_TLS_DIR, else cis490.tls.dir) it speaks mutual TLS and accepts only
+    /// a coordinator certificate of the fleet CA at the other end.</summary>
+    public static CoordinatorClient Connect(string hostPort, string? tlsDir = null)
     {
         var colon = hostPort.LastIndexOf(':');
         if (colon <= 0 || !int.TryParse(hostPort[(colon + 1)..], out var port) || port is <= 0 or > 65535)
@@ -45,11 +53,17 @@ public sealed class CoordinatorClient : IAsyncDisposable
             .WithFallback(Akka.Cluster.Tools.PublishSubscribe.DistributedPubSub.DefaultConfig()) // binds ClusterClient's Send envelope
             .WithFallback(ActorMaterializer.DefaultConfig()); // binds the stream-ref serializer: an artifact download arrives as a source ref
         var systemName = config.GetString("cis490.system-name");
-        var system = ActorSystem.Create("cis490-shell", config);
-        var contact = ActorPath.Parse($"akka.tcp://{systemName}@{hostPort}/system/receptionist");
+        // The shell's own end binds loopback (shell.conf): TLS is its choice, made by giving an operator enrolment folder.
+        var security = TransportSecurity.Decide(FleetRole.Operator, config.GetString("akka.remote.dot-netty.tcp.hostname", "127.0.0.1"),
+            tlsDir, insecure: false, config.GetString(TransportSecurity.ConfigKey, ""));
+        if (security.Enabled) config = ConfigurationFactory.ParseString(security.Overrides).WithFallback(config);
+        var bootstrap = BootstrapSetup.Create().WithConfig(config);
+        var system = ActorSystem.Create("cis490-shell",
+            security.Setup() is { } tls ? ActorSystemSetup.Create(bootstrap, tls) : ActorSystemSetup.Create(bootstrap));
+        var contact = ActorPath.Parse($"{security.Scheme}://{systemName}@{hostPort}/system/receptionist");
         var client = system.ActorOf(ClusterClient.Props(
             ClusterClientSettings.Create(system).WithInitialContacts(ImmutableHashSet.Create(contact))), "client");
-        return new CoordinatorClient(system, client, ShellSettings.From(config), hostPort);
+        return new CoordinatorClient(system, client, ShellSettings.From(config), hostPort) { Tls = security.Enabled };
     }
 
     /// <summary>Sends a request to the operator endpoint and waits for its reply, up to ask-timeout. A read
@@ -74,7 +88,9 @@ public sealed class CoordinatorClient : IAsyncDisposable
             }
             catch (AskTimeoutException)
             {
-                throw new CliException($"no answer from a coordinator at {Address} within {_timeout.TotalSeconds:F0} s: is it running, and is that its address?");
+                throw new CliException($"no answer from a coordinator at {Address} within {_timeout.TotalSeconds:F0} s: is it running, and is that its address?" +
+                                       (Tls ? " (TLS: is it a node of the fleet whose CA issued this operator certificate?)"
+                                            : " If the fleet uses TLS, give --tls DIR (an operator enrolment folder) or set CIS490_TLS_DIR."));
             }
         }
     }

@@ -85,5 +85,5 @@ public static class CommandCatalog
         All.FirstOrDefault(c => c.Palette == (palette == "quit" ? "exit" : palette) && c.Verb == verb);
 
     /// <summary>Options every command accepts in one-shot form, before or after the command.</summary>
-    public static readonly string[] SessionOptions = ["coordinator", "token"];
+    public static readonly string[] SessionOptions = ["coordinator", "token", "tls"];
 }

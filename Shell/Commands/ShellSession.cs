@@ -9,7 +9,8 @@ public sealed class ShellFailure(string message) : Exception(message);
 
 /// <summary>Runs parsed commands against one coordinator, for one-shot runs and the interactive prompt alike: results to
 /// <see cref="Out"/>, errors and refusals to <see cref="Err"/>, and an exit status (0 ok, 1 refused or failed, 2 usage).</summary>
-public sealed partial class ShellSession(string? address, string? token, TextWriter output, TextWriter error, bool outputIsTerminal) : IAsyncDisposable
+/// <param name="tlsDir">An operator enrolment folder (<c>--tls</c>): the connection speaks mutual TLS; null: CIS490_TLS_DIR or plain.</param>
+public sealed partial class ShellSession(string? address, string? token, TextWriter output, TextWriter error, bool outputIsTerminal, string? tlsDir = null) : IAsyncDisposable
 {
     public const int Ok = 0;
     public const int Failed = 1;
@@ -29,7 +30,7 @@ public sealed partial class ShellSession(string? address, string? token, TextWri
 
     /// <summary>The connection, made on first use (help needs none).</summary>
     public CoordinatorClient Client => _client ??= CoordinatorClient.Connect(
-        Address ?? throw new CliException("option --coordinator HOST:PORT is required (the coordinator node's address)"));
+        Address ?? throw new CliException("option --coordinator HOST:PORT is required (the coordinator node's address)"), tlsDir);
 
     /// <summary>Runs one command. Usage errors are reported here with the command's synopsis; nothing throws out.</summary>
     public async Task<int> Run(ParsedCommand command, CancellationToken cancel = default)

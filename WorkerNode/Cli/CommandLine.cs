@@ -13,10 +13,10 @@ public sealed class CommandLine
     public CommandLine(CommandSpec spec, IReadOnlyList<string> argv)
     {
         _spec = spec;
-        var args = new CliArgs(argv);
+        var args = new CliArgs(argv, spec.Options.Where(o => o.Flag).Select(o => o.Name).ToArray());
         if (args.Positionals.Count > 0)
             throw new CliException($"{spec.Name}: unexpected argument '{args.Positionals[0]}' (options are written --name value)");
-        _given = spec.Options.ToDictionary(o => o.Name, o => args.Get(o.Name), StringComparer.Ordinal);
+        _given = spec.Options.ToDictionary(o => o.Name, o => o.Flag ? (args.Flag(o.Name) ? "" : null) : args.Get(o.Name), StringComparer.Ordinal);
         args.RejectUnknown(); // every option the entry lists has been asked for: what is left is unknown
     }
 
@@ -29,6 +29,15 @@ public sealed class CommandLine
         var option = _spec.Option(name);
         _read.Add(name);
         return _given[name] ?? option.Default;
+    }
+
+    /// <summary>Whether a switch was given.</summary>
+    public bool Flag(string name)
+    {
+        var option = _spec.Option(name);
+        if (!option.Flag) throw new InvalidOperationException($"{_spec.Name}: --{name} is read as a switch but its entry gives it a value");
+        _read.Add(name);
+        return _given[name] is not null;
     }
 
     public string Require(string name)

@@ -5,13 +5,14 @@ namespace Cis490.WorkerNode.Cli;
 /// <summary>One option of a worker-side command: its name without dashes, the value it takes as shown in the usage, whether it
 /// must be given, the value the parser uses when it is not (null when there is none), and a note for <c>--help</c> where the
 /// default is worked out at run time.</summary>
-public sealed record OptionSpec(string Name, string Value, bool Required = false, string? Default = null, string? Note = null)
+/// <param name="Flag">A switch (<c>--insecure</c>): it takes no value; <see cref="CommandLine.Flag"/> reads it.</param>
+public sealed record OptionSpec(string Name, string Value, bool Required = false, string? Default = null, string? Note = null, bool Flag = false)
 {
     /// <summary>What <c>COMMAND --help</c> says about the option after its name.</summary>
     public string Explanation => Note ?? (Required ? "required" : Default is null ? "optional" : $"default {Default}");
 
-    /// <summary><c>--name VALUE</c>, in brackets when the option may be left out.</summary>
-    public string Synopsis => Required ? $"--{Name} {Value}" : $"[--{Name} {Value}]";
+    /// <summary><c>--name VALUE</c> (<c>--name</c> for a switch), in brackets when the option may be left out.</summary>
+    public string Synopsis => Flag ? $"[--{Name}]" : Required ? $"--{Name} {Value}" : $"[--{Name} {Value}]";
 }
 
 /// <summary>A parsed command, ready to run: every usage check is done before it is returned.</summary>

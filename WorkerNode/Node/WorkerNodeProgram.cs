@@ -1,11 +1,13 @@
 using Akka.Actor;
 using Akka.Cluster;
 using Akka.Cluster.Tools.Singleton;
+using Akka.Event;
 using Akka.Streams;
 using Cis490.Shared.Capability;
 using Cis490.Shared.Cli;
 using Cis490.Shared.Config;
 using Cis490.Shared.Hosting;
+using Cis490.Shared.Tls;
 using Cis490.Training.Data;
 using Cis490.WorkerNode.Cli;
 using Cis490.WorkerNode.Trainer;
@@ -19,9 +21,11 @@ public static class WorkerNodeProgram
     /// <summary>The options of <c>worker</c>.</summary>
     /// <param name="Slots">Null: <c>cis490.worker.slots</c> from the HOCON.</param>
     /// <param name="WorkDir">Null: a folder named after the worker id under the system's temporary folder.</param>
-    /// <param name="WorkerId">Null: the machine name and the node's port.</param>
+    /// <param name="WorkerId">Null: the certificate's name with TLS, else the machine name and the node's port.</param>
+    /// <param name="TlsDir">The enrolment folder (<c>--tls</c>); null: CIS490_TLS_DIR or cis490.tls.dir, else plain TCP (loopback only unless Insecure).</param>
     public sealed record Options(
-        IReadOnlyList<string> Seeds, int Port, string Hostname, string DataDir, int? Slots, string? WorkDir, string? WorkerId, string? ConfigFile);
+        IReadOnlyList<string> Seeds, int Port, string Hostname, string DataDir, int? Slots, string? WorkDir, string? WorkerId, string? ConfigFile,
+        string? TlsDir = null, bool Insecure = false);
 
     public static Options Parse(CommandLine c)
     {
@@ -33,13 +37,15 @@ public static class WorkerNodeProgram
         var workDir = c.Get("work-dir");
         var workerId = c.Get("worker-id");
         var config = c.Get("config");
+        var tlsDir = c.Get("tls");
+        var insecure = c.Flag("insecure");
         int? slots = null;
         if (slotsText is not null)
         {
             if (!int.TryParse(slotsText, out var n) || n < 1) throw new CliException($"--slots must be a positive integer, got '{slotsText}'");
             slots = n;
         }
-        return new Options(seeds, port, hostname, dataDir, slots, workDir, workerId, config);
+        return new Options(seeds, port, hostname, dataDir, slots, workDir, workerId, config, tlsDir, insecure);
     }
 
     public static async Task<int> Run(Options o)
@@ -48,9 +54,15 @@ public static class WorkerNodeProgram
         if (!File.Exists(Path.Combine(o.DataDir, FeatureTable.FileName)))
             throw new CliException($"--data {o.DataDir} has no {FeatureTable.FileName}; make one with './cis490 data generate' and './cis490 data build --out {o.DataDir}'");
 
-        var overrides = NodeRuntime.AddressOverrides(o.Hostname, o.Port, o.Seeds) + (o.Slots is null ? "" : $"\ncis490.worker.slots = {o.Slots}");
         // --config FILE: the operator's HOCON over worker.conf (command-line options over both).
         string[] files = o.ConfigFile is null ? ["worker.conf"] : [Path.GetFullPath(o.ConfigFile), "worker.conf"];
+        // Mutual TLS whenever the node is reachable beyond loopback (or --tls given); refused without it unless --insecure.
+        var security = TransportSecurity.Decide(FleetRole.Worker, o.Hostname, o.TlsDir, o.Insecure,
+            HoconLoader.Load(files).GetString(TransportSecurity.ConfigKey, ""));
+        Console.Error.WriteLine($"worker: {security.Describe(o.Hostname)}");
+        o = o with { Seeds = o.Seeds.Select(security.Seed).ToList() };
+        var overrides = NodeRuntime.AddressOverrides(o.Hostname, o.Port, o.Seeds) + (o.Slots is null ? "" : $"\ncis490.worker.slots = {o.Slots}")
+                        + "\n" + security.Overrides;
         var config = HoconLoader.Load(files, overrides)
             .WithFallback(ClusterSingleton.DefaultConfig())
             // The coordinator node runs DistributedPubSub (for ClusterClient); its mediator gossips to every member, so the worker
@@ -73,7 +85,7 @@ public static class WorkerNodeProgram
             // ends and the node joins again through its seeds, until a signal asks it to stop.
             while (true)
             {
-                var (stopping, id) = await RunOneMembership(o, config, capability, detached);
+                var (stopping, id) = await RunOneMembership(o, config, security, capability, detached);
                 // The same worker id in every membership: the coordinator matches the leases a new membership reports to it by id.
                 o = o with { WorkerId = id };
                 if (stopping) return 0;
@@ -117,10 +129,14 @@ public static class WorkerNodeProgram
 
     /// <summary>Runs one actor system until it terminates. Stopping: a signal ended it (the node should stop, not rejoin).</summary>
     private static async Task<(bool Stopping, string WorkerId)> RunOneMembership(Options o, Akka.Configuration.Config config,
-        Protocols.Workers.WorkerCapability capability, DetachedTrainers detached)
+        TransportSecurity security, Protocols.Workers.WorkerCapability capability, DetachedTrainers detached)
     {
         var stopping = false;
-        var system = ActorSystem.Create(config.GetString("cis490.system-name"), config);
+        var bootstrap = Akka.Actor.BootstrapSetup.Create().WithConfig(config);
+        var system = ActorSystem.Create(config.GetString("cis490.system-name"),
+            security.Setup() is { } tls ? Akka.Actor.Setup.ActorSystemSetup.Create(bootstrap, tls) : Akka.Actor.Setup.ActorSystemSetup.Create(bootstrap));
+        if (security.Insecure) system.Log.Warning(security.Describe(o.Hostname));
+        else system.Log.Info(security.Describe(o.Hostname));
         CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseBeforeServiceUnbind, "note-signal", () =>
         {
             stopping |= CoordinatedShutdown.Get(system).ShutdownReason is CoordinatedShutdown.ClrExitReason;
@@ -128,7 +144,8 @@ public static class WorkerNodeProgram
         });
         var signals = NodeRuntime.ShutdownOnSignals(system);
         var self = Cluster.Get(system).SelfAddress;
-        var id = o.WorkerId ?? $"{Environment.MachineName}-{self.Port}";
+        // With TLS the worker is named by its certificate unless told otherwise.
+        var id = o.WorkerId ?? security.Enrolment?.Name ?? $"{Environment.MachineName}-{self.Port}";
         var work = Path.GetFullPath(o.WorkDir ?? Path.Combine(Path.GetTempPath(), "cis490-work", id));
         var settings = WorkerSettings.From(config, id, o.DataDir, work);
 

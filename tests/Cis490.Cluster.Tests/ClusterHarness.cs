@@ -54,6 +54,15 @@ public sealed partial class ClusterHarness : IAsyncDisposable
         return worker;
     }
 
+    /// <summary>Starts a worker process without waiting for it to be ready (for a test that expects it never to join).</summary>
+    public NodeProcess LaunchWorker(string id, params string[] extra)
+    {
+        var worker = NodeProcess.Start(id, "Cis490.WorkerNode",
+            ["worker", "--seed", Seed, "--data", Features, "--worker-id", id, "--work-dir", Path.Combine(DataDir, "work", id), .. extra], Logs);
+        _nodes.Add(worker);
+        return worker;
+    }
+
     /// <summary>The operator token the coordinator took: the environment's, or the one it made in its data directory.</summary>
     public string Token => Environment.GetEnvironmentVariable("CIS490_OPERATOR_TOKEN") is { Length: > 0 } t
         ? t

@@ -16,7 +16,7 @@ public sealed class CommandTableTests
         ["--seed"] = "7", ["--episodes"] = "12", ["--window"] = "30", ["--stride"] = "10", ["--max-bad-fraction"] = "0.1",
         ["--model"] = "knn", ["--mode"] = "oracle", ["--hyper"] = "{\"k\": 5}", ["train --split"] = "time",
         ["--train-hosts"] = "k-gamingcom", ["predict --split"] = "val", ["--resample"] = "episodes", ["--resamples"] = "100",
-        ["--out"] = "out", ["--data"] = "data", ["--model-dir"] = "model", ["--artifacts"] = "models", ["--work-dir"] = "work",
+        ["--out"] = "out", ["--data"] = "data", ["--model-dir"] = "model", ["--artifacts"] = "models", ["--work-dir"] = "work", ["--tls"] = "enrolment",
     };
 
     public static TheoryData<string> Commands() => new(WorkerCommands.All.Select(c => c.Name));
@@ -24,12 +24,14 @@ public sealed class CommandTableTests
     private static CommandSpec Spec(string name) => WorkerCommands.All.Single(c => c.Name == name);
 
     private static List<string> Args(CommandSpec spec, Func<OptionSpec, bool> include) =>
-        spec.Options.Where(include).SelectMany(o => new[]
-        {
-            "--" + o.Name,
-            Samples.GetValueOrDefault($"{spec.Name} --{o.Name}") ?? Samples.GetValueOrDefault("--" + o.Name)
-                ?? throw new InvalidOperationException($"the test has no sample value for {spec.Name} --{o.Name}; add one"),
-        }).ToList();
+        spec.Options.Where(include).SelectMany(o => o.Flag
+            ? new[] { "--" + o.Name } // a switch takes no value
+            : new[]
+            {
+                "--" + o.Name,
+                Samples.GetValueOrDefault($"{spec.Name} --{o.Name}") ?? Samples.GetValueOrDefault("--" + o.Name)
+                    ?? throw new InvalidOperationException($"the test has no sample value for {spec.Name} --{o.Name}; add one"),
+            }).ToList();
 
     [Theory]
     [MemberData(nameof(Commands))]
