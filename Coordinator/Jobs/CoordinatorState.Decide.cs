@@ -160,7 +160,7 @@ public sealed partial record CoordinatorState
             var kind = holder is null ? ErrorKind.Unavailable : ErrorKind.Forbidden;
             if (holder is not null) Log(LogLevel.WarningLevel, $"Refused {m.GetType().Name} from {f.SenderPath}: {why}");
             Refuse(kind, $"refused: {why}", r => m is ArtifactProtocol.OfferUpload
-                ? new ArtifactProtocol.UploadRefused(m.JobId, m.LeaseId, r.Message, LeaseLost: false)
+                ? new ArtifactProtocol.UploadRefused(m.JobId, m.LeaseId, r.Message, LeaseLost: false, r.Kind)
                 : Refused(m.JobId, m.LeaseId, r));
             return false;
         }

@@ -21,7 +21,9 @@ public static class ArtifactProtocol
     /// <summary>Store or coordinator → trainer: the upload was refused; nothing was kept.</summary>
     /// <param name="LeaseLost">True when the lease is no longer the job's (fencing): offering again is pointless.
     /// False for a transfer problem (hash or size mismatch, I/O error, a concurrent upload), which the trainer may retry.</param>
-    public sealed record UploadRefused(string JobId, long LeaseId, string Reason, bool LeaseLost) : IWithLease;
+    /// <param name="Kind">Why, as a kind: <see cref="ErrorKind.Unavailable"/> when the coordinator cannot hear this lease yet (it
+    /// just recovered and the worker has not registered again): the trainer offers again a little later, no attempt spent.</param>
+    public sealed record UploadRefused(string JobId, long LeaseId, string Reason, bool LeaseLost, ErrorKind? Kind = null) : IWithLease;
 
     /// <summary>Coordinator → trainer: the artifact is stored and the job completed.</summary>
     public sealed record UploadCompleted(string JobId, long LeaseId, string Sha256, bool Deduplicated) : IWithLease;

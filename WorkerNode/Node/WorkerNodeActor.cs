@@ -263,6 +263,12 @@ public sealed class WorkerNodeActor : ReceiveActor, IWithTimers
         if (Sender.Equals(_coordinator)) return true;
         var from = Sender.Path.Address;
         if (_coordinators.Any(c => c.Address.Equals(from))) return true;
+        // A coordinator node that is leaving (a hand-over) or unreachable is still the coordinator until it is gone: its last
+        // leases count (ignored, they would stay granted with nobody running them).
+        if (((ExtendedActorSystem)Context.System).Provider is ClusterActorRefProvider &&
+            Akka.Cluster.Cluster.Get(Context.System).State is var state &&
+            state.Members.Concat(state.Unreachable).Any(mb => mb.Address.Equals(from) && mb.HasRole("coordinator")))
+            return true;
         _log.Warning("Ignored {0} for job {1} lease {2} from {3}: not the coordinator (not a coordinator-role member of this cluster)",
             m.GetType().Name, m.JobId, m.LeaseId, Sender.Path);
         return false;

@@ -34,6 +34,7 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
     private sealed record BundleFailed(string Error) : INoSerializationVerificationNeeded;
     private sealed class HeartbeatTick : INoSerializationVerificationNeeded { public static readonly HeartbeatTick Instance = new(); }
     private sealed class AckTimeout : INoSerializationVerificationNeeded { public static readonly AckTimeout Instance = new(); }
+    private sealed class OfferAgain : INoSerializationVerificationNeeded { public static readonly OfferAgain Instance = new(); }
 
     /// <summary>Progress lines one heartbeat carries at most (the latest): one remote frame.</summary>
     private const int MaxLinesPerHeartbeat = 200;
@@ -60,6 +61,9 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
     private TimeSpan _lastOutput;
     private bool _silenceReported;
     private bool _startAcknowledged;
+    /// <summary>The start was answered "not yet" (a coordinator that just recovered, before this worker registered again): it is
+    /// reported again with the next heartbeat, so the job's start is recorded.</summary>
+    private bool _resendStart;
     private bool _holding;
     private bool _detached;
 
@@ -172,6 +176,7 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
             }
             if (m.Kind == ErrorKind.Unavailable)
             {
+                if (!_startAcknowledged) _resendStart = true;
                 // A coordinator that just recovered hears a lease only from its worker once that worker has registered again
                 // (the node registers at once and every register-interval): not a lost lease, training goes on.
                 _log.Info("Job {0} lease {1}: the coordinator cannot hear this lease yet ({2}); training goes on", JobId, LeaseId, m.Reason);
@@ -209,6 +214,11 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
     /// only when the process has printed something within the silence limit; a stopped or wedged trainer lets its lease expire.</summary>
     private void Beat()
     {
+        if (_resendStart && !_startAcknowledged)
+        {
+            _resendStart = false;
+            _coordinator.Tell(new TrainerProtocol.Started(JobId, LeaseId, _settings.WorkerId));
+        }
         var silent = Elapsed - _lastOutput;
         if (_process is { HasExited: false } && silent > _settings.TrainerSilenceLimit)
         {
@@ -300,7 +310,22 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
             _log.Info("Job {0} lease {1}: completed, artifact {2}{3}", JobId, LeaseId, m.Sha256, m.Deduplicated ? " (deduplicated)" : "");
             Finish();
         });
-        Receive<ArtifactProtocol.UploadRefused>(m => RetryUpload($"upload refused: {m.Reason}", stale: m.LeaseLost));
+        Receive<ArtifactProtocol.UploadRefused>(m =>
+        {
+            if (m.Kind == ErrorKind.Unavailable)
+            {
+                // Not yet heard (the coordinator just recovered; this worker registers again at once): offer again after a
+                // heartbeat interval, without spending one of the upload attempts.
+                _log.Info("Job {0} lease {1}: the coordinator cannot take the upload yet ({2}); offering again in {3:F0} s", JobId, LeaseId, m.Reason,
+                    _settings.HeartbeatInterval.TotalSeconds);
+                Timers.Cancel("ack");
+                _uploadAttempts--;
+                Timers.StartSingleTimer("offer-again", OfferAgain.Instance, _settings.HeartbeatInterval);
+                return;
+            }
+            RetryUpload($"upload refused: {m.Reason}", stale: m.LeaseLost);
+        });
+        Receive<OfferAgain>(_ => Offer());
         Receive<AckTimeout>(_ => RetryUpload($"no answer from the artifact store within {_settings.UploadAckTimeout.TotalSeconds:F0} s", stale: false));
     }
 

@@ -3,6 +3,7 @@ using Akka.Streams;
 using Akka.Streams.Dsl;
 using Cis490.Protocols.Artifacts;
 using Cis490.Protocols.Jobs;
+using Cis490.Protocols.Workers;
 using Cis490.Shared.Artifacts;
 using Xunit;
 using Xunit.Abstractions;
@@ -89,6 +90,27 @@ public sealed class TrainerActorTests(ITestOutputHelper output) : WorkerNodeTest
 
         Assert.Equal(offer.Sha256, again.Sha256);
         Assert.Empty(Held(await NextRegister()));
+    }
+
+    [Fact]
+    public async Task An_upload_the_coordinator_cannot_take_yet_is_offered_again_later_without_spending_an_attempt()
+    {
+        // A coordinator that just recovered answers "not yet" until this worker registers again; the offer is made again after a
+        // heartbeat interval (short here), and such refusals do not use up the upload attempts (2 in these tests).
+        var node = await StartNode(Settings with { HeartbeatInterval = TimeSpan.FromMilliseconds(300) });
+        var trainer = await Grant(node, 1, 11);
+        trainer.FinishTraining(Metrics);
+        var offer = await Coordinator.FishForMessageAsync<ArtifactProtocol.OfferUpload>(_ => true, TestConfig.Wait);
+        for (var i = 0; i < 3; i++)
+        {
+            Coordinator.Reply(new ArtifactProtocol.UploadRefused(offer.JobId, offer.LeaseId, "worker not registered yet", LeaseLost: false,
+                Protocols.ErrorKind.Unavailable));
+            offer = await Coordinator.FishForMessageAsync<ArtifactProtocol.OfferUpload>(_ => true, TestConfig.Wait);
+        }
+        Coordinator.Reply(new ArtifactProtocol.UploadCompleted(offer.JobId, offer.LeaseId, offer.Sha256, Deduplicated: false));
+
+        var register = await Coordinator.FishForMessageAsync<WorkerProtocol.Register>(_ => true, TestConfig.Wait);
+        Assert.Empty(Held(register)); // completed: no failure was reported on the way
     }
 
     [Fact]
