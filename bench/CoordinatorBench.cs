@@ -191,7 +191,7 @@ public static class CoordinatorBench
         return events;
     }
 
-    private sealed class LeaseCounter(int target)
+    internal sealed class LeaseCounter(int target)
     {
         private int _count;
         public int Count => Volatile.Read(ref _count);
@@ -204,7 +204,7 @@ public static class CoordinatorBench
     }
 
     /// <summary>A worker that fails every lease at once: the coordinator persists the end and grants the next.</summary>
-    private sealed class FailingWorker : ReceiveActor
+    internal sealed class FailingWorker : ReceiveActor
     {
         public FailingWorker(LeaseCounter counter)
         {

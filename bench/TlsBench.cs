@@ -125,11 +125,11 @@ public static class TlsBench
             var remoteCoordinator = await w.ActorSelection($"{address}/user/coordinator").ResolveOne(TimeSpan.FromSeconds(30));
             var remoteSink = await w.ActorSelection($"{address}/user/sink").ResolveOne(TimeSpan.FromSeconds(30));
 
-            var counter = new Counter(jobs);
+            var counter = new CoordinatorBench.LeaseCounter(jobs); // the same failing workers as bench coordinator
             var clock = Stopwatch.StartNew();
             for (var i = 0; i < 8; i++)
             {
-                var worker = w.ActorOf(Props.Create(() => new FailingWorker(counter)), $"worker-{i}");
+                var worker = w.ActorOf(Props.Create(() => new CoordinatorBench.FailingWorker(counter)), $"worker-{i}");
                 remoteCoordinator.Tell(new WorkerProtocol.Register($"worker-{i}", Capability, 4, []), worker);
             }
             if (await Task.WhenAny(counter.Done.Task, Task.Delay(TimeSpan.FromMinutes(5))) != counter.Done.Task)
@@ -153,31 +153,6 @@ public static class TlsBench
             await Task.WhenAll(w.Terminate(), c.Terminate());
             SqliteConnection.ClearAllPools();
             Directory.Delete(dataDir, true);
-        }
-    }
-
-    private sealed class Counter(int target)
-    {
-        private int _count;
-        public int Count => Volatile.Read(ref _count);
-        public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        public void Increment()
-        {
-            if (Interlocked.Increment(ref _count) == target) Done.TrySetResult();
-        }
-    }
-
-    /// <summary>Fails every lease at once: the coordinator persists the end and grants the next.</summary>
-    private sealed class FailingWorker : ReceiveActor
-    {
-        public FailingWorker(Counter counter)
-        {
-            Receive<WorkerProtocol.Lease>(m =>
-            {
-                counter.Increment();
-                Sender.Tell(new TrainerProtocol.Failed(m.JobId, m.LeaseId, "bench: fails at once"));
-            });
-            ReceiveAny(_ => { });
         }
     }
 
