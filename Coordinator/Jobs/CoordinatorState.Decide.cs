@@ -96,7 +96,7 @@ public sealed partial record CoordinatorState
             LastSeen(w), w.Draining);
 
     /// <summary>One decision in the making: the state moves on with every event, so later rules of the same command see it.</summary>
-    private sealed class Step(CoordinatorState state, DateTimeOffset now)
+    private sealed partial class Step(CoordinatorState state, DateTimeOffset now)
     {
         private readonly List<ICoordinatorEvent> _events = [];
         private readonly List<Effect> _effects = [];
@@ -141,28 +141,6 @@ public sealed partial record CoordinatorState
             };
             Log(LogLevel.InfoLevel, $"JobCoordinator recovered {State.Table.Jobs.Count} jobs ({State.Table.LiveLeases.Count()} live leases, " +
                                     $"last lease id {State.Table.LastLeaseId}); recovered leases cannot expire for {grace.TotalSeconds:0} s");
-        }
-
-        /// <summary>Whether the sender of a lease message is the worker the lease belongs to: its registered actor or one of that
-        /// actor's children (its trainers). A message about a lease that is not live goes on to the job table's own fencing
-        /// (stale, unknown). Anyone else is refused (<see cref="ErrorKind.Forbidden"/>) and logged: a member of the cluster cannot
-        /// heartbeat, fail, hand back or complete another worker's job by knowing its job and lease ids.</summary>
-        public bool SpeaksFor(FromWorker f)
-        {
-            var m = f.Message;
-            if (State.Table.Fence(m.JobId, m.LeaseId) is not null) return true;
-            var job = State.Table.Jobs[m.JobId];
-            var holder = job.WorkerId is { } id ? State.Workers.GetValueOrDefault(id) : null;
-            if (holder is not null && WorkerEntry.IsSelfOrChild(holder.Endpoint, f.SenderPath)) return true;
-            var why = holder is null
-                ? $"lease {m.LeaseId} of job {m.JobId} belongs to worker {job.WorkerId}, which is not registered (yet): it registers first"
-                : $"lease {m.LeaseId} of job {m.JobId} belongs to worker {holder.WorkerId} at {holder.Address}, not to {f.SenderPath}";
-            var kind = holder is null ? ErrorKind.Unavailable : ErrorKind.Forbidden;
-            if (holder is not null) Log(LogLevel.WarningLevel, $"Refused {m.GetType().Name} from {f.SenderPath}: {why}");
-            Refuse(kind, $"refused: {why}", r => m is ArtifactProtocol.OfferUpload
-                ? new ArtifactProtocol.UploadRefused(m.JobId, m.LeaseId, r.Message, LeaseLost: false, r.Kind)
-                : Refused(m.JobId, m.LeaseId, r));
-            return false;
         }
 
         public void Register(CoordinatorCommands.Register r)
