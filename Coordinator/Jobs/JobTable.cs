@@ -49,6 +49,7 @@ public sealed record JobTable(ImmutableDictionary<string, JobState> Jobs, long L
         LeaseGranted g => Update(g.JobId, j => j with
         {
             Status = JobStatus.Leased, LeaseId = g.LeaseId, WorkerId = g.WorkerId, LeasedAt = g.At, StartedAt = null, RetryAt = null,
+            LeaseDeadlineSeconds = g.HeartbeatDeadlineSeconds,
             Attempts = Record(j, new AttemptRecord(g.LeaseId, g.WorkerId, g.At, null, null, "leased", null)),
         }) with { LastLeaseId = Math.Max(LastLeaseId, g.LeaseId) },
         JobStarted s => Update(s.JobId, j => j with
@@ -77,6 +78,10 @@ public sealed record JobTable(ImmutableDictionary<string, JobState> Jobs, long L
                     EndedAt = x.At, Outcome = x.CountsAsAttempt ? "failed" : "handed-back", Error = x.Reason,
                 }),
             };
+        }),
+        MetricsMerged m => Update(m.JobId, j => j with
+        {
+            Metrics = m.Metrics.Aggregate(j.Metrics.ToImmutableDictionary(), (all, kv) => all.SetItem(kv.Key, kv.Value)),
         }),
         JobCancelled c => Update(c.JobId, j => j with
         {
@@ -134,11 +139,26 @@ public sealed record JobTable(ImmutableDictionary<string, JobState> Jobs, long L
             || !p.Item1.DenyJobs.SequenceEqual(p.Item2.DenyJobs));
 
     /// <summary>A new lease on a pending job, with a lease id larger than any before.</summary>
-    public Decision Grant(string jobId, string workerId, DateTimeOffset now)
+    /// <param name="heartbeatDeadlineSeconds">The lease's own heartbeat deadline (a polling HTTP worker's); null: the policy's.</param>
+    public Decision Grant(string jobId, string workerId, DateTimeOffset now, double? heartbeatDeadlineSeconds = null)
     {
         if (!Jobs.TryGetValue(jobId, out var job)) return Decision.Refuse(ErrorKind.NotFound, $"unknown job {jobId}");
         if (job.Status != JobStatus.Pending) return Decision.Refuse(ErrorKind.Conflict, $"job {jobId} is {job.Status}, not pending");
-        return Decision.Accept(new LeaseGranted(jobId, LastLeaseId + 1, workerId, now));
+        return Decision.Accept(new LeaseGranted(jobId, LastLeaseId + 1, workerId, now, heartbeatDeadlineSeconds));
+    }
+
+    /// <summary>Merges metrics a lease reports after it completed its job (an HTTP worker's <c>complete</c> with metrics): only the
+    /// lease that completed it may; an empty set changes nothing and is accepted.</summary>
+    public Decision MergeMetrics(string jobId, long leaseId, IReadOnlyDictionary<string, double> metrics, DateTimeOffset now)
+    {
+        if (!Jobs.TryGetValue(jobId, out var job)) return Decision.Refuse(ErrorKind.NotFound, $"unknown job {jobId}");
+        if (job.Status != JobStatus.Completed || job.LeaseId != leaseId)
+            return job.HoldsLease && job.LeaseId == leaseId
+                ? Decision.Refuse(ErrorKind.Conflict, $"job {jobId} lease {leaseId} has not completed: its metrics come with its upload, or after it")
+                : Decision.Refuse(ErrorKind.StaleLease, $"lease {leaseId} did not complete job {jobId} (it is {job.Status}, lease {job.LeaseId})");
+        if (metrics.Keys.FirstOrDefault(k => string.IsNullOrWhiteSpace(k) || k.Length > 64) is { } badKey)
+            return Decision.Refuse(ErrorKind.Invalid, $"metric name '{badKey}' must be 1 to 64 characters");
+        return Decision.Accept(new MetricsMerged(jobId, leaseId, metrics, now));
     }
 
     public Decision Start(string jobId, long leaseId, DateTimeOffset now) =>
