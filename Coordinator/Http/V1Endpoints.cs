@@ -33,7 +33,7 @@ public static partial class V1Endpoints
         v1.MapGet("/jobs", ApiEndpoints.Jobs);
         v1.MapGet("/job/{id}", (string id, CoordinatorApi c) => ApiEndpoints.Query<OperatorQueries.JobDetail>(c, new OperatorQueries.ShowJob(id), $"job {id}", id));
         v1.MapGet("/workers", (CoordinatorApi c) => ApiEndpoints.Query<OperatorQueries.WorkerList>(c, OperatorQueries.ListWorkers.Instance, "workers"));
-        v1.MapPost("/job/{id}/cancel", ApiEndpoints.Cancel);
+        v1.MapPost("/job/{id}/cancel", Cancel);
         v1.MapPost("/job/{id}/requeue", ApiEndpoints.Requeue);
         v1.MapPost("/manifest/reload", (HttpRequest r, CoordinatorApi c) => ApiEndpoints.SubmitManifest(r, c, reloadWhenEmpty: true));
     }
@@ -172,6 +172,22 @@ public static partial class V1Endpoints
         var text = V1Shapes.FailText(read.Fields) ?? read.PlainText;
         var error = string.IsNullOrWhiteSpace(text) ? "failed (the HTTP worker gave no error)" : V1Contracts.FailError(text);
         return await AskGateway(c, new HttpWorkerCommands.Fail(worker, id, lease, error, ClientAddress(request)), $"fail of job {id}");
+    }
+
+    /// <summary>The earlier CLI's cancel: the operator token as on <c>/api</c>, and its optional body read as leniently as the worker
+    /// endpoints' (urllib labels JSON a form): a reason under <c>reason</c>, <c>message</c> or <c>why</c>, or a plain-text body. The
+    /// token header is what keeps web pages out: a browser sends no custom header cross-site without a preflight.</summary>
+    private static async Task<IResult> Cancel(string id, HttpRequest request, CoordinatorApi c)
+    {
+        var (token, denied) = c.RequireToken(request, $"cancel {id}");
+        if (denied is not null) return denied;
+        var (read, bad) = await V1Body.Read(request, c);
+        if (bad is not null) return bad;
+        var reason = read!.Fields.Text(out var p, "reason", "message", "why", "comment") ?? read.PlainText;
+        if (p is not null) return Bad(p, "nothing changed");
+        reason = string.IsNullOrWhiteSpace(reason) ? "cancelled over HTTP" : reason.Trim();
+        var (reply, failure) = await c.AskOperator(new OperatorProtocol.CancelJob(id, reason, token), $"cancel {id}");
+        return failure ?? OperatorReplies.Operation(reply);
     }
 
     public static async Task<IResult> AskGateway(CoordinatorApi c, ILeaseCommand command, string what, TimeSpan? timeout = null)

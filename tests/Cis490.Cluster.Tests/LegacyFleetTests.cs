@@ -73,8 +73,11 @@ public sealed class LegacyFleetTests(DataFixture data)
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{httpPort}"), Timeout = TimeSpan.FromSeconds(30) };
         var manifest = Path.Combine(h.DataDir, "jobs.toml");
         await File.WriteAllTextAsync(manifest, Manifest);
-        var (exit, _, err) = await h.RunShellAsOperator("manifest", "submit", manifest, "--coordinator", h.Address);
-        Assert.True(exit == 0, err);
+        // The earlier fleet's operator CLI, unmodified too: it loads the manifest with the operator token from its environment.
+        var cli = new LegacyCli(httpPort, h.Token);
+        var (exit, loaded) = await cli.Run("reload", manifest);
+        Assert.True(exit == 0, loaded);
+        Assert.Equal(6, JsonDocument.Parse(loaded).RootElement.GetProperty("added_job_ids").GetArrayLength());
 
         await using var legacy = LegacyWorker.Start(httpPort, data.Small, Path.Combine(h.DataDir, "legacy-work"));
         await h.StartWorker("native-1");
@@ -83,8 +86,15 @@ public sealed class LegacyFleetTests(DataFixture data)
         var jobs = await h.WaitFor(j => j.Any(x => x.Model == "mlp" && x.Status == JobStatus.Running), TimeSpan.FromSeconds(120), "the mlp job running");
         var mlp = jobs.Single(x => x.Model == "mlp");
         Assert.Equal("legacy-1", mlp.WorkerId);
-        Assert.Equal(HttpStatusCode.OK, (await Operator(http, h, $"/v1/job/{mlp.JobId}/cancel")).StatusCode);
-        Assert.Equal(HttpStatusCode.OK, (await Operator(http, h, $"/v1/job/{mlp.JobId}/requeue")).StatusCode);
+        var (_, claimed) = await cli.Run("list", "--status", "claimed");
+        var (_, shown) = await cli.Run("show", mlp.JobId[..12]);
+        var (cancelExit, cancelled) = await cli.Run("cancel", mlp.JobId, "--reason", "wrong epochs");
+        var (requeueExit, requeued) = await cli.Run("requeue", mlp.JobId);
+        Assert.Equal("running", JsonDocument.Parse(shown).RootElement.GetProperty("job").GetProperty("status").GetString());
+        Assert.DoesNotContain(mlp.JobId, claimed); // running, not leased
+        Assert.True(cancelExit == 0, cancelled);
+        Assert.True(requeueExit == 0, requeued);
+        Assert.Contains("worker legacy-1 was told to stop", cancelled);
 
         var failing = jobs.Single(x => x.HyperJson.Contains("\"k\":7")).JobId;
         jobs = await h.WaitFor(j => j.All(x => x.JobId == failing ? x.Status == JobStatus.Failed : x.Status == JobStatus.Completed),
@@ -122,7 +132,11 @@ public sealed class LegacyFleetTests(DataFixture data)
         }
 
         // It registered with its flat capability understood, and its leases had the /v1 deadline it can keep.
-        var (_, workers) = await Get(http, "/v1/workers");
+        var (workersExit, listed) = await cli.Run("workers");
+        var (statusExit, health) = await cli.Run("status");
+        Assert.Equal((0, 0), (workersExit, statusExit));
+        Assert.True(JsonDocument.Parse(health).RootElement.GetProperty("ok").GetBoolean(), health);
+        var workers = JsonDocument.Parse(listed).RootElement;
         var legacyWorker = workers.GetProperty("workers").EnumerateArray().Single(w => w.GetProperty("worker_id").GetString() == "legacy-1");
         Assert.Equal(("legacy-box", Environment.ProcessorCount), (legacyWorker.GetProperty("capability").GetProperty("hostname").GetString(),
             legacyWorker.GetProperty("capability").GetProperty("cores").GetInt32()));
@@ -131,11 +145,21 @@ public sealed class LegacyFleetTests(DataFixture data)
         Assert.Contains(jobs, j => j.WorkerId == "native-1");
     }
 
-    private static async Task<HttpResponseMessage> Operator(HttpClient http, ClusterHarness h, string path)
+    /// <summary>The earlier fleet's operator CLI (<c>legacy/earlier_fleet_cli.py</c>) as a process, its token in its environment.</summary>
+    private sealed record LegacyCli(int HttpPort, string Token)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Post, path);
-        request.Headers.Add("X-Operator-Token", h.Token);
-        return await http.SendAsync(request);
+        public async Task<(int Exit, string Output)> Run(params string[] args)
+        {
+            var psi = new ProcessStartInfo("python3") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+            foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "legacy", "earlier_fleet_cli.py"), "--api", $"http://127.0.0.1:{HttpPort}" }.Concat(args))
+                psi.ArgumentList.Add(a);
+            psi.Environment["CIS490_OPERATOR_TOKEN"] = Token;
+            using var p = Process.Start(psi)!;
+            var output = await p.StandardOutput.ReadToEndAsync();
+            var error = await p.StandardError.ReadToEndAsync();
+            await p.WaitForExitAsync();
+            return (p.ExitCode, output + error);
+        }
     }
 
     private static async Task<(HttpStatusCode, JsonElement)> Get(HttpClient http, string path)
