@@ -64,7 +64,7 @@ public sealed partial record CoordinatorState
             case ListWorkers: step.Reply(new WorkerList(Workers.Values.Select(WorkerView).ToList(), now)); break;
             case ListArtifacts or GetArtifact: step.Do(new Effect.ToStore(command)); break;
             case CheckHealth h:
-                step.Reply(new CoordinatorHealth(h.SequenceNr, h.WritesInFlight, Table.Jobs.Count, Table.LiveLeases.Count(), Workers.Count, now));
+                step.Reply(new CoordinatorHealth(h.SequenceNr, h.WritesInFlight, Table.Jobs.Count, Table.LiveCount, Workers.Count, now));
                 break;
             default:
                 step.Refuse(ErrorKind.Invalid, $"the coordinator does not take {command.GetType().Name} (are all nodes the same version?)",
@@ -91,7 +91,7 @@ public sealed partial record CoordinatorState
     /// about jobs and workers, not about membership).</summary>
     public StatusView Status(DateTimeOffset now) =>
         new([], Workers.Count, Workers.Values.Sum(FreeSlots), OperatorViews.JobCounts(Table),
-            Table.Jobs.Values.Count(j => j.Status == JobStatus.Pending && Unschedulable(j) is not null), now);
+            Table.PendingJobs.Count(j => Unschedulable(j) is not null), now);
 
     private WorkerView WorkerView(WorkerEntry w) =>
         new(w.WorkerId, w.Address, w.Capability, w.Slots, Table.LeasesOf(w.WorkerId).OrderBy(j => j.Seq).Select(j => j.JobId).ToList(),
@@ -141,7 +141,7 @@ public sealed partial record CoordinatorState
                 GraceUntil = grace > TimeSpan.Zero ? now + grace : null,
                 InGrace = State.Table.LiveLeases.Select(j => j.JobId).ToImmutableHashSet(),
             };
-            Log(LogLevel.InfoLevel, $"JobCoordinator recovered {State.Table.Jobs.Count} jobs ({State.Table.LiveLeases.Count()} live leases, " +
+            Log(LogLevel.InfoLevel, $"JobCoordinator recovered {State.Table.Jobs.Count} jobs ({State.Table.LiveCount} live leases, " +
                                     $"last lease id {State.Table.LastLeaseId}); recovered leases cannot expire for {grace.TotalSeconds:0} s");
         }
 
@@ -194,7 +194,7 @@ public sealed partial record CoordinatorState
                 .OrderBy(j => j.Seq).ToList();
             foreach (var j in missing)
                 EndUncounted(j, newIncarnation ? $"worker {m.WorkerId} restarted without it" : $"worker {m.WorkerId} no longer runs it");
-            Reply(new WorkerProtocol.Registered(m.WorkerId, State.Table.LeasesOf(m.WorkerId).Count()));
+            Reply(new WorkerProtocol.Registered(m.WorkerId, State.Table.LeaseCountOf(m.WorkerId)));
         }
 
         public void EndpointGone(string endpoint)
@@ -314,7 +314,7 @@ public sealed partial record CoordinatorState
         /// (0: no particular time).</summary>
         private (string Why, double RetryAfter) NoJobFor(WorkerEntry worker)
         {
-            var pending = State.Table.Jobs.Values.Where(j => j.Status == JobStatus.Pending).ToList();
+            var pending = State.Table.PendingJobs.ToList();
             if (pending.Count == 0) return ("no job is pending", 0);
             var fits = pending.Where(j => State.MayTake(worker, j, now)).ToList();
             if (fits.Count == 0)

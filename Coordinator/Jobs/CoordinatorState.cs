@@ -76,7 +76,7 @@ public sealed partial record CoordinatorState(
     public bool HasCuda(WorkerEntry w) => Placement.Effective(w.Capability, Placement.PolicyFor(w.Capability.Hostname, Table.Hosts)).Cuda;
 
     /// <summary>Free slots of a worker: its slots less the live leases it holds.</summary>
-    public int FreeSlots(WorkerEntry w) => Math.Max(0, w.Slots - Table.LeasesOf(w.WorkerId).Count());
+    public int FreeSlots(WorkerEntry w) => Math.Max(0, w.Slots - Table.LeaseCountOf(w.WorkerId));
 
     /// <summary>Whether <paramref name="worker"/> may take <paramref name="job"/> at <paramref name="now"/>: the job's constraints and
     /// the host's policy allow it, and a prefer_cuda job skips a worker without CUDA while a CUDA worker that could run it is
