@@ -32,7 +32,7 @@ public static class WorkerCommands
         // Before "trainer": Find takes the first entry whose words match.
         new("trainer self-test",
             [new("work-dir", "DIR", Note: "default the system's temporary folder; a fresh folder inside it is made and removed")],
-            "tries every model family for real (the worker runs it at start); prints SELF-TEST {json}; exit 5: none can run here",
+            "trains each family on a tiny set, as workers do at start; exit 5: none can",
             c => Run(TrainerProcessProgram.ParseSelfTest(c), TrainerProcessProgram.RunSelfTest)),
         new("trainer",
             [new("job", "JOB.json", Required: true)],
