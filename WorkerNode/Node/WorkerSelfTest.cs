@@ -43,7 +43,7 @@ public static class WorkerSelfTest
         catch (OperationCanceledException)
         {
             try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
-            throw new WorkerStopped($"self-test: the trainer did not finish within {timeout.TotalSeconds:F0} s (cis490.worker.self-test-timeout) and was " +
+            throw new WorkerStopped($"self-test: the trainer did not finish within {timeout.TotalSeconds:0.###} s (cis490.worker.self-test-timeout) and was " +
                                     $"killed; not registering. Its output so far:\n{Tail(stderr)}", ExitCode);
         }
         process.WaitForExit(); // the redirected output is drained

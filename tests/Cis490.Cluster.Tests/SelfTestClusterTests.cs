@@ -103,4 +103,19 @@ public sealed class SelfTestClusterTests(DataFixture data, ITestOutputHelper out
         Assert.Contains("cnn, gbt, gru, knn, knn_semi, lstm, mlp, transformer: the self-test could not make its data in /proc/", stderr);
         Assert.DoesNotContain("READY", stdout + stderr);
     }
+
+    [Fact]
+    public async Task A_self_test_that_does_not_report_within_its_timeout_is_killed_and_the_worker_exits_saying_so()
+    {
+        var config = Path.Combine(data.Root, "short-self-test.conf");
+        // Far shorter than the trainer's own start-up: the bound is what is tested, not a slow machine.
+        File.WriteAllText(config, "cis490.worker.self-test-timeout = 200ms\n");
+
+        var (exit, _, stderr) = await ClusterHarness.RunProgram("Cis490.WorkerNode",
+            "worker", "--seed", "akka.tcp://cis490@127.0.0.1:1", "--data", data.Small, "--config", config);
+
+        output.WriteLine(stderr);
+        Assert.Equal(5, exit);
+        Assert.Contains("self-test: the trainer did not finish within 0.2 s (cis490.worker.self-test-timeout) and was killed; not registering", stderr);
+    }
 }
