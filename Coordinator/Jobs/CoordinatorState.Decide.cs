@@ -166,7 +166,8 @@ public sealed partial record CoordinatorState
                 if (previous is not null) Do(new Effect.Unwatch(previous.Endpoint));
                 Do(new Effect.Watch(r.Endpoint));
                 Log(LogLevel.InfoLevel, $"Worker {m.WorkerId} registered from {r.Address}: {m.Slots} slot(s), {m.Capability.Cores} cores, " +
-                                        $"{m.Capability.RamGib:F1} GiB RAM, cuda={m.Capability.Cuda}");
+                                        $"{m.Capability.RamGib:F1} GiB RAM, cuda={m.Capability.Cuda}, families " +
+                                        (m.Capability.Families is { } f ? string.Join(",", f) : "(not said: all)"));
             }
             if (m.Draining && !(previous?.Draining ?? false))
                 Log(LogLevel.InfoLevel, $"Worker {m.WorkerId} is draining: no new leases; its {m.Held.Count} running lease(s) finish or are handed back");

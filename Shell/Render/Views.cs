@@ -1,7 +1,9 @@
 using System.Globalization;
 using System.Text;
 using Cis490.Protocols.Operator;
+using Cis490.Protocols.Workers;
 using Cis490.Shared.Jobs;
+using Cis490.Shared.Models;
 using static Cis490.Protocols.Operator.OperatorQueries;
 
 namespace Cis490.Shell.Render;
@@ -46,18 +48,43 @@ public static class Views
 
     public static string Cluster(ClusterView c) => $"leader: {(c.Leader.Length > 0 ? c.Leader : "(none)")}\n" + Members(c.Members);
 
-    public static string Workers(WorkerList list) =>
-        list.Workers.Count == 0
-            ? "no workers registered\n"
-            : TextTable.Render(["WORKER", "ADDRESS", "HOST", "CORES", "RAM", "CUDA", "SLOTS", "RUNNING", "LAST SEEN", "STATE"],
-                list.Workers.Select(w => (IReadOnlyList<string>)
-                [
-                    w.WorkerId, w.Address, w.Capability.Hostname, w.Capability.Cores.ToString(CultureInfo.InvariantCulture),
-                    $"{TextTable.Num(w.Capability.RamGib, "F1")} GiB",
-                    w.Capability.Cuda ? $"{w.Capability.CudaDevice ?? "yes"} ({TextTable.Num(w.Capability.VramGib, "F1")} GiB)" : "no",
-                    $"{w.RunningJobIds.Count}/{w.Slots}", string.Join(",", w.RunningJobIds.Select(JobIds.Short)),
-                    TextTable.Ago(w.LastSeen, list.At), w.Draining ? "draining" : "active",
-                ]));
+    public static string Workers(WorkerList list)
+    {
+        if (list.Workers.Count == 0) return "no workers registered\n";
+        var table = TextTable.Render(["WORKER", "ADDRESS", "HOST", "CORES", "RAM", "CUDA", "FAMILIES", "ENGINES", "SLOTS", "RUNNING", "LAST SEEN", "STATE"],
+            list.Workers.Select(w => (IReadOnlyList<string>)
+            [
+                w.WorkerId, w.Address, w.Capability.Hostname, w.Capability.Cores.ToString(CultureInfo.InvariantCulture),
+                $"{TextTable.Num(w.Capability.RamGib, "F1")} GiB",
+                w.Capability.Cuda ? $"{w.Capability.CudaDevice ?? "yes"} ({TextTable.Num(w.Capability.VramGib, "F1")} GiB)" : "no",
+                Families(w.Capability), Engines(w.Capability),
+                $"{w.RunningJobIds.Count}/{w.Slots}", string.Join(",", w.RunningJobIds.Select(JobIds.Short)),
+                TextTable.Ago(w.LastSeen, list.At), w.Draining ? "draining" : "active",
+            ]));
+        // Why a worker cannot train a family, and why its CUDA is off, each on a line of its own: too long for a column.
+        var notes = new StringBuilder();
+        foreach (var w in list.Workers)
+        {
+            foreach (var (family, why) in (w.Capability.Unavailable ?? new Dictionary<string, string>()).OrderBy(u => u.Key, StringComparer.Ordinal))
+                notes.AppendLine($"{w.WorkerId}: cannot train {family}: {why}");
+            if (!w.Capability.Cuda && w.Capability.CudaNote is { Length: > 0 } note)
+                notes.AppendLine($"{w.WorkerId}: cuda: false ({note})");
+        }
+        return notes.Length == 0 ? table : table + "\n" + notes;
+    }
+
+    /// <summary>The families a worker advertises: "all 8", "7/8 (no gbt)", or "all (not self-tested)" for a worker that did not say.</summary>
+    public static string Families(WorkerCapability c)
+    {
+        if (c.Families is null) return "all (not self-tested)";
+        var all = ModelCatalog.All.Keys.Order(StringComparer.Ordinal).ToList();
+        var missing = all.Where(f => !c.CanTrain(f)).ToList();
+        return missing.Count == 0 ? $"all {all.Count}" : $"{all.Count - missing.Count}/{all.Count} (no {string.Join(",", missing)})";
+    }
+
+    /// <summary>The engines a worker loaded in its self-test, with their versions.</summary>
+    public static string Engines(WorkerCapability c) =>
+        $"torch {(c.TorchVersion is { Length: > 0 } t ? t : "none")}, xgboost {c.XgboostVersion ?? "none"}";
 
     public static string Artifacts(ArtifactList list) =>
         list.Artifacts.Count == 0

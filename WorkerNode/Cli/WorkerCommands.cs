@@ -29,6 +29,11 @@ public static class WorkerCommands
             ],
             "a worker node: one trainer process per lease and slot; SIGTERM drains it",
             c => Run(WorkerNodeProgram.Parse(c), WorkerNodeProgram.Run)),
+        // Before "trainer": Find takes the first entry whose words match.
+        new("trainer self-test",
+            [new("work-dir", "DIR", Note: "default the system's temporary folder; a fresh folder inside it is made and removed")],
+            "trains each family on a tiny set, as workers do at start; exit 5: none can",
+            c => Run(TrainerProcessProgram.ParseSelfTest(c), TrainerProcessProgram.RunSelfTest)),
         new("trainer",
             [new("job", "JOB.json", Required: true)],
             "trains one job file (a worker starts it for each lease)",

@@ -69,7 +69,11 @@ public static class WorkerNodeProgram
             // must know that serializer too, or it logs "Cannot find serializer with id [9]" for each gossip.
             .WithFallback(Akka.Cluster.Tools.PublishSubscribe.DistributedPubSub.DefaultConfig())
             .WithFallback(ActorMaterializer.DefaultConfig());
-        var capability = CapabilityDetector.Detect();
+        // What this machine can really run, asked of the trainer itself at every start (nothing cached); none: exit, never register.
+        var selfTest = await WorkerSelfTest.Run(o.WorkDir ?? Path.GetTempPath(), config.GetTimeSpan("cis490.worker.self-test-timeout"),
+            line => Console.Error.WriteLine($"worker: {line}"));
+        var capability = CapabilityDetector.Detect(selfTest);
+        Console.Error.WriteLine($"worker: advertising {WorkerSelfTest.Describe(capability)}");
         var rejoinDelay = config.GetTimeSpan("cis490.worker.rejoin-delay");
         var keep = config.GetTimeSpan("cis490.worker.coordinator-lost-keep");
         var stopGrace = config.GetTimeSpan("cis490.worker.trainer-stop-grace");

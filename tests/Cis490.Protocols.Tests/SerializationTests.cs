@@ -30,6 +30,12 @@ public sealed class SerializationTests : IDisposable
     private static readonly JobSpec Spec = new(new string('a', 64), "knn", "oracle", "{\"k\":10}", "host", ["elliott-thinkpad"], 7, 2, 3);
     private static readonly TrainingProgress Progress = new(3, 10, 0.5, double.NaN, 12.5, "epoch 3");
     private static readonly WorkerCapability Capability = new("laptop", 8, 15.5, true, 7.8, "RTX 3070", "2.10.0", "deadbeef", "Linux");
+    private static readonly WorkerCapability SelfTested = Capability with
+    {
+        Cuda = false, VramGib = 0, CudaDevice = null, Families = ["knn", "knn_semi", "mlp"], XgboostVersion = null,
+        Unavailable = new Dictionary<string, string> { ["gbt"] = "XGBoost's C library could not be loaded from /x/libxgboost.so.0" },
+        CudaNote = "GPU present (RTX 3070, 7.8 GiB), not usable by this build: a CPU-only libtorch",
+    };
     private static readonly DateTimeOffset At = new(2026, 11, 23, 10, 0, 0, TimeSpan.FromHours(1));
     private static readonly Dictionary<string, double> Metrics = new() { ["val_macro_f1"] = 0.75, ["test_macro_f1"] = double.NaN };
 
@@ -75,7 +81,9 @@ public sealed class SerializationTests : IDisposable
         new TrainerProtocol.Acknowledged(Spec.JobId, 41, "running"),
         new TrainerProtocol.ReportMetrics(Spec.JobId, 41, new Dictionary<string, double> { ["val_macro_f1"] = 0.61 }),
         Capability,
+        SelfTested,
         new WorkerProtocol.Register("w1", Capability, 2, [new WorkerProtocol.HeldLease(Spec.JobId, 41)]),
+        new WorkerProtocol.Register("w1", SelfTested, 2, []),
         new WorkerProtocol.HeldLease(Spec.JobId, 41),
         new WorkerProtocol.Registered("w1", 1),
         new WorkerProtocol.Lease(Spec, 41),
@@ -200,6 +208,25 @@ public sealed class SerializationTests : IDisposable
 
         Assert.Null(old.HeartbeatDeadlineSeconds);
         Assert.Equal(pulled, serializer.FromBinary(serializer.ToBinary(pulled), "JE2"));
+    }
+
+    [Fact]
+    public void A_capability_from_a_worker_without_a_self_test_reads_as_able_to_train_every_family()
+    {
+        var serializer = (SerializerWithStringManifest)_system.Serialization.FindSerializerForType(typeof(ICis490Message));
+        // The shape every worker sent before the self-test, and the one an earlier-fleet /v1 worker's capability maps to.
+        var old = (WorkerCapability)serializer.FromBinary(System.Text.Encoding.UTF8.GetBytes(
+            """{"hostname":"pi","cores":4,"ram_gib":8,"cuda":false,"vram_gib":0,"cuda_device":null,"torch_version":"none","git_commit":"abc","os":"Linux"}"""), "W1");
+        var back = (WorkerCapability)serializer.FromBinary(serializer.ToBinary(SelfTested), "W1");
+
+        Assert.Null(old.Families);
+        Assert.True(old.CanTrain("gbt") && old.CanTrain("transformer"));
+        Assert.Null(old.WhyNot("gbt"));
+        Assert.Equal(["knn", "knn_semi", "mlp"], back.Families);
+        Assert.False(back.CanTrain("gbt"));
+        Assert.Equal("XGBoost's C library could not be loaded from /x/libxgboost.so.0", back.WhyNot("gbt"));
+        Assert.Equal("its self-test did not list it", back.WhyNot("cnn"));
+        Assert.Equal(SelfTested.CudaNote, back.CudaNote);
     }
 
     [Fact]
