@@ -70,6 +70,7 @@ public static class WorkerCommands
                 new("artifacts", "DIR", Required: true), new("data", "DIR", Required: true), new("out", "DIR", Required: true),
                 new("resample", string.Join("|", PipelineCommands.ResampleUnits), Default: PipelineCommands.ResampleUnits[0]),
                 new("resamples", "N", Default: "1000"), new("seed", "S", Default: "490"),
+                new("allow-mixed-data", "", Flag: true, Note: "rank models trained on different data sets in one report (each data set apart); refused without it"),
             ],
             "compares the models of an artifact folder; writes OUT/comparison.md",
             c => Run(PipelineCommands.ParseEval(c), PipelineCommands.Evaluate)),
