@@ -176,13 +176,18 @@ public sealed class DataSetCache : ReceiveActor, IWithTimers, IWithUnboundedStas
         t.BundleSha256 = m.BundleSha256;
         t.BundleBytes = m.BundleBytes;
         var sha = m.Sha256;
+        long received = 0; // touched only by the stream's one stage, read once it has ended
         m.Source.Source
             .IdleTimeout(_settings.IdleTimeout)
-            .Select(Akka.IO.ByteString.FromBytes)
+            .Select(chunk =>
+            {
+                received += chunk.Length;
+                return Akka.IO.ByteString.FromBytes(chunk);
+            })
             .RunWith(FileIO.ToFile(new FileInfo(_folder.PartPath(sha)), FileMode.OpenOrCreate, m.Offset), Context.Materializer())
-            .ContinueWith(task => task.IsFaulted ? new TransferEnded(sha, 0, task.Exception!.GetBaseException().Message)
-                : task.IsCanceled ? new TransferEnded(sha, 0, "the transfer was cancelled")
-                : new TransferEnded(sha, task.Result.Count, task.Result.WasSuccessful ? null : task.Result.Error?.Message ?? "the transfer failed"))
+            .ContinueWith(task => task.IsFaulted ? new TransferEnded(sha, received, task.Exception!.GetBaseException().Message)
+                : task.IsCanceled ? new TransferEnded(sha, received, "the transfer was cancelled")
+                : new TransferEnded(sha, received, task.Result.WasSuccessful ? null : task.Result.Error?.Message ?? "the transfer failed"))
             .PipeTo(Self);
     }
 
