@@ -80,7 +80,7 @@ public sealed class DataSetDecisionTests
         var s = Published((Small, "small"), (Large, "large"));
 
         var o = Submit(s, KnnOracle + "data_set = \"small\"\n\n" + KnnOracle + "data_set = \"5e38bbbb\"\n");
-        Assert.Equal([Large, Small], o.State.Table.Jobs.Values.Select(j => j.Spec.DataSet!).Order());
+        Assert.Equal([Small, Large], o.State.Table.Jobs.Values.Select(j => j.Spec.DataSet!).Order());
 
         var bad = Submit(s, KnnOracle + "\n" + KnnOracle.Replace("oracle", "realistic") + "data_set = \"medium\"\n\n" + KnnOracle + "data_set = \"5e3\"\n");
         var rejected = Assert.IsType<OperatorProtocol.ManifestRejected>(bad.Replies.Single());
