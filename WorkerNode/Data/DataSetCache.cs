@@ -86,7 +86,6 @@ public sealed class DataSetCache : ReceiveActor, IWithTimers, IWithUnboundedStas
 
     protected override void PreStart()
     {
-        _folder.PrepareIncoming();
         var seed = _seedDir;
         Task.Run(() =>
         {
@@ -154,6 +153,7 @@ public sealed class DataSetCache : ReceiveActor, IWithTimers, IWithUnboundedStas
             return;
         }
         var w = t.Waiters[0];
+        _folder.PrepareIncoming(); // made on the first transfer: a worker that never pulls a data set leaves no folders behind
         var offset = _folder.Received(sha);
         t.Attempts++;
         _log.Info("Data set {0}: asking the coordinator for it (transfer {1} of at most {2}, for job {3} lease {4}){5}", sha, t.Attempts,

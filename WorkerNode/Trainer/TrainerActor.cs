@@ -150,11 +150,11 @@ public sealed partial class TrainerActor : ReceiveActor, IWithTimers
 
         if (Directory.Exists(_jobDir)) Directory.Delete(_jobDir, true);
         Directory.CreateDirectory(_jobDir);
-        _coordinator.Tell(new TrainerProtocol.Started(JobId, LeaseId, _settings.WorkerId));
-        Timers.StartPeriodicTimer("heartbeat", HeartbeatTick.Instance, _settings.HeartbeatInterval);
         if (_lease.Job.DataSet is { } dataSet) AskForData(dataSet); // the process starts once the data set is here
         else if (_settings.DataDir is { } dataDir) StartProcess(dataDir);
         else Self.Tell(new DataUnavailable($"job {JobId} is bound to no data set (none was published when it was submitted) and this worker has no --data folder"));
+        // Heartbeats from now on: while the data set travels (the lease is still only leased), then while the process trains.
+        Timers.StartPeriodicTimer("heartbeat", HeartbeatTick.Instance, _settings.HeartbeatInterval);
     }
 
     /// <summary>Starts the trainer process on <paramref name="dataDir"/> (the bound data set's folder, or the worker's --data).</summary>
@@ -169,6 +169,7 @@ public sealed partial class TrainerActor : ReceiveActor, IWithTimers
         _relay.Attach(Self); // the process's event threads reach this actor (or, once detached, the next one) through the relay
         _process = _launcher!.Start(jobFile, _relay.Output, _relay.Error, _relay.Exit);
         _log.Info("Job {0} lease {1}: trainer process {2} started in {3} on data {4}", JobId, LeaseId, _process.Id, _jobDir, dataDir);
+        _coordinator.Tell(new TrainerProtocol.Started(JobId, LeaseId, _settings.WorkerId));
     }
 
     protected override void PostStop()
