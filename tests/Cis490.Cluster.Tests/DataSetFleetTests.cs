@@ -55,15 +55,20 @@ public sealed partial class DataSetFleetTests(DataFixture data, ITestOutputHelpe
             foreach (var w in nodes.Skip(1)) await w.WaitReady(TimeSpan.FromSeconds(60));
             var token = File.ReadAllText(Path.Combine(dataDir, "operator.token")).Trim();
 
-            // The operator publishes a copy of the built feature set (publishing records the hash in the folder).
+            // The operator publishes a copy of the built feature set (publishing records the hash in the folder); without the
+            // operator token the coordinator refuses it.
             var features = Path.Combine(root, "features");
             CopyTree(data.Small, features);
             var expected = DataSetContent.Hash(features);
+            var anonymous = await Operator(coordNs, null, "data", "publish", features, "--coordinator", address);
+            Assert.True(anonymous.Exit == 1 && anonymous.Stderr.Contains("needs the operator token"), anonymous.Stdout + anonymous.Stderr);
             var publish = await Operator(coordNs, token, "data", "publish", features, "--coordinator", address, "--name", "small");
             Assert.True(publish.Exit == 0, publish.Stdout + publish.Stderr);
             Assert.Contains($"data set {expected}", publish.Stdout);
             output.WriteLine(publish.Stdout.Trim());
             Assert.Equal(expected, DataSetContent.ReadMarker(features)!.Sha256);
+            var listed = await Operator(coordNs, null, "data", "list", "--coordinator", address);
+            Assert.True(listed.Exit == 0 && listed.Stdout.Contains(expected[..16]) && listed.Stdout.Contains("small"), listed.Stdout + listed.Stderr);
 
             // Both workers registered, then a manifest that names no data set: its jobs are bound to the latest published one.
             await Until(() => File.ReadAllText(coordinator.LogPath).Contains("Worker w1 registered") && File.ReadAllText(coordinator.LogPath).Contains("Worker w2 registered"),
@@ -111,6 +116,7 @@ public sealed partial class DataSetFleetTests(DataFixture data, ITestOutputHelpe
 
             // Every job was bound to the published data set, and every artifact, checkpoint and index row names it.
             Assert.Equal(["w1", "w2"], jobs.Select(j => j.GetProperty("worker_id").GetString()!).Distinct().Order());
+            Assert.All(jobs, j => Assert.Equal(expected, j.GetProperty("data_set").GetString()));
             var show = await Operator(coordNs, null, "shell", "--coordinator", address, "jobs", "show", jobs[0].GetProperty("job_id").GetString()!);
             Assert.Contains(expected, show.Stdout);
             var rows = File.ReadAllLines(Path.Combine(dataDir, "models", "index.jsonl")).Select(l => JsonDocument.Parse(l).RootElement).ToList();
