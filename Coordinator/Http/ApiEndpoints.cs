@@ -77,6 +77,8 @@ public static class ApiEndpoints
     public static async Task<IResult> Jobs(HttpRequest request, CoordinatorApi c)
     {
         var status = NullIfEmpty(request.Query["status"]);
+        // The earlier fleet's queue called a leased job "claimed"; its CLI may still ask for that.
+        if (string.Equals(status, "claimed", StringComparison.OrdinalIgnoreCase)) status = JobStatus.Leased;
         var model = NullIfEmpty(request.Query["model"]);
         if (status is not null && !JobStatus.All.Contains(status))
             return ApiJson.BadRequest($"unknown status '{status}'; use one of {string.Join(", ", JobStatus.All)}", "status");

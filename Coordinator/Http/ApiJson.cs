@@ -42,7 +42,7 @@ public static class ApiJson
 
     public static IResult NotFound(string message, string? jobId = null) => Error(StatusCodes.Status404NotFound, "not_found", message, jobId);
 
-    public static IResult StaleLease(string message, string jobId, long leaseId) =>
+    public static IResult StaleLease(string message, string jobId, long? leaseId) =>
         Error(StatusCodes.Status409Conflict, "stale_lease", message, jobId, leaseId);
 
     public static IResult Timeout(string what, TimeSpan after) =>

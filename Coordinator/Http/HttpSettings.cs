@@ -18,7 +18,10 @@ public sealed record HttpSettings(
     TimeSpan HeartbeatDeadline,
     bool V1Anonymous = false,
     long MaxRequestLine = 8 * 1024,
-    long MaxHeaderBytes = 32 * 1024)
+    long MaxHeaderBytes = 32 * 1024,
+    TimeSpan ClaimPollInterval = default,
+    TimeSpan RetryAfter = default,
+    TimeSpan LegacyHeartbeatDeadline = default)
 {
     /// <summary>Whether the coordinator serves HTTP at all (port 0: no).</summary>
     public bool Enabled => Port > 0;
@@ -64,6 +67,16 @@ public sealed record HttpSettings(
             config.GetTimeSpan("cis490.coordinator.heartbeat-deadline", TimeSpan.FromSeconds(30)),
             c.GetBoolean("v1-anonymous", false),
             c.GetByteSize("max-request-line") ?? 8 * 1024,
-            c.GetByteSize("max-header-bytes") ?? 32 * 1024);
+            c.GetByteSize("max-header-bytes") ?? 32 * 1024,
+            Positive(c, "claim-poll-interval"),
+            Positive(c, "retry-after"),
+            Positive(c, "legacy-heartbeat-deadline"));
+    }
+
+    private static TimeSpan Positive(Akka.Configuration.Config c, string key)
+    {
+        var value = c.GetTimeSpan(key, TimeSpan.Zero);
+        return value > TimeSpan.Zero ? value
+            : throw new Shared.Cli.CliException($"cis490.http.{key} must be a positive duration (hocon/coordinator.conf), got '{c.GetString(key, "")}'");
     }
 }

@@ -31,15 +31,16 @@ public static class OpenApiDocument
         new("get", "/api/cluster", "api", "Cluster members", null, false, [R(200, "members", "Object"), R(504, "no answer")]),
         new("get", "/api/openapi.json", "api", "This document", null, false, [R(200, "OpenAPI 3 document", "Object")]),
         new("get", "/v1/health", "v1", "Health (as /api/health)", null, false, [R(200, "ok", "Health"), R(503, "coordinator unreachable", "Health")]),
-        new("post", "/v1/job/claim", "v1", "Claim a job: waits up to claim-wait for a lease", "ClaimRequest", false,
-            [R(200, "a job and its lease, or job: null", "ClaimResponse"), R(400, "malformed body, worker_id, or a capability value out of range or not printable (field names it)"),
-             R(401, "no worker token, or a wrong one"), R(415, "the body is not application/json"), R(504, "no answer")]),
+        new("post", "/v1/job/claim", "v1", "Claim a job: answers at once, or waits up to ?wait=N s (at most claim-wait); capability flat or nested (docs/http-api.md)", "ClaimRequest", false,
+            [R(200, "a job and its lease, or job: null with reason and retry_after_s", "ClaimResponse"), R(400, "malformed body, worker_id, or a capability value out of range or not printable (field names it)"),
+             R(401, "no worker token, or a wrong one"), R(415, "a browser's non-JSON body"), R(504, "no answer")]),
         new("post", "/v1/job/{id}/heartbeat", "v1", "Heartbeat a lease (the first one marks the job running)", "HeartbeatRequest", false, LeaseOps),
         new("post", "/v1/job/{id}/complete", "v1", "Report completion (after the model was uploaded)", "CompleteRequest", false, LeaseOps),
         new("post", "/v1/job/{id}/fail", "v1", "Report a failed attempt", "FailRequest", false, LeaseOps),
         new("put", "/v1/model/{id}", "v1", "Upload the model tarball (?worker_id=&lease_id=, optional X-Metrics header); completes the job once stored", "Binary", false,
             [.. LeaseOps.Where(r => r.Item1 != 415), R(413, "larger than max-upload-size"), R(503, "transfer failed; PUT again")]),
-        new("get", "/v1/jobs", "v1", "Jobs (as /api/jobs)", null, false, [R(200, "the jobs", "JobList"), R(400, "unknown status"), R(504, "no answer")]),
+        new("get", "/v1/job/{id}", "v1", "One job (as /api/jobs/{id})", null, false, [R(200, "the job", "Object"), R(404, "unknown job"), R(504, "no answer")]),
+        new("get", "/v1/jobs", "v1", "Jobs (as /api/jobs; status=claimed is leased)", null, false, [R(200, "the jobs", "JobList"), R(400, "unknown status"), R(504, "no answer")]),
         new("get", "/v1/workers", "v1", "Workers (as /api/workers)", null, false, [R(200, "workers", "Object"), R(504, "no answer")]),
         new("post", "/v1/job/{id}/cancel", "v1", "Cancel (as /api/jobs/{id}/cancel)", "CancelRequest", true, OperatorOps),
         new("post", "/v1/job/{id}/requeue", "v1", "Requeue (as /api/jobs/{id}/requeue)", null, true, OperatorOps),
@@ -60,7 +61,7 @@ public static class OpenApiDocument
 
     private static (int, string, string?)[] LeaseOps =>
         [R(200, "accepted", "LeaseResponse"), R(400, "malformed body, worker_id, lease_id or progress value"), R(401, "no worker token, or a wrong one"),
-         R(404, "unknown job id"), R(409, "stale lease, or out of order (not uploaded, upload in progress)"), R(415, "the body is not application/json"), R(504, "no answer")];
+         R(404, "unknown job id"), R(409, "stale lease, or out of order (not uploaded, upload in progress)"), R(415, "a browser's non-JSON body"), R(504, "no answer")];
 
     /// <summary>The <c>/v1</c> worker endpoints: they need the worker token (<see cref="V1Access"/>).</summary>
     private static readonly string[] WorkerPaths = ["/v1/job/claim", "/v1/job/{id}/heartbeat", "/v1/job/{id}/complete", "/v1/job/{id}/fail", "/v1/model/{id}"];
@@ -144,10 +145,12 @@ public static class OpenApiDocument
         ["ClaimRequest"] = Obj(("worker_id", "string"), ("capability", "#Capability")),
         ["Job"] = Obj(("job_id", "string"), ("model", "string"), ("mode", "string"), ("hyper", "object"), ("hyper_json", "string"), ("split_recipe", "string"),
             ("train_hosts", "array"), ("seed", "integer"), ("priority", "integer"), ("max_attempts", "integer")),
-        ["ClaimResponse"] = Obj(("job", "#Job"), ("lease_id", "integer?"), ("heartbeat_deadline_s", "number"), ("retry_after_s", "number")),
+        ["ClaimResponse"] = Obj(("job", "#Job"), ("job_id", "string?"), ("lease_id", "integer?"), ("worker_id", "string"), ("status", "string?"),
+            ("legacy_status", "string?"), ("heartbeat_deadline_s", "number"), ("heartbeat_interval_s", "number"), ("retry_after_s", "number"),
+            ("reason", "string?"), ("capability", "#Capability"), ("ignored_fields", "array")),
         ["Progress"] = Obj(("epoch", "integer"), ("total_epochs", "integer"), ("loss", "number?"), ("val_macro_f1", "number?"), ("elapsed_seconds", "number"), ("message", "string")),
         ["HeartbeatRequest"] = Obj(("worker_id", "string"), ("lease_id", "integer"), ("progress", "#Progress")),
-        ["CompleteRequest"] = Obj(("worker_id", "string"), ("lease_id", "integer")),
+        ["CompleteRequest"] = Obj(("worker_id", "string"), ("lease_id", "integer"), ("sha256", "string"), ("metrics", "object")),
         ["FailRequest"] = Obj(("worker_id", "string"), ("lease_id", "integer"), ("error", "string")),
         ["LeaseResponse"] = Obj(("ok", "boolean"), ("job_id", "string"), ("lease_id", "integer"), ("status", "string"), ("sha256", "string?"), ("bytes", "integer?"), ("deduplicated", "boolean?")),
     };

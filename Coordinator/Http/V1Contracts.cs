@@ -9,9 +9,6 @@ namespace Cis490.Coordinator.Http;
 /// speak (docs/http-api.md has an example of each). Fields are snake_case on the wire.</summary>
 public static class V1Contracts
 {
-    /// <summary>POST /v1/job/claim: who asks, and what it can do (every capability field is optional).</summary>
-    public sealed record ClaimRequest(string? WorkerId, CapabilityBody? Capability);
-
     /// <summary>What is wrong with one field of a request body, for the 400 that names it.</summary>
     public sealed record FieldProblem(string Field, string Message);
 
@@ -40,8 +37,20 @@ public static class V1Contracts
             Math.Max(0, VramGib ?? 0), CudaDevice, TorchVersion ?? "none", GitCommit ?? "unknown", Os ?? "unknown");
     }
 
-    /// <summary>The claim's answer: a job with its lease id, or <c>job: null</c> when none came within claim-wait.</summary>
-    public sealed record ClaimResponse(JobBody? Job, long? LeaseId, double HeartbeatDeadlineS, double RetryAfterS);
+    /// <summary>The claim's answer: a job with its lease id (its id also at the top level, with the status as the earlier fleet
+    /// named it, <c>claimed</c>), or <c>job: null</c> with <c>reason</c> and when to claim again. <c>capability</c> is what was
+    /// understood of the claim's, <c>ignored_fields</c> what was not used, so nothing is dropped unseen.</summary>
+    public sealed record ClaimResponse(JobBody? Job, string? JobId, long? LeaseId, string WorkerId, string? Status, string? LegacyStatus,
+        double HeartbeatDeadlineS, double HeartbeatIntervalS, double RetryAfterS, string? Reason, CapabilityView Capability,
+        IReadOnlyList<string> IgnoredFields);
+
+    /// <summary>A capability as the coordinator understood it from a claim.</summary>
+    public sealed record CapabilityView(string Hostname, int Cores, double RamGib, bool Cuda, double VramGib, string? CudaDevice, string TorchVersion,
+        string GitCommit, string Os)
+    {
+        public static CapabilityView Of(WorkerCapability c) =>
+            new(c.Hostname, c.Cores, Math.Round(c.RamGib, 2), c.Cuda, Math.Round(c.VramGib, 2), c.CudaDevice, c.TorchVersion, c.GitCommit, c.Os);
+    }
 
     /// <summary>What to train, as a worker needs it; <c>hyper</c> is the hyper-parameters as a JSON object.</summary>
     public sealed record JobBody(string JobId, string Model, string Mode, JsonElement Hyper, string HyperJson, string SplitRecipe,
@@ -53,9 +62,6 @@ public static class V1Contracts
             return new JobBody(s.JobId, s.Model, s.Mode, hyper.RootElement.Clone(), s.HyperJson, s.SplitRecipe, s.TrainHosts, s.Seed, s.Priority, s.MaxAttempts);
         }
     }
-
-    /// <summary>POST /v1/job/{id}/heartbeat: the lease, and optionally the training's progress.</summary>
-    public sealed record HeartbeatRequest(string? WorkerId, long? LeaseId, ProgressBody? Progress);
 
     /// <summary>Progress as a worker reports it (all optional).</summary>
     public sealed record ProgressBody(int? Epoch, int? TotalEpochs, double? Loss, double? ValMacroF1, double? ElapsedSeconds, string? Message)
@@ -140,12 +146,6 @@ public static class V1Contracts
         private static string Quote(string c) => c is "<" or ">" ? $"'{c}'" : Shared.Text.SafeText.IsSafe(c) && !char.IsSurrogate(c[0])
             ? $"'{c}'" : $"{Shared.Text.SafeText.Escape(c)} (U+{(int)c[0]:X4})";
     }
-
-    /// <summary>POST /v1/job/{id}/complete.</summary>
-    public sealed record CompleteRequest(string? WorkerId, long? LeaseId);
-
-    /// <summary>POST /v1/job/{id}/fail: the error the attempt ended with.</summary>
-    public sealed record FailRequest(string? WorkerId, long? LeaseId, string? Error);
 
     /// <summary>The answer to heartbeat, complete, fail and upload: the job's status after the request, and its artifact once stored.</summary>
     public sealed record LeaseResponse(bool Ok, string JobId, long LeaseId, string Status, string? Sha256 = null, long? Bytes = null, bool? Deduplicated = null);

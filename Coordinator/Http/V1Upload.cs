@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text.Json;
 using Akka.Actor;
+using Akka.Event;
 using Microsoft.AspNetCore.Http;
 using static Cis490.Coordinator.Http.Workers.HttpWorkerCommands;
 
@@ -13,20 +14,22 @@ public static class V1Upload
 {
     public static async Task<IResult> Put(string jobId, HttpRequest request, CoordinatorApi c)
     {
+        // Worker and lease are optional (the job id is the handle); given, they must be valid.
         var workerId = ApiEndpoints.NullIfEmpty(request.Query["worker_id"]) ?? ApiEndpoints.NullIfEmpty(request.Headers["X-Worker-Id"]);
-        var leaseText = ApiEndpoints.NullIfEmpty(request.Query["lease_id"]) ?? ApiEndpoints.NullIfEmpty(request.Headers["X-Lease-Id"]);
-        if (V1Endpoints.CheckWorkerId(workerId) is { } badWorker) return badWorker;
-        if (leaseText is null) return ApiJson.BadRequest("lease_id is required (query ?lease_id=N or header X-Lease-Id)", "lease_id");
-        if (!long.TryParse(leaseText, out var leaseId)) return ApiJson.BadRequest($"lease_id must be an integer, got '{leaseText}'", "lease_id");
-        if (V1Endpoints.CheckLease(leaseId) is { } badLease) return badLease;
+        if (workerId is not null && V1Endpoints.CheckWorkerId(workerId) is { } badWorker) return badWorker;
+        var lease = V1Shapes.LeaseId(V1Fields.Empty, request, out var problem);
+        if (problem is not null) return ApiJson.BadRequest($"{problem.Field}: {problem.Message}; nothing was stored", problem.Field);
+        var declared = V1Shapes.DeclaredSha256(request, out problem);
+        if (problem is not null) return ApiJson.BadRequest($"{problem.Field}: {problem.Message}; nothing was stored", problem.Field);
         var (metrics, badMetrics) = ParseMetrics(request.Headers["X-Metrics"].ToString());
         if (badMetrics is not null) return badMetrics;
         if (request.ContentLength > c.Settings.MaxUploadBytes) return TooLarge(request, c);
         if (request.ContentLength == 0) return ApiJson.BadRequest("the request body is empty; send the model's tarball");
 
-        var (begun, beginFailure) = await c.Ask(c.Workers, new BeginUpload(workerId!, jobId, leaseId), $"an upload for job {jobId}");
+        var (begun, beginFailure) = await c.Ask(c.Workers, new BeginUpload(workerId, jobId, lease, V1Endpoints.ClientAddress(request)), $"an upload for job {jobId}");
         if (beginFailure is not null) return beginFailure;
-        if (begun is not Accepted) return await V1Endpoints.LeaseAnswer(c, begun);
+        if (begun is not UploadBegun ok) return await V1Endpoints.LeaseAnswer(c, begun);
+        var (worker, leaseId) = (ok.WorkerId, ok.LeaseId);
 
         Directory.CreateDirectory(c.Settings.SpoolDir);
         var path = Path.Combine(c.Settings.SpoolDir, $"{jobId}-{leaseId}-{Guid.NewGuid():N}.part");
@@ -38,20 +41,25 @@ public static class V1Upload
         }
         catch (Exception e) when (e is TooLargeException or IOException or OperationCanceledException or BadHttpRequestException)
         {
-            c.Workers.Tell(new AbortUpload(workerId!, jobId, leaseId), ActorRefs.NoSender);
+            c.Workers.Tell(new AbortUpload(worker, jobId, leaseId), ActorRefs.NoSender);
             TryDelete(path);
             if (e is TooLargeException or BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge }) return TooLarge(request, c);
             if (e is BadHttpRequestException b) return ApiJson.Error(b.StatusCode, "bad_request", $"the upload's body could not be read: {b.Message}", jobId, leaseId);
             throw;
         }
-        if (bytes == 0)
+        if (bytes == 0 || (declared is not null && declared != sha))
         {
-            c.Workers.Tell(new AbortUpload(workerId!, jobId, leaseId), ActorRefs.NoSender);
+            // Nothing is stored and the lease stays the worker's: it may PUT again.
+            c.Workers.Tell(new AbortUpload(worker, jobId, leaseId), ActorRefs.NoSender);
             TryDelete(path);
-            return ApiJson.BadRequest("the request body is empty; send the model's tarball");
+            if (bytes == 0) return ApiJson.BadRequest("the request body is empty; send the model's tarball");
+            c.Log.Warning("HTTP: upload for job {0} lease {1} refused: {2} bytes with sha256 {3}, declared {4}", jobId, leaseId, bytes, sha, declared);
+            return ApiJson.Error(StatusCodes.Status400BadRequest, "sha256_mismatch",
+                $"the {bytes} bytes received have sha256 {sha}, not the declared {declared}: nothing was stored, lease {leaseId} is still yours; PUT again",
+                jobId, leaseId, "sha256");
         }
         // The gateway owns the spooled file from here: it deletes it once the store has answered (or the lease is gone).
-        var (reply, failure) = await c.Ask(c.Workers, new Upload(workerId!, jobId, leaseId, path, sha, bytes, metrics), $"the upload for job {jobId}",
+        var (reply, failure) = await c.Ask(c.Workers, new Upload(worker, jobId, leaseId, path, sha, bytes, metrics), $"the upload for job {jobId}",
             c.Settings.UploadAckTimeout + c.Settings.AskTimeout);
         return failure ?? await V1Endpoints.LeaseAnswer(c, reply, bytes);
     }

@@ -25,6 +25,10 @@ public static class CoordinatorCommands
     /// for the same actor incarnation), reachable at <paramref name="Address"/>.</summary>
     public sealed record Register(WorkerProtocol.Register Message, string Endpoint, string Address) : ICommand;
 
+    /// <summary>A worker asked for a lease (<see cref="WorkerProtocol.RequestLease"/>) from the actor at <paramref name="Endpoint"/>
+    /// (the same key as <see cref="Register"/>'s): only the actor the worker registered from is served.</summary>
+    public sealed record LeaseRequest(WorkerProtocol.RequestLease Message, string Endpoint) : ICommand;
+
     /// <summary>A message about a lease (a trainer's start, heartbeat or failure, a declined lease, an upload offer) and the path of
     /// the actor that sent it (<c>akka.tcp://cis490@HOST:PORT/user/worker/trainer-12</c>). Only the worker the lease was granted to
     /// may speak for it: its registered actor or one of its children (its trainers), on its node.</summary>

@@ -41,9 +41,11 @@ public sealed partial record CoordinatorState
             case EndpointGone g: step.EndpointGone(g.Endpoint); step.Dispatch(); break;
             case NodeLost n: step.NodeLost(n); step.Dispatch(); break;
             case Tick: step.ExpireOverdue(); step.Dispatch(); break;
+            case LeaseRequest r: step.RequestLease(r); break;
             case FromWorker f:
                 if (step.SpeaksFor(f)) return Decide(f.Message, now);
                 break;
+            case TrainerProtocol.ReportMetrics m: step.MergeMetrics(m); break;
             case TrainerProtocol.Started m: step.Started(m); break;
             case TrainerProtocol.Heartbeat m: step.Heartbeat(m); break;
             case TrainerProtocol.Failed m: step.EndLease(m.JobId, m.LeaseId, m.Error, countsAsAttempt: true); step.Dispatch(); break;
@@ -67,7 +69,7 @@ public sealed partial record CoordinatorState
             case DataSetProtocol.Fetch m: step.Fetch(m); break;
             case DataSetProtocol.ListDataSets: step.Reply(new DataSetProtocol.DataSetList(Table.DataSets)); break;
             case CheckHealth h:
-                step.Reply(new CoordinatorHealth(h.SequenceNr, h.WritesInFlight, Table.Jobs.Count, Table.LiveLeases.Count(), Workers.Count, now));
+                step.Reply(new CoordinatorHealth(h.SequenceNr, h.WritesInFlight, Table.Jobs.Count, Table.LiveCount, Workers.Count, now));
                 break;
             default:
                 step.Refuse(ErrorKind.Invalid, $"the coordinator does not take {command.GetType().Name} (are all nodes the same version?)",
@@ -94,7 +96,7 @@ public sealed partial record CoordinatorState
     /// about jobs and workers, not about membership).</summary>
     public StatusView Status(DateTimeOffset now) =>
         new([], Workers.Count, Workers.Values.Sum(FreeSlots), OperatorViews.JobCounts(Table),
-            Table.Jobs.Values.Count(j => j.Status == JobStatus.Pending && Unschedulable(j) is not null), now);
+            Table.PendingJobs.Count(j => Unschedulable(j) is not null), now);
 
     private WorkerView WorkerView(WorkerEntry w) =>
         new(w.WorkerId, w.Address, w.Capability, w.Slots, Table.LeasesOf(w.WorkerId).OrderBy(j => j.Seq).Select(j => j.JobId).ToList(),
@@ -144,7 +146,7 @@ public sealed partial record CoordinatorState
                 GraceUntil = grace > TimeSpan.Zero ? now + grace : null,
                 InGrace = State.Table.LiveLeases.Select(j => j.JobId).ToImmutableHashSet(),
             };
-            Log(LogLevel.InfoLevel, $"JobCoordinator recovered {State.Table.Jobs.Count} jobs ({State.Table.LiveLeases.Count()} live leases, " +
+            Log(LogLevel.InfoLevel, $"JobCoordinator recovered {State.Table.Jobs.Count} jobs ({State.Table.LiveCount} live leases, " +
                                     $"last lease id {State.Table.LastLeaseId}); recovered leases cannot expire for {grace.TotalSeconds:0} s");
         }
 
@@ -197,7 +199,7 @@ public sealed partial record CoordinatorState
                 .OrderBy(j => j.Seq).ToList();
             foreach (var j in missing)
                 EndUncounted(j, newIncarnation ? $"worker {m.WorkerId} restarted without it" : $"worker {m.WorkerId} no longer runs it");
-            Reply(new WorkerProtocol.Registered(m.WorkerId, State.Table.LeasesOf(m.WorkerId).Count()));
+            Reply(new WorkerProtocol.Registered(m.WorkerId, State.Table.LeaseCountOf(m.WorkerId)));
         }
 
         public void EndpointGone(string endpoint)
@@ -237,7 +239,7 @@ public sealed partial record CoordinatorState
         {
             foreach (var j in State.Overdue(now).OrderBy(j => j.Seq).ToList())
             {
-                var deadline = $"no heartbeat for {State.Policy.HeartbeatDeadline.TotalSeconds:F0} s";
+                var deadline = $"no heartbeat for {State.DeadlineOf(j).TotalSeconds:F0} s";
                 if (j.WorkerId is not { } w || !State.Workers.TryGetValue(w, out var worker))
                 {
                     EndUncounted(j, $"{deadline} and worker {j.WorkerId} is not connected");
@@ -270,6 +272,74 @@ public sealed partial record CoordinatorState
                     Log(LogLevel.InfoLevel, $"Leased job {granted.JobId} to worker {worker.WorkerId} (lease {granted.LeaseId})");
                 }
             }
+        }
+
+        /// <summary>A worker that pulls rather than offers slots asks for one lease now: the next pending job it may take is leased to
+        /// it (sent to its registered actor once written), or it is told why none is (<see cref="WorkerProtocol.NoLease"/>).</summary>
+        public void RequestLease(LeaseRequest r)
+        {
+            var m = r.Message;
+            NoLeaseFor(r, out var worker);
+            if (worker is null) return;
+            var next = State.Table.NextPending(now, j => State.MayTake(worker, j, now));
+            if (next is null)
+            {
+                var (why, retryAfter) = NoJobFor(worker);
+                Reply(new WorkerProtocol.NoLease(m.WorkerId, why, retryAfter));
+                return;
+            }
+            var granted = (LeaseGranted)State.Table.Grant(next.JobId, worker.WorkerId, now, m.HeartbeatDeadlineSeconds).Event!;
+            Persist(granted);
+            Do(new Effect.Send(worker.Endpoint, new WorkerProtocol.Lease(next.Spec, granted.LeaseId)));
+            Log(LogLevel.InfoLevel, $"Leased job {granted.JobId} to worker {worker.WorkerId} on its request (lease {granted.LeaseId}" +
+                                    (m.HeartbeatDeadlineSeconds is { } d ? $", heartbeat deadline {d:0.#} s)" : ")"));
+        }
+
+        /// <summary>Refuses a lease request that cannot be served (worker not registered from the asking actor, draining, a bad
+        /// deadline); <paramref name="worker"/> is the asking worker when it may be served.</summary>
+        private void NoLeaseFor(LeaseRequest r, out WorkerEntry? worker)
+        {
+            var m = r.Message;
+            worker = null;
+            Func<Refusal, object> answer = x => new WorkerProtocol.NoLease(m.WorkerId, x.Message, 1);
+            if (!State.Workers.TryGetValue(m.WorkerId, out var w))
+                Refuse(ErrorKind.Unavailable, $"worker {m.WorkerId} is not registered (yet): it registers first", answer);
+            else if (w.Endpoint != r.Endpoint)
+            {
+                Log(LogLevel.WarningLevel, $"Refused a lease request for worker {m.WorkerId} from {r.Endpoint}: it is registered from {w.Endpoint}");
+                Refuse(ErrorKind.Forbidden, $"refused: worker {m.WorkerId} is registered from another actor", answer);
+            }
+            else if (m.HeartbeatDeadlineSeconds is { } d && !(d >= 1 && d <= 86_400))
+                Refuse(ErrorKind.Invalid, $"a lease's heartbeat deadline must be 1 to 86400 s, got {d}", answer);
+            else if (w.Draining) Refuse(ErrorKind.Conflict, $"worker {m.WorkerId} is draining: no new leases", answer);
+            else worker = w;
+        }
+
+        /// <summary>Why no pending job can be leased to <paramref name="worker"/> now, and in how many seconds asking again may help
+        /// (0: no particular time).</summary>
+        private (string Why, double RetryAfter) NoJobFor(WorkerEntry worker)
+        {
+            var pending = State.Table.PendingJobs.ToList();
+            if (pending.Count == 0) return ("no job is pending", 0);
+            var fits = pending.Where(j => State.MayTake(worker, j, now)).ToList();
+            if (fits.Count == 0)
+                return ($"{pending.Count} pending job(s), none that worker {worker.WorkerId} may run (constraints, host policy or prefer_cuda)", 0);
+            var next = fits.Min(j => j.RetryAt ?? now);
+            return ($"{fits.Count} pending job(s) it may run wait out their retry backoff (the first until {next:HH:mm:ss})",
+                Math.Max(0.1, (next - now).TotalSeconds));
+        }
+
+        /// <summary>Metrics the lease that completed a job reports after its upload: merged once written.</summary>
+        public void MergeMetrics(TrainerProtocol.ReportMetrics m)
+        {
+            var decision = State.Table.MergeMetrics(m.JobId, m.LeaseId, m.Metrics, now);
+            if (decision.Refusal is { } refusal)
+            {
+                Refuse(refusal, r => Refused(m.JobId, m.LeaseId, r));
+                return;
+            }
+            if (m.Metrics.Count > 0) Persist(decision.Event!);
+            Reply(new TrainerProtocol.Acknowledged(m.JobId, m.LeaseId, JobStatus.Completed));
         }
 
         // ---------- leases ----------

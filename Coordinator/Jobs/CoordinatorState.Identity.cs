@@ -1,6 +1,7 @@
 using Akka.Event;
 using Cis490.Protocols;
 using Cis490.Protocols.Artifacts;
+using Cis490.Protocols.Jobs;
 using static Cis490.Coordinator.Jobs.CoordinatorCommands;
 
 namespace Cis490.Coordinator.Jobs;
@@ -18,8 +19,11 @@ public sealed partial record CoordinatorState
         public bool SpeaksFor(FromWorker f)
         {
             var m = f.Message;
-            if (State.Table.Fence(m.JobId, m.LeaseId) is not null) return true;
+            // Metrics after completion are about a lease that has ended: still only its worker may report them.
+            var afterEnd = m is TrainerProtocol.ReportMetrics && State.Table.Jobs.ContainsKey(m.JobId);
+            if (!afterEnd && State.Table.Fence(m.JobId, m.LeaseId) is not null) return true;
             var job = State.Table.Jobs[m.JobId];
+            if (afterEnd && job.LeaseId != m.LeaseId) return true; // another lease's: the table refuses it
             var holder = job.WorkerId is { } id ? State.Workers.GetValueOrDefault(id) : null;
             if (holder is not null && WorkerEntry.IsSelfOrChild(holder.Endpoint, f.SenderPath)) return true;
             var why = holder is null

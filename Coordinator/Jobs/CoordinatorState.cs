@@ -76,7 +76,7 @@ public sealed partial record CoordinatorState(
     public bool HasCuda(WorkerEntry w) => Placement.Effective(w.Capability, Placement.PolicyFor(w.Capability.Hostname, Table.Hosts)).Cuda;
 
     /// <summary>Free slots of a worker: its slots less the live leases it holds.</summary>
-    public int FreeSlots(WorkerEntry w) => Math.Max(0, w.Slots - Table.LeasesOf(w.WorkerId).Count());
+    public int FreeSlots(WorkerEntry w) => Math.Max(0, w.Slots - Table.LeaseCountOf(w.WorkerId));
 
     /// <summary>Whether <paramref name="worker"/> may take <paramref name="job"/> at <paramref name="now"/>: the job's constraints and
     /// the host's policy allow it, and a prefer_cuda job skips a worker without CUDA while a CUDA worker that could run it is
@@ -104,7 +104,11 @@ public sealed partial record CoordinatorState(
     /// <summary>The leases whose trainer has not been heard from within the heartbeat deadline at <paramref name="now"/>, except
     /// recovered leases not heard from since, while the grace after the recovery lasts (<see cref="CoordinatorPolicy.RecoveredLeaseGrace"/>).</summary>
     public IEnumerable<JobState> Overdue(DateTimeOffset now) =>
-        Table.LiveLeases.Where(j => now - LastBeat.GetValueOrDefault(j.JobId, now) > Policy.HeartbeatDeadline && !Protected(j.JobId, now));
+        Table.LiveLeases.Where(j => now - LastBeat.GetValueOrDefault(j.JobId, now) > DeadlineOf(j) && !Protected(j.JobId, now));
+
+    /// <summary>A lease's heartbeat deadline: its own when its worker asked for one (a polling HTTP worker), else the policy's.</summary>
+    public TimeSpan DeadlineOf(JobState job) =>
+        job.LeaseDeadlineSeconds is > 0 and var s ? TimeSpan.FromSeconds(s) : Policy.HeartbeatDeadline;
 
     /// <summary>Whether a lease recovered from the journal is still within the grace after the recovery and not heard from since.</summary>
     private bool Protected(string jobId, DateTimeOffset now) => GraceUntil > now && InGrace is { } g && g.Contains(jobId);

@@ -76,6 +76,7 @@ public sealed class JobCoordinator : ReceivePersistentActor, IWithTimers
             _endpoints[Key(Sender)] = Sender;
             Handle(new Register(m, Key(Sender), Sender.Path.Address.ToString()), Sender);
         });
+        Command<Protocols.Workers.WorkerProtocol.RequestLease>(m => Handle(new LeaseRequest(m, Key(Sender)), Sender));
         Command<Terminated>(t =>
         {
             _endpoints.Remove(Key(t.ActorRef)); // that incarnation never comes back

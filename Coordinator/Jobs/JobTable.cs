@@ -34,7 +34,7 @@ public sealed record RetryPolicy(TimeSpan Base, TimeSpan Max)
 public sealed partial record JobTable(ImmutableDictionary<string, JobState> Jobs, long LastLeaseId, long NextSeq, IReadOnlyList<HostPolicy> Hosts,
     ImmutableList<DataSetInfo>? Published = null)
 {
-    public static readonly JobTable Empty = new(ImmutableDictionary<string, JobState>.Empty, 0, 0, []);
+    public static readonly JobTable Empty = new(ImmutableDictionary.Create<string, JobState>(StringComparer.Ordinal), 0, 0, []);
 
     // ---------- the fold ----------
 
@@ -42,16 +42,13 @@ public sealed partial record JobTable(ImmutableDictionary<string, JobState> Jobs
     {
         HostsDeclared h => this with { Hosts = h.Hosts },
         DataSetPublished d => this with { Published = DataSets.Add(d.DataSet) },
-        JobAdded a when !Jobs.ContainsKey(a.JobId) => this with
-        {
-            Jobs = Jobs.Add(a.JobId, new JobState(a.Spec, JobStatus.Pending, NextSeq, 0, 0, null, a.At, null, null, null, null,
-                ImmutableDictionary<string, double>.Empty, null)),
-            NextSeq = NextSeq + 1,
-        },
+        JobAdded a when !Jobs.ContainsKey(a.JobId) => Replace(null, new JobState(a.Spec, JobStatus.Pending, NextSeq, 0, 0, null, a.At, null, null,
+            null, null, ImmutableDictionary<string, double>.Empty, null)) with { NextSeq = NextSeq + 1 },
         JobAdded => this, // a replayed duplicate changes nothing
         LeaseGranted g => Update(g.JobId, j => j with
         {
             Status = JobStatus.Leased, LeaseId = g.LeaseId, WorkerId = g.WorkerId, LeasedAt = g.At, StartedAt = null, RetryAt = null,
+            LeaseDeadlineSeconds = g.HeartbeatDeadlineSeconds,
             Attempts = Record(j, new AttemptRecord(g.LeaseId, g.WorkerId, g.At, null, null, "leased", null)),
         }) with { LastLeaseId = Math.Max(LastLeaseId, g.LeaseId) },
         JobStarted s => Update(s.JobId, j => j with
@@ -81,6 +78,10 @@ public sealed partial record JobTable(ImmutableDictionary<string, JobState> Jobs
                 }),
             };
         }),
+        MetricsMerged m => Update(m.JobId, j => j with
+        {
+            Metrics = m.Metrics.Aggregate(j.Metrics.ToImmutableDictionary(), (all, kv) => all.SetItem(kv.Key, kv.Value)),
+        }),
         JobCancelled c => Update(c.JobId, j => j with
         {
             Status = JobStatus.Cancelled, FinishedAt = c.At, LastError = $"cancelled: {c.Reason}", RetryAt = null,
@@ -95,7 +96,7 @@ public sealed partial record JobTable(ImmutableDictionary<string, JobState> Jobs
 
     private JobTable Update(string jobId, Func<JobState, JobState> change) =>
         Jobs.TryGetValue(jobId, out var job)
-            ? this with { Jobs = Jobs.SetItem(jobId, change(job)) }
+            ? Replace(job, change(job))
             : throw new InvalidOperationException($"event for unknown job {jobId}");
 
     private static IReadOnlyList<AttemptRecord> Record(JobState j, AttemptRecord a) =>
@@ -109,7 +110,7 @@ public sealed partial record JobTable(ImmutableDictionary<string, JobState> Jobs
     public JobTableSnapshot ToSnapshot() => new(LastLeaseId, NextSeq, Jobs.Values.OrderBy(j => j.Seq).ToList(), Hosts, DataSets);
 
     public static JobTable FromSnapshot(JobTableSnapshot s) =>
-        new(s.Jobs.ToImmutableDictionary(j => j.JobId), s.LastLeaseId, s.NextSeq, s.Hosts ?? [], s.DataSets?.ToImmutableList());
+        Indexed(s.Jobs, s.LastLeaseId, s.NextSeq, s.Hosts ?? []) with { Published = s.DataSets?.ToImmutableList() };
 
     // ---------- decisions ----------
 
@@ -120,11 +121,7 @@ public sealed partial record JobTable(ImmutableDictionary<string, JobState> Jobs
     /// <summary>The next pending job a worker may take at <paramref name="now"/>: not waiting out a retry backoff, accepted by
     /// <paramref name="canRun"/>; highest priority first, then the oldest.</summary>
     public JobState? NextPending(DateTimeOffset now, Func<JobState, bool>? canRun = null) =>
-        Jobs.Values
-            .Where(j => j.Status == JobStatus.Pending && (j.RetryAt is null || j.RetryAt <= now) && (canRun is null || canRun(j)))
-            .OrderByDescending(j => j.Spec.Priority)
-            .ThenBy(j => j.Seq)
-            .FirstOrDefault();
+        PendingJobs.FirstOrDefault(j => (j.RetryAt is null || j.RetryAt <= now) && (canRun is null || canRun(j)));
 
     /// <summary>Since when a pending job has waited for a worker: its last lease's end, else when it was added.</summary>
     public static DateTimeOffset PendingSince(JobState job) => job.History.LastOrDefault()?.EndedAt ?? job.AddedAt;
@@ -137,11 +134,26 @@ public sealed partial record JobTable(ImmutableDictionary<string, JobState> Jobs
             || !p.Item1.DenyJobs.SequenceEqual(p.Item2.DenyJobs));
 
     /// <summary>A new lease on a pending job, with a lease id larger than any before.</summary>
-    public Decision Grant(string jobId, string workerId, DateTimeOffset now)
+    /// <param name="heartbeatDeadlineSeconds">The lease's own heartbeat deadline (a polling HTTP worker's); null: the policy's.</param>
+    public Decision Grant(string jobId, string workerId, DateTimeOffset now, double? heartbeatDeadlineSeconds = null)
     {
         if (!Jobs.TryGetValue(jobId, out var job)) return Decision.Refuse(ErrorKind.NotFound, $"unknown job {jobId}");
         if (job.Status != JobStatus.Pending) return Decision.Refuse(ErrorKind.Conflict, $"job {jobId} is {job.Status}, not pending");
-        return Decision.Accept(new LeaseGranted(jobId, LastLeaseId + 1, workerId, now));
+        return Decision.Accept(new LeaseGranted(jobId, LastLeaseId + 1, workerId, now, heartbeatDeadlineSeconds));
+    }
+
+    /// <summary>Merges metrics a lease reports after it completed its job (an HTTP worker's <c>complete</c> with metrics): only the
+    /// lease that completed it may; an empty set changes nothing and is accepted.</summary>
+    public Decision MergeMetrics(string jobId, long leaseId, IReadOnlyDictionary<string, double> metrics, DateTimeOffset now)
+    {
+        if (!Jobs.TryGetValue(jobId, out var job)) return Decision.Refuse(ErrorKind.NotFound, $"unknown job {jobId}");
+        if (job.Status != JobStatus.Completed || job.LeaseId != leaseId)
+            return job.HoldsLease && job.LeaseId == leaseId
+                ? Decision.Refuse(ErrorKind.Conflict, $"job {jobId} lease {leaseId} has not completed: its metrics come with its upload, or after it")
+                : Decision.Refuse(ErrorKind.StaleLease, $"lease {leaseId} did not complete job {jobId} (it is {job.Status}, lease {job.LeaseId})");
+        if (metrics.Keys.FirstOrDefault(k => string.IsNullOrWhiteSpace(k) || k.Length > 64) is { } badKey)
+            return Decision.Refuse(ErrorKind.Invalid, $"metric name '{badKey}' must be 1 to 64 characters");
+        return Decision.Accept(new MetricsMerged(jobId, leaseId, metrics, now));
     }
 
     public Decision Start(string jobId, long leaseId, DateTimeOffset now) =>
@@ -212,8 +224,12 @@ public sealed partial record JobTable(ImmutableDictionary<string, JobState> Jobs
     }
 
     /// <summary>The live leases a worker holds.</summary>
-    public IEnumerable<JobState> LeasesOf(string workerId) => Jobs.Values.Where(j => j.HoldsLease && j.WorkerId == workerId);
+    public IEnumerable<JobState> LeasesOf(string workerId) =>
+        LiveByWorker.TryGetValue(workerId, out var held) ? held.Select(id => Jobs[id]) : [];
+
+    /// <summary>How many live leases a worker holds.</summary>
+    public int LeaseCountOf(string workerId) => LiveByWorker.TryGetValue(workerId, out var held) ? held.Count : 0;
 
     /// <summary>All live leases.</summary>
-    public IEnumerable<JobState> LiveLeases => Jobs.Values.Where(j => j.HoldsLease);
+    public IEnumerable<JobState> LiveLeases => LiveByWorker.Values.SelectMany(ids => ids).Select(id => Jobs[id]);
 }

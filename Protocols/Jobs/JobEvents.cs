@@ -25,7 +25,9 @@ public static class JobEvents
     }
 
     /// <summary>A worker got the job under a new, strictly larger lease id.</summary>
-    public sealed record LeaseGranted(string JobId, long LeaseId, string WorkerId, DateTimeOffset At) : IJobEvent;
+    /// <param name="HeartbeatDeadlineSeconds">The heartbeat deadline of this lease when its worker asked for its own (a polling HTTP
+    /// worker); null (and in journals written before it): the coordinator's heartbeat-deadline.</param>
+    public sealed record LeaseGranted(string JobId, long LeaseId, string WorkerId, DateTimeOffset At, double? HeartbeatDeadlineSeconds = null) : IJobEvent;
 
     /// <summary>The worker's trainer process is running the leased job.</summary>
     public sealed record JobStarted(string JobId, long LeaseId, DateTimeOffset At) : IJobEvent;
@@ -38,6 +40,10 @@ public static class JobEvents
         long ArtifactBytes,
         IReadOnlyDictionary<string, double> Metrics,
         DateTimeOffset At) : IJobEvent;
+
+    /// <summary>The lease that completed the job reported more metrics after its upload; merged into the job's (a key given again
+    /// replaces the earlier value).</summary>
+    public sealed record MetricsMerged(string JobId, long LeaseId, IReadOnlyDictionary<string, double> Metrics, DateTimeOffset At) : IJobEvent;
 
     /// <summary>An operator cancelled the job; a live lease (<paramref name="LeaseId"/> &gt; 0) ended with it.</summary>
     public sealed record JobCancelled(string JobId, long LeaseId, string Reason, DateTimeOffset At) : IJobEvent;

@@ -35,7 +35,8 @@ public sealed record JobState(
     IReadOnlyDictionary<string, double> Metrics,
     string? LastError,
     DateTimeOffset? RetryAt = null,
-    IReadOnlyList<AttemptRecord>? Attempts = null) : ICis490Message
+    IReadOnlyList<AttemptRecord>? Attempts = null,
+    double? LeaseDeadlineSeconds = null) : ICis490Message
 {
     /// <summary>How many lease records a job keeps (the oldest are dropped); enough for max_attempts plus requeues in practice.</summary>
     public const int MaxAttemptRecords = 20;

@@ -19,6 +19,10 @@ public static class TrainerProtocol
     /// does not know, <see cref="ErrorKind.Conflict"/> for a message the lease's state does not allow (a second start).</param>
     public sealed record Refused(string JobId, long LeaseId, string Reason, ErrorKind Kind = ErrorKind.StaleLease) : IWithLease;
 
+    /// <summary>Metrics of a job this lease completed, reported after its upload (an HTTP worker's <c>complete</c> with metrics):
+    /// merged into the job's metrics, a key given again replacing the earlier value. Refused for any other lease.</summary>
+    public sealed record ReportMetrics(string JobId, long LeaseId, IReadOnlyDictionary<string, double> Metrics) : IWithLease;
+
     /// <summary>The coordinator persisted the attempt's outcome (heartbeats are not acknowledged).</summary>
     public sealed record Acknowledged(string JobId, long LeaseId, string Status) : IWithLease;
 }

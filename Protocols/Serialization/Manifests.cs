@@ -27,13 +27,15 @@ public static class Manifests
         (typeof(HostPolicy), "J4"),
         (typeof(AttemptRecord), "J5"),
         (typeof(JobEvents.HostsDeclared), "JE8"),
-        (typeof(JobEvents.DataSetPublished), "JE9"),
+        (typeof(JobEvents.MetricsMerged), "JE9"),
+        (typeof(JobEvents.DataSetPublished), "JE10"),
         // trainer ↔ coordinator (T*)
         (typeof(TrainerProtocol.Started), "T1"),
         (typeof(TrainerProtocol.Heartbeat), "T2"),
         (typeof(TrainerProtocol.Failed), "T3"),
         (typeof(TrainerProtocol.Refused), "T4"),
         (typeof(TrainerProtocol.Acknowledged), "T5"),
+        (typeof(TrainerProtocol.ReportMetrics), "T6"),
         // workers (W*)
         (typeof(WorkerCapability), "W1"),
         (typeof(WorkerProtocol.Register), "W2"),
@@ -43,6 +45,8 @@ public static class Manifests
         (typeof(WorkerProtocol.LeaseDeclined), "W6"),
         (typeof(WorkerProtocol.RevokeLease), "W7"),
         (typeof(WorkerProtocol.RegistrationRefused), "W8"),
+        (typeof(WorkerProtocol.RequestLease), "W9"),
+        (typeof(WorkerProtocol.NoLease), "W10"),
         // artifacts (A*)
         (typeof(ArtifactProtocol.OfferUpload), "A1"),
         (typeof(ArtifactProtocol.UploadReady), "A2"),

@@ -35,4 +35,15 @@ public static class WorkerProtocol
 
     /// <summary>Coordinator → worker: stop this lease (it was cancelled, expired or re-leased).</summary>
     public sealed record RevokeLease(string JobId, long LeaseId, string Reason) : IWithLease;
+
+    /// <summary>Worker → coordinator: lease me one job now, if one fits (a pull, for workers that ask rather than offer slots:
+    /// the HTTP gateway's workers, which register with no free slot so that no lease is ever pushed to them unasked). The sender
+    /// must be the worker's registered actor. The answer is a <see cref="Lease"/> sent to that actor, or <see cref="NoLease"/>.</summary>
+    /// <param name="HeartbeatDeadlineSeconds">The heartbeat deadline this worker's leases need (a polling HTTP worker that beats
+    /// every 30 s needs more than a worker node's); null: the coordinator's own.</param>
+    public sealed record RequestLease(string WorkerId, double? HeartbeatDeadlineSeconds = null) : ICis490Message;
+
+    /// <summary>Coordinator → worker: no job for <see cref="RequestLease"/> now; <paramref name="Reason"/> says why (nothing pending,
+    /// backoff, constraints), <paramref name="RetryAfterSeconds"/> when it is worth asking again.</summary>
+    public sealed record NoLease(string WorkerId, string Reason, double RetryAfterSeconds) : ICis490Message;
 }

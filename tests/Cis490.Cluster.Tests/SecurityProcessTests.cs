@@ -33,15 +33,21 @@ public sealed class SecurityProcessTests
 
         // On loopback the operator may open /v1 to credential-less workers: the node says so loudly, and a claim needs no token.
         var httpPort = NodeProcess.FreePort();
-        var config = h.WriteConfig("quick-claims.conf", "# a claim with nothing pending answers at once: the test only checks it is let in\ncis490.http.claim-wait = 200ms\n");
-        var open = await h.StartCoordinator("--http-port", httpPort.ToString(), "--v1-anonymous", "--config", config);
+        var open = await h.StartCoordinator("--http-port", httpPort.ToString(), "--v1-anonymous");
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{httpPort}"), Timeout = TimeSpan.FromSeconds(30) };
         using var claim = await http.PostAsync("/v1/job/claim", new StringContent("{\"worker_id\":\"old-py\"}", System.Text.Encoding.UTF8, "application/json"));
-        using var form = await http.PostAsync("/v1/job/claim", new StringContent("worker_id=old-py", System.Text.Encoding.UTF8, "application/x-www-form-urlencoded"));
+        using var script = await http.PostAsync("/v1/job/claim", new StringContent("worker_id=old-py", System.Text.Encoding.UTF8, "application/x-www-form-urlencoded"));
+        using var page = new HttpRequestMessage(HttpMethod.Post, "/v1/job/claim")
+        {
+            Content = new StringContent("worker_id=page", System.Text.Encoding.UTF8, "application/x-www-form-urlencoded"),
+        };
+        page.Headers.Add("Origin", "http://evil.example");
+        using var fromPage = await http.SendAsync(page);
         var openLog = await File.ReadAllTextAsync(open.LogPath);
 
         Assert.Equal(System.Net.HttpStatusCode.OK, claim.StatusCode);
-        Assert.Equal(System.Net.HttpStatusCode.UnsupportedMediaType, form.StatusCode); // still JSON only: no web page posts to it
+        Assert.Equal(System.Net.HttpStatusCode.OK, script.StatusCode); // a script's form, as urllib labels a body
+        Assert.Equal(System.Net.HttpStatusCode.UnsupportedMediaType, fromPage.StatusCode); // a web page cannot post to the open port
         Assert.Contains("WARNING: /v1 worker endpoints open to anyone", openLog);
     }
 

@@ -27,6 +27,10 @@ public abstract class HttpTestBase : TestKit, IAsyncLifetime
     protected const string TwoJobs = OneJob + "\n[[jobs]]\nmodel = \"knn\"\nmode = \"oracle\"\nhyper = { k = 5 }\n";
 
     protected readonly string Dir;
+
+    /// <summary>Whether the /v1 worker endpoints take requests without a credential (<c>--v1-anonymous</c>), as the earlier fleet's
+    /// unchanged workers need; <see cref="Http"/> then sends none.</summary>
+    protected virtual bool Anonymous => false;
     protected HttpHost Host = null!;
     protected HttpClient Http = null!;
 
@@ -42,8 +46,12 @@ public abstract class HttpTestBase : TestKit, IAsyncLifetime
             cis490.coordinator.lease-check-interval = 200ms
             # A query nobody answers must come back as a 504 quickly, not after production's 10 s.
             cis490.http.ask-timeout = 2s
-            # A claim with no pending job answers "no job" after this; short so the tests do not wait 20 s.
+            # The longest a claim may wait (?wait=N); short so the tests do not wait 20 s.
             cis490.http.claim-wait = 1500ms
+            cis490.http.claim-poll-interval = 200ms
+            cis490.http.retry-after = 2s
+            # /v1 leases' own deadline, different from the worker nodes' 6 s so a test can tell which one ended a lease.
+            cis490.http.legacy-heartbeat-deadline = 8s
             cis490.http.register-interval = 1s
             # Small limits, so the oversize tests send little.
             cis490.http.max-upload-size = 1MiB
@@ -59,10 +67,11 @@ public abstract class HttpTestBase : TestKit, IAsyncLifetime
         // The journal is created and recovered on first use, which can take seconds on a busy machine; the 2 s ask timeout
         // of the tests is for requests to a running coordinator.
         await coordinator.Ask<Protocols.Operator.OperatorProtocol.JobList>(new Protocols.Operator.OperatorProtocol.ListJobs(null, null), TimeSpan.FromSeconds(30));
-        Host = await HttpHost.StartAsync(Sys, coordinator, endpoint, HttpSettings.From(Sys.Settings.Config) with { Port = 0 }, Token,
-            V1Access.RequireToken(new Shared.Security.FleetToken(WorkerTokenValue, "worker token")));
+        var workerToken = new Shared.Security.FleetToken(WorkerTokenValue, "worker token");
+        Host = await HttpHost.StartAsync(Sys, coordinator, endpoint, HttpSettings.From(Sys.Settings.Config) with { Port = 0, V1Anonymous = Anonymous }, Token,
+            Anonymous ? V1Access.Open() : V1Access.RequireToken(workerToken));
         Http = new HttpClient { BaseAddress = Host.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
-        Http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", WorkerTokenValue);
+        if (!Anonymous) Http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", WorkerTokenValue);
     }
 
     public async Task DisposeAsync()

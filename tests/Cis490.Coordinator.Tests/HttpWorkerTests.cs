@@ -57,11 +57,11 @@ public sealed class HttpWorkerTests : HttpTestBase
     {
         using var giveUp = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() =>
-            Http.PostAsync("/v1/job/claim", Json(new { worker_id = "gone-1" }), giveUp.Token));
+            Http.PostAsync("/v1/job/claim?wait=20", Json(new { worker_id = "gone-1" }), giveUp.Token));
         await Task.Delay(300); // the server notices the closed connection
 
         var jobId = (await Submit(OneJob)).Single();
-        await Task.Delay(500);
+        await Task.Delay(1500); // longer than the claim could have waited (claim-wait 1.5 s) and several poll intervals
         var job = await Job(jobId);
 
         Assert.Equal(("pending", 0), (job.GetProperty("status").GetString(), job.GetProperty("failed_attempts").GetInt32()));
@@ -106,7 +106,8 @@ public sealed class HttpWorkerTests : HttpTestBase
         var jobId = (await Submit(OneJob)).Single();
         var (_, leaseId) = await Claim();
 
-        // No heartbeat: past the 6 s deadline the coordinator ends the lease and revokes it at the gateway.
+        // No heartbeat: past the /v1 leases' own 8 s deadline (worker nodes have 6 s) the coordinator ends the lease and revokes it
+        // at the gateway.
         await AwaitAssertAsync(async () => Assert.Equal("pending", (await Job(jobId)).GetProperty("status").GetString()),
             TimeSpan.FromSeconds(20), TimeSpan.FromMilliseconds(300));
         var heartbeat = await Post($"/v1/job/{jobId}/heartbeat", new { worker_id = "py-1", lease_id = leaseId });
@@ -116,7 +117,7 @@ public sealed class HttpWorkerTests : HttpTestBase
         AssertError(HttpStatusCode.Conflict, complete, "stale_lease");
         var job = await Job(jobId);
         Assert.Equal(1, job.GetProperty("failed_attempts").GetInt32());
-        Assert.Contains("no heartbeat", job.GetProperty("last_error").GetString());
+        Assert.Contains("no heartbeat for 8 s", job.GetProperty("last_error").GetString());
     }
 
     [Fact]

@@ -54,6 +54,7 @@ public sealed class SerializationTests : IDisposable
         Host,
         Attempt,
         new JobEvents.HostsDeclared([Host], "m.toml", At),
+        new JobEvents.MetricsMerged(Spec.JobId, 41, new Dictionary<string, double> { ["test_accuracy"] = 0.7 }, At),
         new JobEvents.LeaseEnded(Spec.JobId, 41, "exit 1", true, At, At.AddSeconds(30)),
         Progress,
         new JobEvents.JobAdded(Spec, "m.toml", At),
@@ -75,6 +76,7 @@ public sealed class SerializationTests : IDisposable
         new TrainerProtocol.Failed(Spec.JobId, 41, "exit code 137"),
         new TrainerProtocol.Refused(Spec.JobId, 40, "stale lease"),
         new TrainerProtocol.Acknowledged(Spec.JobId, 41, "running"),
+        new TrainerProtocol.ReportMetrics(Spec.JobId, 41, new Dictionary<string, double> { ["val_macro_f1"] = 0.61 }),
         Capability,
         new WorkerProtocol.Register("w1", Capability, 2, [new WorkerProtocol.HeldLease(Spec.JobId, 41)]),
         new WorkerProtocol.HeldLease(Spec.JobId, 41),
@@ -83,6 +85,8 @@ public sealed class SerializationTests : IDisposable
         new WorkerProtocol.LeaseDeclined(Spec.JobId, 41, "busy"),
         new WorkerProtocol.RevokeLease(Spec.JobId, 41, "cancelled"),
         new WorkerProtocol.RegistrationRefused("w1", "held by another node", ErrorKind.Conflict),
+        new WorkerProtocol.RequestLease("w1", 120),
+        new WorkerProtocol.NoLease("w1", "no job is pending", 5),
         new ArtifactProtocol.OfferUpload(Spec.JobId, 41, "knn", "oracle", new string('c', 64), 99, Metrics),
         new ArtifactProtocol.UploadRefused(Spec.JobId, 41, "hash mismatch", false),
         new ArtifactProtocol.UploadCompleted(Spec.JobId, 41, new string('c', 64), true),
@@ -202,6 +206,18 @@ public sealed class SerializationTests : IDisposable
         Assert.Same(JobConstraints.None, spec.Needs);
         Assert.Equal(3, spec.MaxAttempts);
         Assert.Null(ended.RetryAt);
+    }
+
+    [Fact]
+    public void A_lease_granted_before_leases_had_their_own_heartbeat_deadline_reads_as_the_coordinators()
+    {
+        var serializer = (SerializerWithStringManifest)_system.Serialization.FindSerializerForType(typeof(ICis490Message));
+        var old = (JobEvents.LeaseGranted)serializer.FromBinary(System.Text.Encoding.UTF8.GetBytes(
+            $$"""{"job_id":"{{Spec.JobId}}","lease_id":4,"worker_id":"w1","at":"2026-11-01T00:00:00+00:00"}"""), "JE2");
+        var pulled = new JobEvents.LeaseGranted(Spec.JobId, 5, "py-1", At, 120);
+
+        Assert.Null(old.HeartbeatDeadlineSeconds);
+        Assert.Equal(pulled, serializer.FromBinary(serializer.ToBinary(pulled), "JE2"));
     }
 
     [Fact]

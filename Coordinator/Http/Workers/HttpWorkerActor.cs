@@ -9,18 +9,22 @@ using static Cis490.Coordinator.Http.Workers.HttpWorkerCommands;
 
 namespace Cis490.Coordinator.Http.Workers;
 
-/// <summary>One HTTP worker as the coordinator sees it: a worker like any other. It registers with the coordinator (one free slot
-/// while a claim waits), takes pushed leases for waiting claims and declines the rest, and turns the worker's heartbeat, fail and
-/// upload requests into the trainer and artifact protocols, so fencing and heartbeat expiry apply unchanged.</summary>
+/// <summary>One HTTP worker as the coordinator sees it: a worker like any other. It registers with the coordinator (with no free
+/// slot: nothing is ever pushed to it), asks for a lease when a claim comes (<see cref="WorkerProtocol.RequestLease"/>, again every
+/// claim-poll-interval while the claim may wait), and turns the worker's heartbeat, fail and upload requests into the trainer and
+/// artifact protocols, so fencing and heartbeat expiry apply unchanged (with the lease's own, longer, legacy deadline).</summary>
 public sealed class HttpWorkerActor : ReceiveActor, IWithTimers
 {
     private sealed class RegisterTick : INoSerializationVerificationNeeded { public static readonly RegisterTick Instance = new(); }
     private sealed record ClaimTimeout(long Seq) : INoSerializationVerificationNeeded;
+    private sealed record ClaimPoll(long Seq) : INoSerializationVerificationNeeded;
+    private sealed record RequestTimeout(long Seq) : INoSerializationVerificationNeeded;
     private sealed record KeepAlive(string JobId, long LeaseId) : INoSerializationVerificationNeeded;
     private sealed record UploadAckTimeout(string JobId, long LeaseId) : INoSerializationVerificationNeeded;
 
-    /// <summary>A request waiting for the coordinator's answer about a lease.</summary>
-    private sealed record Pending(IActorRef ReplyTo, bool IsFail);
+    /// <summary>A request waiting for the coordinator's answer about a lease: a start, a failure, or metrics after completion
+    /// (then <paramref name="Done"/> is how the lease ended, for the answer).</summary>
+    private sealed record Pending(IActorRef ReplyTo, bool IsFail, HttpWorkerLeases.Ended? Done = null);
 
     /// <summary>An upload offered to the store: the spooled file and who waits for the outcome.</summary>
     private sealed record Offered(string Path, IActorRef ReplyTo);
@@ -33,8 +37,13 @@ public sealed class HttpWorkerActor : ReceiveActor, IWithTimers
     private readonly Dictionary<(string, long), Pending> _pending = new();
     private readonly Dictionary<(string, long), Offered> _uploads = new();
     private WorkerCapability? _capability;
+    private string? _lastNoLease;
     private IActorRef? _claim;
+    private string _claimAddress = "";
+    private DateTimeOffset _claimUntil;
     private long _claimSeq;
+    private bool _requesting;
+    private long _requestSeq;
     private DateTimeOffset _lastRequest = DateTimeOffset.UtcNow;
 
     public ITimerScheduler Timers { get; set; } = null!;
@@ -55,7 +64,17 @@ public sealed class HttpWorkerActor : ReceiveActor, IWithTimers
         Receive<WorkerProtocol.Registered>(_ => { });
         Receive<WorkerProtocol.RevokeLease>(m => Lose(m.JobId, m.LeaseId, $"revoked by the coordinator: {m.Reason}"));
         Receive<TrainerProtocol.Acknowledged>(OnAcknowledged);
-        Receive<TrainerProtocol.Refused>(m => Lose(m.JobId, m.LeaseId, m.Reason));
+        Receive<TrainerProtocol.Refused>(m =>
+        {
+            // Metrics after completion refused: the lease is over anyway; only that request is answered.
+            if (_pending.TryGetValue((m.JobId, m.LeaseId), out var p) && p.Done is not null)
+            {
+                _pending.Remove((m.JobId, m.LeaseId));
+                p.ReplyTo.Tell(new Rejected(m.Kind == Protocols.ErrorKind.Invalid ? RejectKind.Invalid : RejectKind.StaleLease, m.JobId, m.LeaseId, m.Reason));
+                return;
+            }
+            Lose(m.JobId, m.LeaseId, m.Reason);
+        });
         Receive<ArtifactProtocol.UploadReady>(OnUploadReady);
         Receive<ArtifactProtocol.UploadCompleted>(OnUploadCompleted);
         Receive<ArtifactProtocol.UploadRefused>(OnUploadRefused);
@@ -67,12 +86,23 @@ public sealed class HttpWorkerActor : ReceiveActor, IWithTimers
                 _coordinator.Tell(new TrainerProtocol.Heartbeat(m.JobId, m.LeaseId, live.Progress ?? Uploading));
             else Timers.Cancel(("keepalive", m.JobId));
         });
+        Receive<WorkerProtocol.NoLease>(OnNoLease);
+        Receive<ClaimPoll>(m =>
+        {
+            if (m.Seq == _claimSeq && _claim is not null) RequestLease();
+        });
         Receive<ClaimTimeout>(m =>
         {
-            if (m.Seq != _claimSeq || _claim is null) return;
-            _claim.Tell(new NoWork(_settings.ClaimWait));
-            _claim = null;
-            Register();
+            // The wait is over; a request still in flight answers the claim when it comes back.
+            if (m.Seq != _claimSeq || _claim is null || _requesting) return;
+            AnswerNoWork(_lastNoLease ?? "no job came within the claim's wait", _settings.RetryAfter);
+        });
+        Receive<RequestTimeout>(m =>
+        {
+            if (m.Seq != _requestSeq || !_requesting) return;
+            _requesting = false;
+            _log.Warning("HTTP worker {0}: no answer from the coordinator to a lease request within {1}", _workerId, _settings.AskTimeout);
+            if (_claim is not null) AnswerNoWork($"the coordinator did not answer within {_settings.AskTimeout.TotalSeconds:0.#} s (starting or moving?)", _settings.RetryAfter);
         });
         Receive<RegisterTick>(_ => OnTick());
     }
@@ -90,24 +120,20 @@ public sealed class HttpWorkerActor : ReceiveActor, IWithTimers
         {
             case Claim c:
                 _capability = c.Capability;
-                _claim?.Tell(new NoWork(TimeSpan.Zero)); // a newer claim of the same worker replaces a waiting one
+                _claim?.Tell(new NoWork("a newer claim of the same worker replaced this one", TimeSpan.Zero));
                 _claim = Sender;
-                Timers.StartSingleTimer("claim", new ClaimTimeout(++_claimSeq), _settings.ClaimWait);
+                _claimAddress = c.ClientAddress;
+                _claimUntil = DateTimeOffset.UtcNow + c.Wait;
+                _lastNoLease = null;
+                Timers.StartSingleTimer("claim", new ClaimTimeout(++_claimSeq), c.Wait);
                 Register();
+                RequestLease();
                 return;
             case AbandonClaim:
                 if (_claim is null) return;
-                _claim.Tell(new NoWork(TimeSpan.Zero));
+                _claim.Tell(new NoWork("the claim's client went away", TimeSpan.Zero));
                 _claim = null;
                 Timers.Cancel("claim");
-                Register();
-                return;
-            case Complete c:
-                Sender.Tell(CompleteAnswer(c));
-                return;
-            case ILeaseCommand l when _leases.Refusal(l.JobId, l.LeaseId) is { } refusal:
-                if (l is Upload stale) TryDelete(stale.Path);
-                Sender.Tell(new Rejected(RejectKind.StaleLease, l.JobId, l.LeaseId, refusal));
                 return;
             case HandBack h:
                 if (_leases.Get(h.JobId, h.LeaseId) is { Started: false, Uploading: false })
@@ -117,72 +143,169 @@ public sealed class HttpWorkerActor : ReceiveActor, IWithTimers
                     End(h.JobId, h.LeaseId, HttpWorkerLeases.Lost, "handed back: the claim's client went away");
                 }
                 return;
-            case Beat b:
-                if (_leases.MarkStarted(b.JobId, b.LeaseId, b.Progress))
+            case Upload u:
+                if (_leases.Refusal(u.JobId, u.LeaseId) is { } stale)
                 {
-                    _pending[(b.JobId, b.LeaseId)] = new Pending(Sender, IsFail: false);
-                    _coordinator.Tell(new TrainerProtocol.Started(b.JobId, b.LeaseId, _workerId));
-                }
-                else
-                {
-                    _coordinator.Tell(new TrainerProtocol.Heartbeat(b.JobId, b.LeaseId, _leases.Get(b.JobId, b.LeaseId)!.Progress ?? Running));
-                    Sender.Tell(new Accepted(b.JobId, b.LeaseId, JobStatus.Running));
-                }
-                return;
-            case Fail f:
-                _pending[(f.JobId, f.LeaseId)] = new Pending(Sender, IsFail: true);
-                _coordinator.Tell(new TrainerProtocol.Failed(f.JobId, f.LeaseId, f.Error));
-                return;
-            case BeginUpload b:
-                if (!_leases.SetUploading(b.JobId, b.LeaseId, true))
-                {
-                    Sender.Tell(new Rejected(RejectKind.Busy, b.JobId, b.LeaseId, $"an upload for lease {b.LeaseId} of job {b.JobId} is already in progress"));
+                    TryDelete(u.Path);
+                    Sender.Tell(new Rejected(RejectKind.StaleLease, u.JobId, u.LeaseId, stale));
                     return;
                 }
-                _coordinator.Tell(new TrainerProtocol.Heartbeat(b.JobId, b.LeaseId, Uploading));
-                Timers.StartPeriodicTimer(("keepalive", b.JobId), new KeepAlive(b.JobId, b.LeaseId), _settings.UploadKeepAliveInterval);
-                Sender.Tell(new Accepted(b.JobId, b.LeaseId, "uploading"));
-                return;
-            case AbortUpload a:
-                _leases.SetUploading(a.JobId, a.LeaseId, false);
-                Timers.Cancel(("keepalive", a.JobId));
-                return;
-            case Upload u:
                 var job = _leases.Get(u.JobId, u.LeaseId)!.Job;
                 _uploads[(u.JobId, u.LeaseId)] = new Offered(u.Path, Sender);
                 _coordinator.Tell(new ArtifactProtocol.OfferUpload(u.JobId, u.LeaseId, job.Model, job.Mode, u.Sha256, u.Bytes, u.Metrics));
                 Timers.StartSingleTimer(("ack", u.JobId), new UploadAckTimeout(u.JobId, u.LeaseId), _settings.UploadAckTimeout);
                 return;
+            case AbortUpload a:
+                _leases.SetUploading(a.JobId, a.LeaseId, false);
+                Timers.Cancel(("keepalive", a.JobId));
+                return;
+            case ILeaseCommand l:
+                OnLeaseRequest(l);
+                return;
         }
+    }
+
+    /// <summary>A heartbeat, failure, upload start or completion about one of this worker's jobs: the lease it names, or (naming
+    /// none) the worker's lease of that job. A lease that is not live gets the precise 409 (or the completion's outcome).</summary>
+    private void OnLeaseRequest(ILeaseCommand l)
+    {
+        if (_leases.Resolve(l.JobId, l.LeaseId) is not { } leaseId)
+        {
+            Sender.Tell(new Rejected(RejectKind.StaleLease, l.JobId, null,
+                $"HTTP worker {_workerId} holds no lease of job {l.JobId} (it ended long ago, or was never granted to this worker); claim again"));
+            return;
+        }
+        if (l is Complete c)
+        {
+            OnComplete(c, leaseId);
+            return;
+        }
+        if (_leases.Refusal(l.JobId, leaseId) is { } refusal)
+        {
+            Sender.Tell(new Rejected(RejectKind.StaleLease, l.JobId, leaseId, refusal));
+            return;
+        }
+        switch (l)
+        {
+            case Beat b:
+                if (StartIfNew(b.JobId, leaseId, b.Progress, Sender)) return;
+                _coordinator.Tell(new TrainerProtocol.Heartbeat(b.JobId, leaseId, _leases.Get(b.JobId, leaseId)!.Progress ?? Running));
+                Sender.Tell(new Accepted(b.JobId, leaseId, JobStatus.Running));
+                return;
+            case Fail f:
+                // Not reported started first: its acknowledgement would answer this request. A failure ends a lease in any state.
+                _pending[(f.JobId, leaseId)] = new Pending(Sender, IsFail: true);
+                _coordinator.Tell(new TrainerProtocol.Failed(f.JobId, leaseId, f.Error));
+                return;
+            case BeginUpload b:
+                if (!_leases.SetUploading(b.JobId, leaseId, true))
+                {
+                    Sender.Tell(new Rejected(RejectKind.Busy, b.JobId, leaseId, $"an upload for lease {leaseId} of job {b.JobId} is already in progress"));
+                    return;
+                }
+                StartIfNew(b.JobId, leaseId, null, null);
+                _coordinator.Tell(new TrainerProtocol.Heartbeat(b.JobId, leaseId, Uploading));
+                Timers.StartPeriodicTimer(("keepalive", b.JobId), new KeepAlive(b.JobId, leaseId), _settings.UploadKeepAliveInterval);
+                Sender.Tell(new UploadBegun(_workerId, b.JobId, leaseId));
+                return;
+        }
+    }
+
+    /// <summary>The first sign of life of a lease (heartbeat, upload or failure) reports the trainer started, as a worker node's
+    /// trainer does; true when it did (the start's acknowledgement then answers <paramref name="replyTo"/>).</summary>
+    private bool StartIfNew(string jobId, long leaseId, TrainingProgress? progress, IActorRef? replyTo)
+    {
+        if (!_leases.MarkStarted(jobId, leaseId, progress)) return false;
+        if (replyTo is not null) _pending[(jobId, leaseId)] = new Pending(replyTo, IsFail: false);
+        _coordinator.Tell(new TrainerProtocol.Started(jobId, leaseId, _workerId));
+        if (progress is not null) _coordinator.Tell(new TrainerProtocol.Heartbeat(jobId, leaseId, progress)); // what operators see
+        return replyTo is not null;
     }
 
     private static readonly TrainingProgress Running = new(0, 0, null, null, 0, "running (HTTP worker)");
 
-    private object CompleteAnswer(Complete c)
+    /// <summary>Answers a completion from the lease's outcome: completed (its metrics merged, its declared sha256 checked), or why not.</summary>
+    private void OnComplete(Complete c, long leaseId)
     {
-        if (_leases.EndedOf(c.JobId, c.LeaseId) is { Outcome: HttpWorkerLeases.Completed } done)
-            return new Accepted(c.JobId, c.LeaseId, JobStatus.Completed, done.Sha256, done.Deduplicated);
-        if (_leases.Get(c.JobId, c.LeaseId) is { } live)
-            return live.Uploading
-                ? new Rejected(RejectKind.Busy, c.JobId, c.LeaseId, $"the upload for lease {c.LeaseId} is still in progress; complete once PUT /v1/model/{c.JobId} has answered")
-                : new Rejected(RejectKind.NotUploaded, c.JobId, c.LeaseId, $"no model was stored for lease {c.LeaseId} of job {c.JobId}; PUT /v1/model/{c.JobId} first");
-        return new Rejected(RejectKind.StaleLease, c.JobId, c.LeaseId, _leases.Refusal(c.JobId, c.LeaseId)!);
+        if (_leases.EndedOf(c.JobId, leaseId) is { Outcome: HttpWorkerLeases.Completed } done)
+        {
+            if (c.Sha256 is { } declared && declared != done.Sha256)
+            {
+                Sender.Tell(new Rejected(RejectKind.Conflict, c.JobId, leaseId,
+                    $"job {c.JobId} was completed with artifact {done.Sha256}, not the declared {declared}; nothing changed"));
+                return;
+            }
+            if (c.Metrics.Count == 0)
+            {
+                Sender.Tell(new Accepted(c.JobId, leaseId, JobStatus.Completed, done.Sha256, done.Deduplicated));
+                return;
+            }
+            _pending[(c.JobId, leaseId)] = new Pending(Sender, IsFail: false, done);
+            _coordinator.Tell(new TrainerProtocol.ReportMetrics(c.JobId, leaseId, c.Metrics));
+            return;
+        }
+        if (_leases.Get(c.JobId, leaseId) is { } live)
+        {
+            Sender.Tell(live.Uploading
+                ? new Rejected(RejectKind.Busy, c.JobId, leaseId, $"the upload for lease {leaseId} is still in progress; complete once PUT /v1/model/{c.JobId} has answered")
+                : new Rejected(RejectKind.NotUploaded, c.JobId, leaseId, $"no model was stored for lease {leaseId} of job {c.JobId}; PUT /v1/model/{c.JobId} first"));
+            return;
+        }
+        Sender.Tell(new Rejected(RejectKind.StaleLease, c.JobId, leaseId, _leases.Refusal(c.JobId, leaseId)!));
+    }
+
+    /// <summary>Asks the coordinator for one lease, unless a request is already in flight; its answer is a Lease or a NoLease.</summary>
+    private void RequestLease()
+    {
+        if (_requesting || _capability is null) return;
+        _requesting = true;
+        _coordinator.Tell(new WorkerProtocol.RequestLease(_workerId, _settings.LegacyHeartbeatDeadline.TotalSeconds));
+        Timers.StartSingleTimer("request", new RequestTimeout(++_requestSeq), _settings.AskTimeout);
+    }
+
+    private void OnNoLease(WorkerProtocol.NoLease m)
+    {
+        _requesting = false;
+        Timers.Cancel("request");
+        _lastNoLease = m.Reason;
+        if (_claim is null) return;
+        var left = _claimUntil - DateTimeOffset.UtcNow;
+        if (left <= TimeSpan.Zero)
+        {
+            var after = m.RetryAfterSeconds > 0 ? TimeSpan.FromSeconds(Math.Min(m.RetryAfterSeconds, _settings.RetryAfter.TotalSeconds)) : _settings.RetryAfter;
+            AnswerNoWork(m.Reason, after);
+            return;
+        }
+        Timers.StartSingleTimer("poll", new ClaimPoll(_claimSeq), left < _settings.ClaimPollInterval ? left : _settings.ClaimPollInterval);
+    }
+
+    private void AnswerNoWork(string reason, TimeSpan retryAfter)
+    {
+        _claim?.Tell(new NoWork(reason, retryAfter));
+        _claim = null;
+        Timers.Cancel("claim");
+        Timers.Cancel("poll");
     }
 
     private void OnLease(WorkerProtocol.Lease lease)
     {
+        _requesting = false;
+        Timers.Cancel("request");
         if (_claim is null || _leases.HoldsJob(lease.JobId))
         {
-            // Not a failed attempt: the coordinator puts the job back at once.
+            // Asked for, but its claim is gone (the client went away, the request answered late): not a failed attempt, and
+            // the coordinator puts the job back at once.
             _coordinator.Tell(new WorkerProtocol.LeaseDeclined(lease.JobId, lease.LeaseId,
-                _claim is null ? $"HTTP worker {_workerId} has no claim waiting" : $"HTTP worker {_workerId} already runs this job"));
+                _claim is null ? $"HTTP worker {_workerId}'s claim ended before the lease came" : $"HTTP worker {_workerId} already runs this job"));
             return;
         }
         _leases.Add(lease);
+        Context.Parent.Tell(new LeaseBound(_workerId, lease.JobId, lease.LeaseId, _claimAddress, Live: true));
         _log.Info("HTTP worker {0} claimed job {1} ({2}/{3}) under lease {4}", _workerId, lease.JobId, lease.Job.Model, lease.Job.Mode, lease.LeaseId);
-        _claim.Tell(new Granted(lease.Job, lease.LeaseId));
+        _claim.Tell(new Granted(lease.Job, lease.LeaseId, _workerId));
         _claim = null;
         Timers.Cancel("claim");
+        Timers.Cancel("poll");
         Register();
     }
 
@@ -190,7 +313,7 @@ public sealed class HttpWorkerActor : ReceiveActor, IWithTimers
     {
         if (!_pending.Remove((m.JobId, m.LeaseId), out var pending)) return;
         if (pending.IsFail) End(m.JobId, m.LeaseId, HttpWorkerLeases.Failed, $"reported failed; job is now {m.Status}");
-        pending.ReplyTo.Tell(new Accepted(m.JobId, m.LeaseId, m.Status));
+        pending.ReplyTo.Tell(new Accepted(m.JobId, m.LeaseId, m.Status, pending.Done?.Sha256, pending.Done?.Deduplicated ?? false));
     }
 
     private void OnUploadReady(ArtifactProtocol.UploadReady m)
@@ -246,15 +369,18 @@ public sealed class HttpWorkerActor : ReceiveActor, IWithTimers
 
     private void End(string jobId, long leaseId, string outcome, string reason, string? sha = null, bool dedup = false)
     {
+        var wasLive = _leases.Get(jobId, leaseId) is not null;
         _leases.End(jobId, leaseId, outcome, reason, sha, dedup);
-        Register(); // one slot fewer held: say so now, not at the next tick
+        if (wasLive) Context.Parent.Tell(new LeaseBound(_workerId, jobId, leaseId, "", Live: false));
+        Register(); // one lease fewer held: say so now, not at the next tick
     }
 
-    /// <summary>Registers with one free slot while a claim waits, none otherwise, so the coordinator pushes leases only to a waiting claim.</summary>
+    /// <summary>Registers with as many slots as leases held, so never a free one: the coordinator pushes nothing to an HTTP worker;
+    /// it leases only in answer to a claim's <see cref="WorkerProtocol.RequestLease"/>.</summary>
     private void Register()
     {
         if (_capability is null) return;
-        _coordinator.Tell(new WorkerProtocol.Register(_workerId, _capability, _leases.Count + (_claim is null ? 0 : 1), _leases.Held));
+        _coordinator.Tell(new WorkerProtocol.Register(_workerId, _capability, _leases.Count, _leases.Held));
     }
 
     private void OnTick()

@@ -21,6 +21,7 @@ public sealed class HttpWorkerLeases(string workerId, int rememberEnded = 256)
     private readonly Dictionary<string, Live> _live = new(StringComparer.Ordinal);
     private readonly Dictionary<(string, long), Ended> _ended = new();
     private readonly Queue<(string, long)> _endedOrder = new();
+    private readonly Dictionary<string, long> _lastEnded = new(StringComparer.Ordinal);
 
     public int Count => _live.Count;
     public IEnumerable<Live> All => _live.Values;
@@ -67,8 +68,19 @@ public sealed class HttpWorkerLeases(string workerId, int rememberEnded = 256)
     {
         if (Get(jobId, leaseId) is not null) _live.Remove(jobId);
         if (_ended.TryAdd((jobId, leaseId), new Ended(outcome, reason, sha256, deduplicated))) _endedOrder.Enqueue((jobId, leaseId));
-        while (_endedOrder.Count > rememberEnded) _ended.Remove(_endedOrder.Dequeue());
+        if (!_lastEnded.TryGetValue(jobId, out var last) || last < leaseId) _lastEnded[jobId] = leaseId;
+        while (_endedOrder.Count > rememberEnded)
+        {
+            var (job, lease) = _endedOrder.Dequeue();
+            _ended.Remove((job, lease));
+            if (_lastEnded.TryGetValue(job, out var l) && l == lease) _lastEnded.Remove(job);
+        }
     }
+
+    /// <summary>The lease a request about <paramref name="jobId"/> means: the one it names, else the worker's live lease of the job,
+    /// else the last one of the job that ended here (so a late <c>complete</c> gets its outcome); null when it held none.</summary>
+    public long? Resolve(string jobId, long? named) =>
+        named ?? (_live.TryGetValue(jobId, out var l) ? l.LeaseId : _lastEnded.TryGetValue(jobId, out var e) ? e : null);
 
     public Ended? EndedOf(string jobId, long leaseId) => _ended.GetValueOrDefault((jobId, leaseId));
 }
