@@ -3,6 +3,7 @@ using Akka.Event;
 using Cis490.Coordinator.Operator;
 using Cis490.Protocols;
 using Cis490.Protocols.Artifacts;
+using Cis490.Protocols.DataSets;
 using Cis490.Protocols.Jobs;
 using Cis490.Protocols.Operator;
 using Cis490.Protocols.Workers;
@@ -63,6 +64,10 @@ public sealed partial record CoordinatorState
             case GetStatus: step.Reply(Status(now)); break;
             case ListWorkers: step.Reply(new WorkerList(Workers.Values.Select(WorkerView).ToList(), now)); break;
             case ListArtifacts or GetArtifact: step.Do(new Effect.ToStore(command)); break;
+            case DataSetProtocol.Publish m: step.Publish(m); break;
+            case DataSetStored m: step.DataSetStored(m); break;
+            case DataSetProtocol.Fetch m: step.Fetch(m); break;
+            case DataSetProtocol.ListDataSets: step.Reply(new DataSetProtocol.DataSetList(Table.DataSets)); break;
             case CheckHealth h:
                 step.Reply(new CoordinatorHealth(h.SequenceNr, h.WritesInFlight, Table.Jobs.Count, Table.LiveCount, Workers.Count, now));
                 break;
@@ -391,7 +396,11 @@ public sealed partial record CoordinatorState
             var spec = State.Table.Jobs[m.JobId].Spec;
             if (m.Model != spec.Model || m.Mode != spec.Mode)
                 Log(LogLevel.WarningLevel, $"Job {m.JobId} lease {m.LeaseId}: the upload declares {m.Model}/{m.Mode}, the job is {spec.Model}/{spec.Mode}; stored as the job's");
-            Do(new Effect.ToStore(m with { Model = spec.Model, Mode = spec.Mode }));
+            // The index row names the data set the job was bound to; an unbound job's (trained on the worker's --data folder) is the
+            // one its checkpoint reports.
+            if (spec.DataSet is not null && m.DataSet is not null && m.DataSet != spec.DataSet)
+                Log(LogLevel.WarningLevel, $"Job {m.JobId} lease {m.LeaseId}: the checkpoint reports data set {m.DataSet}, the job is bound to {spec.DataSet}");
+            Do(new Effect.ToStore(m with { Model = spec.Model, Mode = spec.Mode, DataSet = spec.DataSet ?? m.DataSet }));
         }
 
         public void Stored(Stored m)
@@ -421,12 +430,20 @@ public sealed partial record CoordinatorState
                 Refuse(ErrorKind.Invalid, $"{fileName}: {result.Errors.Count} error(s)", _ => new OperatorProtocol.ManifestRejected(fileName, result.Errors));
                 return;
             }
+            // Each job is bound to the data set it names, else to the latest published one (else none: the workers' --data folder).
+            var (jobs, unbound) = State.Table.Bind(result);
+            if (unbound.Count > 0)
+            {
+                Log(LogLevel.WarningLevel, $"Rejected manifest {fileName}: {unbound.Count} error(s), first: {unbound[0]}");
+                Refuse(ErrorKind.Invalid, $"{fileName}: {unbound.Count} error(s)", _ => new OperatorProtocol.ManifestRejected(fileName, unbound));
+                return;
+            }
             // A manifest that declares [[hosts]] replaces the fleet's declaration; one without (extra jobs, say) leaves it alone.
             var declaresHosts = result.HostPolicies.Count > 0 && State.Table.HostsDiffer(result.HostPolicies);
             if (declaresHosts) Persist(new HostsDeclared(result.HostPolicies, fileName, now));
-            var added = State.Table.AddJobs(result.Jobs, fileName, now);
+            var added = State.Table.AddJobs(jobs, fileName, now);
             foreach (var a in added) Persist(a);
-            var known = result.Jobs.Select(j => j.JobId).Except(added.Select(a => a.JobId)).ToList();
+            var known = jobs.Select(j => j.JobId).Except(added.Select(a => a.JobId)).ToList();
             if (_events.Count > 0)
                 Log(LogLevel.InfoLevel, $"Manifest {fileName}: {added.Count} new job(s), {known.Count} already known" +
                                         (declaresHosts ? $"; {result.HostPolicies.Count} host declaration(s)" : ""));

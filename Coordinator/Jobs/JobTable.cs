@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using Cis490.Protocols;
+using Cis490.Protocols.DataSets;
 using Cis490.Protocols.Jobs;
 using static Cis490.Protocols.Jobs.JobEvents;
 
@@ -30,7 +31,8 @@ public sealed record RetryPolicy(TimeSpan Base, TimeSpan Max)
 
 /// <summary>The JobCoordinator's state: a pure, immutable fold over <see cref="JobEvents"/>, with the decisions that produce them.</summary>
 /// <remarks>No actors here: every rule (fencing, retries, ordering) is a plain function, unit-tested on its own.</remarks>
-public sealed partial record JobTable(ImmutableDictionary<string, JobState> Jobs, long LastLeaseId, long NextSeq, IReadOnlyList<HostPolicy> Hosts)
+public sealed partial record JobTable(ImmutableDictionary<string, JobState> Jobs, long LastLeaseId, long NextSeq, IReadOnlyList<HostPolicy> Hosts,
+    ImmutableList<DataSetInfo>? Published = null)
 {
     public static readonly JobTable Empty = new(ImmutableDictionary.Create<string, JobState>(StringComparer.Ordinal), 0, 0, []);
 
@@ -39,6 +41,7 @@ public sealed partial record JobTable(ImmutableDictionary<string, JobState> Jobs
     public JobTable Apply(ICoordinatorEvent e) => e switch
     {
         HostsDeclared h => this with { Hosts = h.Hosts },
+        DataSetPublished d => this with { Published = DataSets.Add(d.DataSet) },
         JobAdded a when !Jobs.ContainsKey(a.JobId) => Replace(null, new JobState(a.Spec, JobStatus.Pending, NextSeq, 0, 0, null, a.At, null, null,
             null, null, ImmutableDictionary<string, double>.Empty, null)) with { NextSeq = NextSeq + 1 },
         JobAdded => this, // a replayed duplicate changes nothing
@@ -104,9 +107,10 @@ public sealed partial record JobTable(ImmutableDictionary<string, JobState> Jobs
 
     // ---------- snapshots ----------
 
-    public JobTableSnapshot ToSnapshot() => new(LastLeaseId, NextSeq, Jobs.Values.OrderBy(j => j.Seq).ToList(), Hosts);
+    public JobTableSnapshot ToSnapshot() => new(LastLeaseId, NextSeq, Jobs.Values.OrderBy(j => j.Seq).ToList(), Hosts, DataSets);
 
-    public static JobTable FromSnapshot(JobTableSnapshot s) => Indexed(s.Jobs, s.LastLeaseId, s.NextSeq, s.Hosts ?? []);
+    public static JobTable FromSnapshot(JobTableSnapshot s) =>
+        Indexed(s.Jobs, s.LastLeaseId, s.NextSeq, s.Hosts ?? []) with { Published = s.DataSets?.ToImmutableList() };
 
     // ---------- decisions ----------
 

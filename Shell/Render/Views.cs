@@ -89,9 +89,23 @@ public static class Views
     public static string Artifacts(ArtifactList list) =>
         list.Artifacts.Count == 0
             ? "no artifacts stored\n"
-            : TextTable.Render(["SHA256", "MODEL", "MODE", "JOB", "SIZE", "STORED"],
+            : TextTable.Render(["SHA256", "MODEL", "MODE", "JOB", "SIZE", "STORED", "DATA SET"],
                 list.Artifacts.Select(a => (IReadOnlyList<string>)
-                    [a.Sha256[..16], a.Model, a.Mode, JobIds.Short(a.JobId), TextTable.Bytes(a.Bytes), TextTable.Time(a.StoredAt)]));
+                [
+                    a.Sha256[..16], a.Model, a.Mode, JobIds.Short(a.JobId), TextTable.Bytes(a.Bytes), TextTable.Time(a.StoredAt),
+                    a.DataSet is { Length: >= 12 } d ? d[..12] : "",
+                ]));
+
+    /// <summary>The published data sets, oldest first; the last is what a job that names none is bound to.</summary>
+    public static string DataSets(Protocols.DataSets.DataSetProtocol.DataSetList list) =>
+        list.DataSets.Count == 0
+            ? "no data set published (jobs train on each worker's --data folder); publish one with './cis490 data publish DIR --coordinator HOST:PORT'\n"
+            : TextTable.Render(["SHA256", "NAME", "FILES", "SIZE", "PACKED", "PUBLISHED", "LATEST"],
+                list.DataSets.Select((d, i) => (IReadOnlyList<string>)
+                [
+                    d.Sha256[..16], d.Name ?? "", d.Files.ToString(CultureInfo.InvariantCulture), TextTable.Bytes(d.ContentBytes),
+                    TextTable.Bytes(d.BundleBytes), TextTable.Time(d.PublishedAt), i == list.DataSets.Count - 1 ? "*" : "",
+                ]));
 
     public static string Job(JobDetail d)
     {
@@ -111,6 +125,7 @@ public static class Views
             ("job", j.JobId),
             ("model", $"{j.Model} {j.Mode}  hyper {j.HyperJson}"),
             ("status", $"{j.Status} (failed attempts {j.FailedAttempts}/{j.MaxAttempts}{lease})"),
+            ("data set", s.DataSet ?? "none bound (trained on the worker's --data folder)"),
             ("split", $"{s.SplitRecipe}  train hosts {(s.TrainHosts.Count > 0 ? string.Join(",", s.TrainHosts) : "(all)")}  seed {s.Seed}  priority {s.Priority}"),
             ("placement", constraints),
             ("added", TextTable.Time(j.AddedAt)),

@@ -19,7 +19,8 @@ public static class WorkerCommands
                 new("seed", "akka.tcp://cis490@HOST:PORT", Required: true, Note: "required; several seeds separated by commas"),
                 new("port", "P", Default: "0", Note: "default 0 (any free port)"),
                 new("hostname", "H", Default: "127.0.0.1", Note: "default 127.0.0.1; the address other nodes reach this one on"),
-                new("data", "DIR", Default: "data/features"),
+                new("data", "DIR", Note: "optional: a built feature folder, used as it is by jobs bound to its data set (and by jobs bound to none); " +
+                                          "default none: each job's data set is pulled from the coordinator into WORK-DIR/data-sets"),
                 new("slots", "N", Note: "default cis490.worker.slots in hocon/worker.conf (1)"),
                 new("work-dir", "DIR", Note: "default $TMPDIR/cis490-work/WORKER-ID"),
                 new("worker-id", "ID", Note: "default MACHINE-PORT"),
@@ -74,6 +75,7 @@ public static class WorkerCommands
                 new("artifacts", "DIR", Required: true), new("data", "DIR", Required: true), new("out", "DIR", Required: true),
                 new("resample", string.Join("|", PipelineCommands.ResampleUnits), Default: PipelineCommands.ResampleUnits[0]),
                 new("resamples", "N", Default: "1000"), new("seed", "S", Default: "490"),
+                new("allow-mixed-data", "", Flag: true, Note: "rank models trained on different data sets in one report (each data set apart); refused without it"),
             ],
             "compares the models of an artifact folder; writes OUT/comparison.md",
             c => Run(PipelineCommands.ParseEval(c), PipelineCommands.Evaluate)),

@@ -4,6 +4,7 @@ using Akka.Streams;
 using Akka.Streams.Dsl;
 using Cis490.Protocols;
 using Cis490.Protocols.Artifacts;
+using Cis490.Protocols.DataSets;
 using Cis490.Protocols.Jobs;
 using Cis490.Protocols.Operator;
 using Cis490.Protocols.Serialization;
@@ -48,6 +49,8 @@ public sealed class SerializationTests : IDisposable
     private static readonly OperatorQueries.WorkerView Worker = new("w1", "akka.tcp://cis490@127.0.0.1:4060", Capability, 2, [Spec.JobId], At, false);
     private static readonly OperatorQueries.ArtifactView Artifact = new(new string('c', 64), "knn", "oracle", Spec.JobId, 99, At);
     private static readonly OperatorQueries.LogLine Line = new(5, 41, At, Progress);
+
+    private static readonly DataSetInfo DataSet = new(new string('d', 64), "small", new string('e', 64), 2048, 5, 8192, At);
 
     public static readonly IReadOnlyList<ICis490Message> Samples =
     [
@@ -128,6 +131,20 @@ public sealed class SerializationTests : IDisposable
         OperatorQueries.ShowCluster.Instance,
         new OperatorQueries.ClusterView("akka.tcp://cis490@127.0.0.1:4053", [Member], At),
         new OperatorQueries.ChangeMember("akka.tcp://cis490@127.0.0.1:4054", true, "secret"),
+        // data sets
+        Spec with { DataSet = new string('d', 64) },
+        DataSet,
+        new JobEvents.DataSetPublished(DataSet, At),
+        new JobTableSnapshot(41, 7, [SnapshotEntry()], [Host], [DataSet, DataSet with { Name = "again" }]),
+        new ArtifactProtocol.OfferUpload(Spec.JobId, 41, "knn", "oracle", new string('c', 64), 99, Metrics, new string('d', 64)),
+        Artifact with { DataSet = new string('d', 64) },
+        new DataSetProtocol.Publish(new string('d', 64), "small", new string('e', 64), 2048, 5, 8192, "secret"),
+        new DataSetProtocol.Published(DataSet, AlreadyStored: true),
+        new DataSetProtocol.PublishRefused(new string('d', 64), "hash mismatch", ErrorKind.Invalid),
+        DataSetProtocol.ListDataSets.Instance,
+        new DataSetProtocol.DataSetList([DataSet]),
+        new DataSetProtocol.Fetch(Spec.JobId, 41, new string('d', 64), 65536),
+        new DataSetProtocol.FetchRefused(Spec.JobId, 41, new string('d', 64), "stale lease", ErrorKind.StaleLease),
     ];
 
     private static JobState SnapshotEntry() => new(Spec, "completed", 3, 1, 41, "w1", At, At, At, At, new string('b', 64), Metrics, "earlier: exit 1");
@@ -160,7 +177,8 @@ public sealed class SerializationTests : IDisposable
         var messageTypes = typeof(ICis490Message).Assembly.GetTypes()
             .Where(t => typeof(ICis490Message).IsAssignableFrom(t) && t is { IsAbstract: false, IsInterface: false })
             .ToHashSet();
-        var sampled = Samples.Select(s => s.GetType()).Append(typeof(ArtifactProtocol.UploadReady)).Append(typeof(OperatorQueries.ArtifactDownload)).ToHashSet();
+        var sampled = Samples.Select(s => s.GetType()).Append(typeof(ArtifactProtocol.UploadReady)).Append(typeof(OperatorQueries.ArtifactDownload))
+            .Append(typeof(DataSetProtocol.PublishReady)).Append(typeof(DataSetProtocol.FetchReady)).ToHashSet();
 
         Assert.Empty(messageTypes.Except(Manifests.ByType.Keys).Select(t => t.FullName)); // every type has a manifest
         Assert.Empty(messageTypes.Except(sampled).Select(t => t.FullName));               // every type is tested
@@ -267,6 +285,40 @@ public sealed class SerializationTests : IDisposable
 
         Assert.Equal(sourceRef.ToString(), back.Source.ToString());
         Assert.Equal(3, back.Bytes);
+    }
+
+    [Fact]
+    public async Task The_stream_refs_of_a_data_set_publication_and_fetch_are_handed_to_akkas_stream_ref_serializer()
+    {
+        var materializer = _system.Materializer();
+        var sinkRef = await StreamRefs.SinkRef<byte[]>().To(Sink.Ignore<byte[]>()).Run(materializer);
+        var sourceRef = await Source.Single(new byte[] { 1, 2, 3 }).RunWith(StreamRefs.SourceRef<byte[]>(), materializer);
+        var ready = new DataSetProtocol.PublishReady(new string('d', 64), sinkRef);
+        var fetch = new DataSetProtocol.FetchReady(Spec.JobId, 41, new string('d', 64), new string('e', 64), 2048, 1024, sourceRef);
+
+        var serializer = _system.Serialization.FindSerializerFor(ready);
+        var readyBack = (DataSetProtocol.PublishReady)_system.Serialization.Deserialize(serializer.ToBinary(ready), serializer.Identifier, "D3");
+        var fetchBack = (DataSetProtocol.FetchReady)_system.Serialization.Deserialize(serializer.ToBinary(fetch), serializer.Identifier, "D9");
+
+        Assert.Equal(sinkRef.ToString(), readyBack.Sink.ToString());
+        Assert.Equal(sourceRef.ToString(), fetchBack.Source.ToString());
+        Assert.Equal((1024L, 2048L), (fetchBack.Offset, fetchBack.BundleBytes));
+    }
+
+    [Fact]
+    public void Events_snapshots_and_offers_from_before_data_sets_read_as_bound_to_none()
+    {
+        var serializer = (SerializerWithStringManifest)_system.Serialization.FindSerializerForType(typeof(ICis490Message));
+        var added = (JobEvents.JobAdded)serializer.FromBinary(System.Text.Encoding.UTF8.GetBytes(
+            $$$"""{"spec":{"job_id":"{{{Spec.JobId}}}","model":"knn","mode":"oracle","hyper_json":"{}","split_recipe":"host","train_hosts":["h"],"seed":1,"priority":0,"max_attempts":3,"constraints":null},"manifest_file":"m.toml","at":"2026-11-01T00:00:00+00:00"}"""), "JE1");
+        var snapshot = (JobTableSnapshot)serializer.FromBinary(System.Text.Encoding.UTF8.GetBytes(
+            """{"last_lease_id":4,"next_seq":1,"jobs":[],"hosts":null}"""), "JS1");
+        var offer = (ArtifactProtocol.OfferUpload)serializer.FromBinary(System.Text.Encoding.UTF8.GetBytes(
+            $$$"""{"job_id":"{{{Spec.JobId}}}","lease_id":4,"model":"knn","mode":"oracle","sha256":"{{{new string('c', 64)}}}","bytes":9,"metrics":{}}"""), "A1");
+
+        Assert.Null(added.Spec.DataSet);
+        Assert.Null(snapshot.DataSets);
+        Assert.Null(offer.DataSet);
     }
 
     [Fact]
