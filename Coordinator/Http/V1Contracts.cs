@@ -17,7 +17,7 @@ public static class V1Contracts
     /// <param name="Families">The model families the worker says it can train; null: it did not say, and every family is offered.</param>
     public sealed record CapabilityBody(
         string? Hostname, int? Cores, double? RamGib, bool? Cuda, double? VramGib, string? CudaDevice, string? TorchVersion, string? GitCommit, string? Os,
-        IReadOnlyList<string>? Families = null)
+        IReadOnlyList<string>? Families = null, IReadOnlyList<string>? DataSets = null)
     {
         public const int MaxCores = 1024;
         public const double MaxRamGib = 64 * 1024; // 64 TiB: more than any single machine of this decade
@@ -35,12 +35,17 @@ public static class V1Contracts
             ?? Checks.Text("os", Os, 128)
             ?? (Families?.FirstOrDefault(f => !Shared.Models.ModelCatalog.All.ContainsKey(f)) is { } unknown
                 ? new FieldProblem("families", $"'{Shared.Text.SafeText.Escape(unknown)}' is not a model family (known: {string.Join(", ", Shared.Models.ModelCatalog.All.Keys.Order())})")
+                : null)
+            ?? (DataSets?.FirstOrDefault(d => d.Length is < 8 or > 64 || !d.All(Uri.IsHexDigit)) is { } bad
+                ? new FieldProblem("data_sets", $"'{Shared.Text.SafeText.Escape(bad)}' is not a data set's content hash (8 to 64 hex digits)")
                 : null);
 
         public WorkerCapability ToCapability(string workerId) => new(
             string.IsNullOrWhiteSpace(Hostname) ? workerId : Hostname.Trim(), Math.Max(1, Cores ?? 1), Math.Max(0, RamGib ?? 0), Cuda ?? false,
             Math.Max(0, VramGib ?? 0), CudaDevice, TorchVersion ?? "none", GitCommit ?? "unknown", Os ?? "unknown",
-            Families?.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList());
+            Families?.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList(),
+            // An HTTP worker cannot pull data sets: it is offered only jobs bound to none, or to one it says it has.
+            DataSets: DataSets?.Select(d => d.ToLowerInvariant()).Distinct().ToList() ?? []);
     }
 
     /// <summary>The claim's answer: a job with its lease id (its id also at the top level, with the status as the earlier fleet
@@ -53,10 +58,11 @@ public static class V1Contracts
     /// <summary>A capability as the coordinator understood it from a claim.</summary>
     /// <param name="Families">The families offered to it: what it said, or null (every family).</param>
     public sealed record CapabilityView(string Hostname, int Cores, double RamGib, bool Cuda, double VramGib, string? CudaDevice, string TorchVersion,
-        string GitCommit, string Os, IReadOnlyList<string>? Families)
+        string GitCommit, string Os, IReadOnlyList<string>? Families, IReadOnlyList<string>? DataSets)
     {
         public static CapabilityView Of(WorkerCapability c) =>
-            new(c.Hostname, c.Cores, Math.Round(c.RamGib, 2), c.Cuda, Math.Round(c.VramGib, 2), c.CudaDevice, c.TorchVersion, c.GitCommit, c.Os, c.Families);
+            new(c.Hostname, c.Cores, Math.Round(c.RamGib, 2), c.Cuda, Math.Round(c.VramGib, 2), c.CudaDevice, c.TorchVersion, c.GitCommit, c.Os, c.Families,
+                c.DataSets);
     }
 
     /// <summary>What to train, as a worker needs it; <c>hyper</c> is the hyper-parameters as a JSON object.</summary>

@@ -99,14 +99,16 @@ public static partial class V1Shapes
         var torch = FirstText("torch_version", "torch", "pytorch", "pytorch_version");
         var git = FirstText("git_commit", "commit", "git_sha", "git_rev", "git_revision", "revision", "code_version");
         var os = FirstText("os", "platform", "system", "os_name", "os_version");
-        IReadOnlyList<string>? families = null;
+        IReadOnlyList<string>? families = null, dataSets = null;
         foreach (var s in sources)
             if (p is null && families is null) families = Names(s, out p, "families", "models", "model_families", "allowed_models", "can_train");
+        foreach (var s in sources)
+            if (p is null && dataSets is null) dataSets = Names(s, out p, "data_sets", "data_set", "datasets", "dataset", "data_hash", "features_hash");
         problem = p;
         if (p is not null) return Blank;
         if (cores is < int.MinValue or > int.MaxValue) cores = int.MaxValue; // the range check names it
         if (ram is { } r && (double.IsNaN(r) || double.IsInfinity(r))) ram = -1;
-        return new CapabilityBody(hostname, (int?)cores, ram, cuda, vram, device, torch, git, os, families);
+        return new CapabilityBody(hostname, (int?)cores, ram, cuda, vram, device, torch, git, os, families, dataSets);
     }
 
     /// <summary>A list of names: a JSON list of strings, or one string separated by commas or spaces (<c>"knn, gbt"</c>).</summary>
@@ -118,7 +120,7 @@ public static partial class V1Shapes
             return found.Value.GetString()!.Split([',', ' '], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(n => n.ToLowerInvariant()).ToList();
         if (found.Value.ValueKind == JsonValueKind.Array && found.Value.EnumerateArray().All(e => e.ValueKind == JsonValueKind.String))
             return found.Value.EnumerateArray().Select(e => e.GetString()!.Trim().ToLowerInvariant()).ToList();
-        problem = new FieldProblem(found.Name, $"must be a list of model families like [\"knn\", \"gbt\"], got {V1Fields.Shown(found.Value)}");
+        problem = new FieldProblem(found.Name, $"must be a list of names like [\"knn\", \"gbt\"] (or one string separated by commas), got {V1Fields.Shown(found.Value)}");
         return null;
     }
 

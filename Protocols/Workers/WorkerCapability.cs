@@ -7,6 +7,9 @@ namespace Cis490.Protocols.Workers;
 /// <param name="Unavailable">Family → why this worker cannot train it (from its self-test).</param>
 /// <param name="XgboostVersion">libxgboost's version as loaded by the self-test, or null when it did not load.</param>
 /// <param name="CudaNote">Why <see cref="Cuda"/> is false (no GPU; or a GPU present that this build cannot use, and why), or null.</param>
+/// <param name="DataSets">For a worker that cannot pull data sets from the coordinator (an HTTP <c>/v1</c> worker of the earlier
+/// fleet): the content hashes (or 8+ digit prefixes) of the data sets it has; it is offered only jobs bound to one of them, or to
+/// none. Null: the worker pulls whatever data set a lease needs (a worker node).</param>
 public sealed record WorkerCapability(
     string Hostname,
     int Cores,
@@ -20,8 +23,14 @@ public sealed record WorkerCapability(
     IReadOnlyList<string>? Families = null,
     IReadOnlyDictionary<string, string>? Unavailable = null,
     string? XgboostVersion = null,
-    string? CudaNote = null) : ICis490Message
+    string? CudaNote = null,
+    IReadOnlyList<string>? DataSets = null) : ICis490Message
 {
+    /// <summary>Whether this worker can train on the data set <paramref name="contentHash"/> (null: a job bound to none): it pulls
+    /// any, or it declared that one.</summary>
+    public bool HasDataSet(string? contentHash) =>
+        contentHash is null || DataSets is null || DataSets.Any(d => contentHash.StartsWith(d, StringComparison.OrdinalIgnoreCase));
+
     /// <summary>Whether this worker can train <paramref name="family"/>: it said so, or it did not say (all families assumed).</summary>
     public bool CanTrain(string family) => Families is null || Families.Contains(family, StringComparer.Ordinal);
 

@@ -41,6 +41,9 @@ public static class Placement
             return $"host {cap.Hostname}'s policy does not allow {job.Model}:{job.Mode}";
         if (cap.WhyNot(job.Model) is { } cannot)
             return $"cannot train {job.Model}: {cannot}";
+        if (job.DataSet is { } dataSet && !detected.HasDataSet(dataSet))
+            return $"trains on data set {dataSet[..Math.Min(12, dataSet.Length)]}, which {cap.Hostname} cannot pull and did not declare " +
+                   "(an HTTP /v1 worker declares the data sets it has with data_sets)";
         if (needs.RequireCuda && !cap.Cuda)
             return $"needs CUDA (require_cuda); {cap.Hostname} has none" +
                    (detected.Cuda ? " declared" : detected.CudaNote is { Length: > 0 } note ? $" ({note})" : "");

@@ -76,8 +76,25 @@ public sealed class V1ShapesTests
         Assert.Contains("'gpt-9' is not a model family", unknown.Problem()!.Message);
     }
 
+    [Fact]
+    public void An_http_worker_is_offered_a_job_bound_to_a_data_set_only_when_it_declares_that_data_set()
+    {
+        var hash = new string('a', 32) + new string('b', 32);
+        var bound = new Cis490.Protocols.Jobs.JobSpec(new string('1', 64), "knn", "oracle", "{}", "host", ["h"], 0, 0, 3, null, hash);
+        var unbound = bound with { DataSet = null };
+        var silent = Capability("""{"worker_id":"py"}""").ToCapability("py");
+        var declared = Capability("""{"worker_id":"py","data_sets":"aaaaaaaaaaaa"}""").ToCapability("py");
+        var native = silent with { DataSets = null }; // a worker node: pulls what it lacks
+
+        Assert.Contains("cannot pull and did not declare", Cis490.Shared.Jobs.Placement.Refusal(bound, silent, []));
+        Assert.Null(Cis490.Shared.Jobs.Placement.Refusal(unbound, silent, []));
+        Assert.Null(Cis490.Shared.Jobs.Placement.Refusal(bound, declared, []));
+        Assert.Null(Cis490.Shared.Jobs.Placement.Refusal(bound, native, []));
+        Assert.Equal("data_sets", Capability("""{"worker_id":"py","data_sets":["xyz"]}""").Problem()!.Field);
+    }
+
     [Theory]
-    [InlineData("""{"families":{"knn":true}}""", "families", "list of model families")]
+    [InlineData("""{"families":{"knn":true}}""", "families", "must be a list of names")]
     [InlineData("""{"cores":"many"}""", "cores", "must be a number")]
     [InlineData("""{"cores":2.5}""", "cores", "whole number")]
     [InlineData("""{"capability":{"cuda":"perhaps"}}""", "capability.cuda", "true or false")]
