@@ -84,6 +84,16 @@ public static class Manifests
         (typeof(OperatorQueries.ChangeMember), "Q19"),
         (typeof(OperatorQueries.GetHealth), "Q20"),
         (typeof(OperatorQueries.CoordinatorHealth), "Q21"),
+        // The diagnostics palettes (cluster tail, log peek/tail, actor hierarchy): their own prefix.
+        (typeof(Diagnostics.DiagnosticsProtocol.PeekLog), "D1"),
+        (typeof(Diagnostics.DiagnosticsProtocol.LogLines), "D2"),
+        (typeof(Diagnostics.DiagnosticsProtocol.NodeLogLine), "D3"),
+        (typeof(Diagnostics.DiagnosticsProtocol.GetHierarchy), "D4"),
+        (typeof(Diagnostics.DiagnosticsProtocol.ActorTree), "D5"),
+        (typeof(Diagnostics.DiagnosticsProtocol.ActorEntry), "D6"),
+        (typeof(Diagnostics.DiagnosticsProtocol.TailCluster), "D7"),
+        (typeof(Diagnostics.DiagnosticsProtocol.ClusterEvents), "D8"),
+        (typeof(Diagnostics.DiagnosticsProtocol.ClusterEventView), "D9"),
     ];
 
     /// <summary>Type → manifest.</summary>
