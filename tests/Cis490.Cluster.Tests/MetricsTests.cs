@@ -71,13 +71,14 @@ public sealed class MetricsTests(DataFixture data, ITestOutputHelper output)
             await Eventually(http, "sum(cis490_jobs{status=\"completed\"})", v => v == 2, "2 completed jobs in cis490_jobs", within, prometheus);
             await Eventually(http, "sum(cis490_jobs{status=\"pending\"})", v => v == 0, "no pending job", within, prometheus);
             await Eventually(http, "sum(cis490_jobs_added_total)", v => v == 2, "2 jobs added", within, prometheus);
-            await Eventually(http, "sum(cis490_leases_granted_total)", v => v == 2, "2 leases granted", within, prometheus);
+            // A lease the one-slot worker declines (its slot not yet free) is granted again: at least 2.
+            await Eventually(http, "sum(cis490_leases_granted_total)", v => v >= 2, "2 or more leases granted", within, prometheus);
             await Eventually(http, "sum(cis490_leases_ended_total{outcome=\"completed\",family=\"mlp\"})", v => v == 1, "the MLP's lease ended completed", within, prometheus);
             await Eventually(http, "sum(cis490_leases_ended_total{outcome=\"completed\",family=\"knn\"})", v => v == 1, "the KNN's lease ended completed", within, prometheus);
-            await Eventually(http, "sum(cis490_lease_latency_seconds_count)", v => v == 2, "2 lease latencies", within, prometheus);
+            await Eventually(http, "sum(cis490_lease_latency_seconds_count)", v => v >= 2, "a latency per lease", within, prometheus);
             await Eventually(http, "sum(cis490_artifacts_stored_total)", v => v == 2, "2 artifacts stored", within, prometheus);
             await Eventually(http, "sum(cis490_artifact_stored_bytes_total)", v => v > 0, "artifact bytes", within, prometheus);
-            await Eventually(http, "sum(cis490_journal_write_seconds_count)", v => v >= 6, "journal writes timed (added, granted, started, completed ×2)", within, prometheus);
+            await Eventually(http, "sum(cis490_journal_write_seconds_count)", v => v >= 4, "journal writes timed (one per decision: the manifest, the grants, starts, completions)", within, prometheus);
             await Eventually(http, "sum(cis490_recovery_seconds_count)", v => v == 1, "one recovery timed", within, prometheus);
             await Eventually(http, "sum(cis490_heartbeats_received_total)", v => v >= 1, "heartbeats received", within, prometheus);
             await Eventually(http, "sum(cis490_cluster_members{job=\"cis490-coordinator\",status=\"up\",reachability=\"reachable\"})", v => v == 2,
