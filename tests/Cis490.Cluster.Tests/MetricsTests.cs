@@ -146,7 +146,7 @@ public sealed class MetricsTests(DataFixture data, ITestOutputHelper output)
         var last = "no answer";
         while (clock.Elapsed < within)
         {
-            Assert.False(prometheus.HasExited, $"prometheus exited: {prometheus.Log()}");
+            if (prometheus.HasExited) Assert.Fail($"prometheus exited: {prometheus.Log()}");
             try
             {
                 var answer = await Get(http, "api/v1/query?query=" + Uri.EscapeDataString(expr));

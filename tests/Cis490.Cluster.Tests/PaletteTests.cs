@@ -107,7 +107,7 @@ public sealed class PaletteTests(DataFixture data, ITestOutputHelper output)
             using (var reader = new StreamReader(new FileStream(process.LogPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite)))
                 text = await reader.ReadToEndAsync();
             if (text.Split('\n').Select(l => l.TrimEnd('\r')).FirstOrDefault(match) is { } line) return line;
-            Assert.False(process.HasExited, $"{process.Name} exited ({process.ExitCode}) before {what}:\n{text}");
+            if (process.HasExited) Assert.Fail($"{process.Name} exited ({process.ExitCode}) before {what}:\n{text}");
             await Task.Delay(250);
         }
         throw new TimeoutException($"{process.Name}: no {what} within {Seen.TotalSeconds:F0} s; its output:\n" + File.ReadAllText(process.LogPath));
