@@ -37,7 +37,8 @@ public static class JobTracing
         activity.SetStartTime(span.Start.UtcDateTime);
         activity.Start();
         if (span.Error) activity.SetStatus(ActivityStatusCode.Error);
-        activity.SetEndTime((span.End < span.Start ? span.Start : span.End).UtcDateTime);
+        // An instant (submitted, cancelled) lasts one tick: Activity.Stop replaces a zero duration with "until now".
+        activity.SetEndTime((span.End <= span.Start ? span.Start.AddTicks(1) : span.End).UtcDateTime);
         activity.Stop();
         return activity;
     }

@@ -45,10 +45,18 @@ public static class TelemetryExport
             .AddSource(JobTracing.SourceName)
             .AddOtlpExporter(o =>
             {
-                o.Endpoint = new Uri(settings.OtlpEndpoint);
                 o.Protocol = settings.OtlpProtocol == "grpc" ? OtlpExportProtocol.Grpc : OtlpExportProtocol.HttpProtobuf;
+                o.Endpoint = TracesEndpoint(settings);
             })
             .Build();
+    }
+
+    /// <summary>The exporter's endpoint. Over http/protobuf an endpoint set in code is used as it is, so a collector's base
+    /// address (<c>http://collector:4318</c>, as OTEL_EXPORTER_OTLP_ENDPOINT is written) gets the traces path <c>/v1/traces</c>.</summary>
+    public static Uri TracesEndpoint(TelemetrySettings settings)
+    {
+        var uri = new Uri(settings.OtlpEndpoint);
+        return settings.OtlpProtocol == "http/protobuf" && uri.AbsolutePath == "/" ? new Uri(uri, "v1/traces") : uri;
     }
 
     /// <summary>A worker's metrics on <c>http://BIND:PORT/metrics</c>, or null when the port is 0 (the default).</summary>

@@ -97,6 +97,55 @@ public sealed class TelemetryTests
         Assert.Equal(TimeSpan.FromSeconds(20), mine.Single(a => a.OperationName == "job.completed").Duration);
         Assert.NotEqual(JobTracing.TraceIdOf(job.JobId), JobTracing.TraceIdOf(job.JobId + "x"));
     }
+
+    [Fact]
+    public async Task With_an_otlp_endpoint_configured_a_jobs_spans_are_exported_to_it_and_without_one_nothing_is_started()
+    {
+        Assert.Null(TelemetryExport.StartTracing(TelemetrySettings.From(Config("")), "test"));
+
+        // A stand-in collector: OTLP over HTTP is a POST of a protobuf ExportTraceServiceRequest to /v1/traces.
+        int port;
+        using (var probe = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0))
+        {
+            probe.Start();
+            port = ((IPEndPoint)probe.LocalEndpoint).Port;
+        }
+        using var collector = new HttpListener();
+        collector.Prefixes.Add($"http://127.0.0.1:{port}/");
+        collector.Start();
+        var settings = TelemetrySettings.From(Config($"otlp-endpoint = \"http://127.0.0.1:{port}\"\notlp-protocol = \"http/protobuf\""));
+        Assert.Equal($"http://127.0.0.1:{port}/v1/traces", TelemetryExport.TracesEndpoint(settings).ToString());
+        var jobId = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData("otlp-test"u8));
+        var received = collector.GetContextAsync();
+        using (var provider = TelemetryExport.StartTracing(settings, "cis490-test"))
+        {
+            Assert.NotNull(provider);
+            JobTracing.Emit(new SpanRecord("job.submitted", jobId, T0, T0, [new("cis490.family", "knn")]));
+            // Disposing the provider shuts its batch processor down, which exports what it holds.
+        }
+        var done = await Task.WhenAny(received, Task.Delay(TimeSpan.FromSeconds(20)));
+        Assert.True(done == received, "the collector got no export within 20 s");
+        var ctx = await received;
+        Assert.Equal("POST", ctx.Request.HttpMethod);
+        Assert.Equal("/v1/traces", ctx.Request.Url!.AbsolutePath);
+        Assert.Equal("application/x-protobuf", ctx.Request.ContentType);
+        using var body = new MemoryStream();
+        await ctx.Request.InputStream.CopyToAsync(body);
+        var bytes = body.ToArray();
+        ctx.Response.StatusCode = 200;
+        ctx.Response.Close();
+        // Strings travel as UTF-8 in protobuf: the span's name, its job id attribute and the trace id derived from it.
+        Assert.True(Contains(bytes, "job.submitted"u8.ToArray()), "no span named job.submitted in the export");
+        Assert.True(Contains(bytes, System.Text.Encoding.UTF8.GetBytes(jobId)), "the job id attribute is not in the export");
+        var traceId = new byte[16];
+        JobTracing.TraceIdOf(jobId).CopyTo(traceId);
+        Assert.True(Contains(bytes, traceId), "the job's trace id is not in the export");
+    }
+
+    private static Akka.Configuration.Config Config(string telemetry) =>
+        Akka.Configuration.ConfigurationFactory.ParseString($"cis490.telemetry {{\n{telemetry}\n}}");
+
+    private static bool Contains(byte[] haystack, byte[] needle) => haystack.AsSpan().IndexOf(needle) >= 0;
 }
 
 /// <summary><c>GET /metrics</c> on a real coordinator's HTTP host: Prometheus text with the product's metric names.</summary>
