@@ -110,6 +110,10 @@ public static class Program
             else system.Log.Info(security.Describe(hostname));
             using var signals = new CompositeDisposable(NodeRuntime.ShutdownOnSignals(system));
             var proxy = Start(system, settings);
+            // Traces by OTLP when an endpoint is configured; members for /metrics (the HTTP host exports the meter).
+            using var traceExport = Shared.Telemetry.TelemetryExport.StartTracing(Shared.Telemetry.TelemetrySettings.From(config), "cis490-coordinator");
+            Shared.Telemetry.TelemetryExport.ReportMembers(system);
+            system.ActorOf(Shared.Diagnostics.NodeDiagnostics.Props(Shared.Diagnostics.DiagnosticsSettings.From(config)), Shared.Diagnostics.NodeDiagnostics.Name);
             if (http.Enabled)
             {
                 var endpoint = await system.ActorSelection($"/user/{OperatorEndpoint.Name}").ResolveOne(TimeSpan.FromSeconds(5));

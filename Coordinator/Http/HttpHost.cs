@@ -94,6 +94,7 @@ public sealed class HttpHost : IAsyncDisposable
         });
         builder.Services.AddSingleton(api);
         builder.Services.ConfigureHttpJsonOptions(o => ApiJson.Configure(o.SerializerOptions));
+        MetricsEndpoint.AddServices(builder.Services);
 
         var app = builder.Build();
         app.Use(Guard);
@@ -104,6 +105,7 @@ public sealed class HttpHost : IAsyncDisposable
                 $"{ctx.HttpContext.Request.Method} {ctx.HttpContext.Request.Path}: HTTP {ctx.HttpContext.Response.StatusCode} " +
                 $"({(ctx.HttpContext.Response.StatusCode == 404 ? "no such endpoint; see /api/openapi.json" : ReasonFor(ctx.HttpContext.Response.StatusCode))})"));
         foreach (var map in modules) map(app);
+        MetricsEndpoint.Map(app);
         return app;
     }
 

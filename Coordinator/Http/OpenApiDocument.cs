@@ -44,6 +44,8 @@ public static class OpenApiDocument
         new("get", "/v1/workers", "v1", "Workers (as /api/workers)", null, false, [R(200, "workers", "Object"), R(504, "no answer")]),
         new("post", "/v1/job/{id}/cancel", "v1", "Cancel (as /api/jobs/{id}/cancel)", "CancelRequest", true, OperatorOps),
         new("post", "/v1/job/{id}/requeue", "v1", "Requeue (as /api/jobs/{id}/requeue)", null, true, OperatorOps),
+        new("get", "/metrics", "metrics", "Prometheus metrics (text exposition format; docs/metrics.md lists them)", null, false,
+            [R(200, "the metrics (text/plain or application/openmetrics-text)", null)]),
         new("get", "/", "dashboard", "The cluster dashboard page (HTML)", null, false, [R(200, "the page (text/html)", null)]),
         new("get", "/dashboard/{file}", "dashboard", "The dashboard's script, style and image files", null, false, [R(200, "the file", null), R(304, "unchanged (ETag)", null), R(404, "no such file")]),
         new("get", "/api/events", "dashboard", "Live feed (text/event-stream): snapshot, tick, curves, progress and coordinator events", null, false,

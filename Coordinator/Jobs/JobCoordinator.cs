@@ -8,6 +8,8 @@ using Cis490.Coordinator.Artifacts;
 using Cis490.Coordinator.DataSets;
 using Cis490.Coordinator.Operator;
 using Cis490.Coordinator.Persistence;
+using Cis490.Coordinator.Telemetry;
+using Cis490.Shared.Telemetry;
 using Cis490.Protocols;
 using Cis490.Protocols.Jobs;
 using Cis490.Protocols.Operator;
@@ -56,6 +58,13 @@ public sealed class JobCoordinator : ReceivePersistentActor, IWithTimers
     /// <summary>Stopping because of a hand-over, not a failure.</summary>
     private bool _handingOver;
 
+    /// <summary>Since this incarnation started (its recovery time), and since the snapshot in flight was asked for.</summary>
+    private readonly System.Diagnostics.Stopwatch _started = System.Diagnostics.Stopwatch.StartNew();
+    private long _snapshotAsked;
+
+    /// <summary>This incarnation's report of the job table to the <c>cis490_jobs</c> gauge (read at scrape time).</summary>
+    private IDisposable? _jobsGauge;
+
     public override string PersistenceId => PersistenceIdValue;
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -82,7 +91,12 @@ public sealed class JobCoordinator : ReceivePersistentActor, IWithTimers
             _endpoints.Remove(Key(t.ActorRef)); // that incarnation never comes back
             Handle(new EndpointGone(Key(t.ActorRef)), ActorRefs.Nobody);
         });
-        Command<ArtifactStore.Stored>(m => Handle(new Stored(m.Offer, m.Deduplicated), m.ReplyTo));
+        Command<ArtifactStore.Stored>(m =>
+        {
+            Cis490Metrics.ArtifactsStored.Add(1, new KeyValuePair<string, object?>("deduplicated", m.Deduplicated ? "true" : "false"));
+            if (!m.Deduplicated) Cis490Metrics.ArtifactBytesStored.Add(m.Offer.Bytes);
+            Handle(new Stored(m.Offer, m.Deduplicated), m.ReplyTo);
+        });
         Command<DataSetStore.Stored>(m => Handle(new DataSetStored(m.DataSet), m.ReplyTo));
         Command<OperatorQueries.GetHealth>(_ => Handle(new CheckHealth(LastSequenceNr, _writesInFlight), Sender));
         Command<Tick>(_ => Handle(Tick.Instance, ActorRefs.Nobody));
@@ -98,6 +112,7 @@ public sealed class JobCoordinator : ReceivePersistentActor, IWithTimers
         });
         Command<SaveSnapshotSuccess>(s =>
         {
+            Cis490Metrics.SnapshotSave.Record(System.Diagnostics.Stopwatch.GetElapsedTime(_snapshotAsked).TotalSeconds);
             // Everything up to the snapshot is in it: older events and snapshots only slow recovery down.
             DeleteMessages(s.Metadata.SequenceNr);
             DeleteSnapshots(new SnapshotSelectionCriteria(s.Metadata.SequenceNr - 1));
@@ -110,7 +125,11 @@ public sealed class JobCoordinator : ReceivePersistentActor, IWithTimers
         // Every other message of our protocol (trainers, uploads, operator requests and queries) is a command as it is; one
         // this version does not know is refused by Decide with a typed error, never dropped.
         // Lease messages carry who sent them: only the worker a lease was granted to may speak for it (Decide checks).
-        Command<IWithLease>(m => Handle(new FromWorker(m, Sender.Path.ToStringWithAddress()), Sender));
+        Command<IWithLease>(m =>
+        {
+            if (m is TrainerProtocol.Heartbeat) Cis490Metrics.HeartbeatsReceived.Add(1);
+            Handle(new FromWorker(m, Sender.Path.ToStringWithAddress()), Sender);
+        });
         Command<ICis490Message>(m => Handle(m, Sender));
     }
 
@@ -144,6 +163,7 @@ public sealed class JobCoordinator : ReceivePersistentActor, IWithTimers
         if (((ExtendedActorSystem)Context.System).Provider is ClusterActorRefProvider) Cluster.Get(Context.System).Unsubscribe(Self);
         Context.System.EventStream.Unsubscribe(Self);
         _restarts.Stopped(_handingOver);
+        _jobsGauge?.Dispose();
         base.PostStop();
     }
 
@@ -194,6 +214,8 @@ public sealed class JobCoordinator : ReceivePersistentActor, IWithTimers
         _dataSets = Context.ActorOf(DataSetStore.Props(_settings.DataSetsDir, _settings.UploadTimeout), "data-set-store");
         _state = _state with { Table = _persisted };
         _restarts.Recovered();
+        Cis490Metrics.Recovery.Record(_started.Elapsed.TotalSeconds);
+        _jobsGauge = Cis490Metrics.ReportJobs(() => JobMetrics.ByStatus(_persisted)); // an immutable table: safe to read from the scrape
         Timers.StartPeriodicTimer("check-leases", Tick.Instance, _settings.LeaseCheckInterval);
         Handle(Recovered.Instance, ActorRefs.Nobody);
     }
@@ -211,13 +233,23 @@ public sealed class JobCoordinator : ReceivePersistentActor, IWithTimers
         }
         var remaining = outcome.Events.Count;
         _writesInFlight += remaining;
+        var asked = System.Diagnostics.Stopwatch.GetTimestamp();
         PersistAllAsync(outcome.Events, e =>
         {
             _writesInFlight--;
+            // Metrics and trace spans of what is now written (never of replayed events: those were counted when written).
+            JobMetrics.Record(JobMetrics.For(_persisted, e));
+            foreach (var span in JobTraces.For(_persisted, e)) JobTracing.Emit(span);
             _persisted = _persisted.Apply(e);
             // Every snapshot-every events, a snapshot of what is written (never of decisions still in flight).
-            if (_settings.SnapshotEvery > 0 && LastSequenceNr % _settings.SnapshotEvery == 0) SaveSnapshot(_persisted.ToSnapshot());
-            if (--remaining == 0) Perform(outcome.Effects, requester);
+            if (_settings.SnapshotEvery > 0 && LastSequenceNr % _settings.SnapshotEvery == 0)
+            {
+                _snapshotAsked = System.Diagnostics.Stopwatch.GetTimestamp();
+                SaveSnapshot(_persisted.ToSnapshot());
+            }
+            if (--remaining > 0) return;
+            Cis490Metrics.JournalWrite.Record(System.Diagnostics.Stopwatch.GetElapsedTime(asked).TotalSeconds);
+            Perform(outcome.Effects, requester);
         });
     }
 

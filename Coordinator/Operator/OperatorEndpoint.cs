@@ -13,7 +13,7 @@ namespace Cis490.Coordinator.Operator;
 /// checked before a mutating request goes on, manifest files are read from this node's disk, and cluster membership (show,
 /// leave, down, the members in a status) is this node's view. Everything else goes to the JobCoordinator singleton wherever
 /// it runs, and its replies go straight back to the tool.</summary>
-public sealed class OperatorEndpoint : ReceiveActor
+public sealed partial class OperatorEndpoint : ReceiveActor
 {
     public const string Name = "operator";
 
@@ -85,6 +85,7 @@ public sealed class OperatorEndpoint : ReceiveActor
         Receive<GetArtifact>(Read);
         Receive<GetJobLogs>(Read);
         Receive<GetHealth>(Health);
+        ReceiveDiagnostics(); // OperatorEndpoint.Diagnostics.cs: log peek/tail, actor hierarchy, cluster tail
         // The start-up load's answer (the singleton logs the details).
         Receive<OperatorProtocol.ManifestAccepted>(a =>
             _log.Info("Manifest {0} loaded at start: {1} new job(s), {2} already known", a.FileName, a.AddedJobIds.Count, a.KnownJobIds.Count));

@@ -97,6 +97,16 @@ public static class Manifests
         (typeof(OperatorQueries.ChangeMember), "Q19"),
         (typeof(OperatorQueries.GetHealth), "Q20"),
         (typeof(OperatorQueries.CoordinatorHealth), "Q21"),
+        // The diagnostics palettes (cluster tail, log peek/tail, actor hierarchy): prefix PC (D is the data sets').
+        (typeof(Diagnostics.DiagnosticsProtocol.PeekLog), "PC1"),
+        (typeof(Diagnostics.DiagnosticsProtocol.LogLines), "PC2"),
+        (typeof(Diagnostics.DiagnosticsProtocol.NodeLogLine), "PC3"),
+        (typeof(Diagnostics.DiagnosticsProtocol.GetHierarchy), "PC4"),
+        (typeof(Diagnostics.DiagnosticsProtocol.ActorTree), "PC5"),
+        (typeof(Diagnostics.DiagnosticsProtocol.ActorEntry), "PC6"),
+        (typeof(Diagnostics.DiagnosticsProtocol.TailCluster), "PC7"),
+        (typeof(Diagnostics.DiagnosticsProtocol.ClusterEvents), "PC8"),
+        (typeof(Diagnostics.DiagnosticsProtocol.ClusterEventView), "PC9"),
     ];
 
     /// <summary>Type → manifest.</summary>

@@ -38,6 +38,7 @@ public static class CommandCatalog
     public static readonly string[] Flags = ["json", "follow"];
 
     private static readonly ArgSpec JobArg = new("ID", ArgKind.JobId);
+    private static readonly ArgSpec NodeArg = new("NODE", ArgKind.Address);
 
     public static readonly IReadOnlyList<CommandSpec> All =
     [
@@ -65,6 +66,18 @@ public static class CommandCatalog
             "ADDRESS is akka.tcp://cis490@HOST:PORT or HOST:PORT, as 'cluster show' lists it."),
         new("cluster", "down", [new("ADDRESS", ArgKind.Address)], ["token"], true, "mark a member down: for one that is gone and will not come back",
             "Its leases end and its jobs are retried elsewhere. ADDRESS as in 'cluster leave'."),
+        new("cluster", "tail", [], ["lines", "json"], false, "membership and reachability events as they happen (Ctrl+C stops)",
+            "Prints the last --lines events (default 10) the coordinator node has seen, then each new one as it happens.\n" +
+            "--json prints one JSON object per event, one per line."),
+        new("log", "peek", [NodeArg], ["level", "lines", "json"], false, "the last lines of a member's log, through the cluster",
+            "NODE is a member's address as 'cluster show' lists it (akka.tcp://cis490@HOST:PORT or HOST:PORT).\n" +
+            "--level debug|info|warning|error keeps that level and above (default info); --lines N (default 20, at most 200).\n" +
+            "Each node keeps its latest 2000 lines in memory (cis490.diagnostics.log-lines)."),
+        new("log", "tail", [NodeArg], ["level", "lines", "json"], false, "a live tail of a member's log, through the cluster (Ctrl+C stops)",
+            "The last --lines lines (default 10), then each new line as the member logs it. --level and NODE as in 'log peek';\n" +
+            "--json prints one JSON object per line."),
+        new("actor", "hierarchy", [NodeArg], ["json"], false, "the actor tree of a member (/user and /system), with each actor's class",
+            "NODE as in 'log peek'."),
         new("manifest", "reload", [new("PATH", ArgKind.Path, Optional: true)], ["token"], true,
             "load a manifest: PATH (read here, sent as text), or without PATH the coordinator's own --manifest file",
             "Known jobs keep their status; the whole manifest is validated before anything changes."),

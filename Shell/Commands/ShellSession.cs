@@ -80,6 +80,10 @@ public sealed partial class ShellSession(string? address, string? token, TextWri
             "cluster show" => ShowCluster(o),
             "cluster leave" => Mutate(new OperatorQueries.ChangeMember(a[0], false, TokenOf(o)), o),
             "cluster down" => Mutate(new OperatorQueries.ChangeMember(a[0], true, TokenOf(o)), o),
+            "cluster tail" => TailCluster(o, cancel),
+            "log peek" => PeekLog(a[0], o),
+            "log tail" => TailLog(a[0], o, cancel),
+            "actor hierarchy" => Hierarchy(a[0], o),
             "manifest reload" or "manifest submit" => Manifest(a.Count > 0 ? a[0] : null, o),
             _ => throw new CliException($"'{c.Spec.Name}' is in the catalog but has no handler"),
         };

@@ -64,7 +64,12 @@ public sealed class Completer(ICompletionSource source)
         var spec = Resolve(positionals, out var argIndex);
         IEnumerable<Candidate> candidates;
         if (pendingOption is not null)
-            candidates = pendingOption == "status" ? JobStatus.All.Select(s => new Candidate(s, s)) : [];
+            candidates = pendingOption switch
+            {
+                "status" => JobStatus.All.Select(s => new Candidate(s, s)),
+                "level" => Protocols.Diagnostics.DiagnosticsProtocol.Levels.Select(l => new Candidate(l, l)),
+                _ => [],
+            };
         else if (prefix.StartsWith("--", StringComparison.Ordinal))
             candidates = spec is null ? [] : spec.Options.Append("token").Distinct().Where(o => o != "token" || spec.Mutating)
                 .Select(o => new Candidate("--" + o, "--" + o));

@@ -25,6 +25,7 @@ public static class WorkerCommands
                 new("work-dir", "DIR", Note: "default $TMPDIR/cis490-work/WORKER-ID"),
                 new("worker-id", "ID", Note: "default MACHINE-PORT"),
                 new("config", "FILE.conf", Note: "optional; HOCON over hocon/worker.conf"),
+                new("metrics-port", "N", Note: "serve Prometheus metrics on http://127.0.0.1:N/metrics (cis490.telemetry; default off)"),
                 new("tls", "DIR", Note: "an enrolment folder (./cis490 certs issue NAME --role worker): mutual TLS; also CIS490_TLS_DIR or cis490.tls.dir; needed beyond loopback"),
                 new("insecure", "", Flag: true, Note: "run without TLS on a non-loopback --hostname (every machine on the network is trusted)"),
             ],

@@ -238,12 +238,22 @@ public sealed class DataSetCache : ReceiveActor, IWithTimers, IWithUnboundedStas
             .PipeTo(Self, success: problem => new Installed(sha, problem), failure: e => new Installed(sha, e.GetBaseException().Message));
     }
 
+    /// <summary>A data-set transfer for the fleet's metrics (<c>cis490_transfers_total{direction="dataset"}</c>): verified and
+    /// installed, or refused (its bytes did not hash to what was published).</summary>
+    private static void Count(string outcome, long bytes)
+    {
+        var direction = new KeyValuePair<string, object?>("direction", "dataset");
+        Shared.Telemetry.Cis490Metrics.Transfers.Add(1, direction, new KeyValuePair<string, object?>("outcome", outcome));
+        if (bytes > 0) Shared.Telemetry.Cis490Metrics.TransferBytes.Add(bytes, direction);
+    }
+
     private void Install(Installed m)
     {
         if (!_transfers.TryGetValue(m.Sha256, out var t)) return;
         if (m.Problem is not null)
         {
             t.Refused++;
+            Count("refused", 0);
             if (t.Attempts >= _settings.FetchAttempts)
             {
                 Fail(m.Sha256, t, $"{t.Attempts} transfer(s), the last refused: {m.Problem}");
@@ -254,6 +264,7 @@ public sealed class DataSetCache : ReceiveActor, IWithTimers, IWithUnboundedStas
             return;
         }
         _transfers.Remove(m.Sha256);
+        Count("ok", t.Bytes);
         var seconds = Math.Max(t.Clock.Elapsed.TotalSeconds, 1e-3);
         _log.Info("Data set {0}: pulled from the coordinator and verified: {1}; in {2}", m.Sha256,
             $"{t.Bytes} bytes transferred in {seconds:F2} s ({t.Bytes / 1e6 / seconds:F1} MB/s), {t.Attempts} transfer(s), {t.Refused} refused", _folder.Dir(m.Sha256));

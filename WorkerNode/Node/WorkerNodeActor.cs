@@ -192,12 +192,31 @@ public sealed partial class WorkerNodeActor : ReceiveActor, IWithTimers
         Cluster.Get(Context.System).Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsSnapshot,
             typeof(ClusterEvent.IMemberEvent), typeof(ClusterEvent.IReachabilityEvent));
         _dataSets = Context.ActorOf(Data.DataSetCache.Props(_settings.DataCacheDir, _settings.DataDir, _settings.Cache, _coordinator), "data-sets");
+        var worker = new KeyValuePair<string, object?>("worker", _settings.WorkerId); // one series per worker: bounded by the fleet
+        _slotsGauge = Shared.Telemetry.Cis490Metrics.ReportSlots(
+            () => [new System.Diagnostics.Metrics.Measurement<long>(_settings.Slots, worker)],
+            () => [new System.Diagnostics.Metrics.Measurement<long>(_busyReported, worker)]);
         Adopt();
         Register();
         Timers.StartPeriodicTimer("register", RegisterTick.Instance, _settings.RegisterInterval);
     }
 
-    protected override void PostStop() => Cluster.Get(Context.System).Unsubscribe(Self);
+    protected override void PostStop()
+    {
+        Cluster.Get(Context.System).Unsubscribe(Self);
+        _slotsGauge?.Dispose();
+    }
+
+    /// <summary>Slots busy as of the last message handled, for <c>cis490_worker_slots_busy</c> (read by the scrape, on another thread).</summary>
+    private volatile int _busyReported;
+    private IDisposable? _slotsGauge;
+
+    protected override bool AroundReceive(Receive receive, object message)
+    {
+        var handled = base.AroundReceive(receive, message);
+        _busyReported = _running.Count(r => !r.Value.Done);
+        return handled;
+    }
 
     /// <summary>A trainer that throws is stopped, never restarted: its process is killed in PostStop and the attempt reported failed.</summary>
     protected override SupervisorStrategy SupervisorStrategy() => new OneForOneStrategy(e =>

@@ -25,7 +25,7 @@ public static class WorkerNodeProgram
     /// <param name="TlsDir">The enrolment folder (<c>--tls</c>); null: CIS490_TLS_DIR or cis490.tls.dir, else plain TCP (loopback only unless Insecure).</param>
     public sealed record Options(
         IReadOnlyList<string> Seeds, int Port, string Hostname, string? DataDir, int? Slots, string? WorkDir, string? WorkerId, string? ConfigFile,
-        string? TlsDir = null, bool Insecure = false);
+        string? TlsDir = null, bool Insecure = false, int? MetricsPort = null);
 
     public static Options Parse(CommandLine c)
     {
@@ -39,13 +39,19 @@ public static class WorkerNodeProgram
         var config = c.Get("config");
         var tlsDir = c.Get("tls");
         var insecure = c.Flag("insecure");
+        int? metricsPort = null;
+        if (c.Get("metrics-port") is { } mp)
+        {
+            if (!int.TryParse(mp, out var n) || n is < 0 or > 65535) throw new CliException($"--metrics-port must be a TCP port (0: off), got '{mp}'");
+            metricsPort = n;
+        }
         int? slots = null;
         if (slotsText is not null)
         {
             if (!int.TryParse(slotsText, out var n) || n < 1) throw new CliException($"--slots must be a positive integer, got '{slotsText}'");
             slots = n;
         }
-        return new Options(seeds, port, hostname, dataDir, slots, workDir, workerId, config, tlsDir, insecure);
+        return new Options(seeds, port, hostname, dataDir, slots, workDir, workerId, config, tlsDir, insecure, metricsPort);
     }
 
     public static async Task<int> Run(Options o)
@@ -64,7 +70,7 @@ public static class WorkerNodeProgram
         Console.Error.WriteLine($"worker: {security.Describe(o.Hostname)}");
         o = o with { Seeds = o.Seeds.Select(security.Seed).ToList() };
         var overrides = NodeRuntime.AddressOverrides(o.Hostname, o.Port, o.Seeds) + (o.Slots is null ? "" : $"\ncis490.worker.slots = {o.Slots}")
-                        + "\n" + security.Overrides;
+                        + "\n" + security.Overrides + (o.MetricsPort is { } metrics ? $"\ncis490.telemetry.worker-metrics-port = {metrics}" : "");
         var config = HoconLoader.Load(files, overrides)
             .WithFallback(ClusterSingleton.DefaultConfig())
             // The coordinator node runs DistributedPubSub (for ClusterClient); its mediator gossips to every member, so the worker
@@ -79,6 +85,11 @@ public static class WorkerNodeProgram
         var rejoinDelay = config.GetTimeSpan("cis490.worker.rejoin-delay");
         var keep = config.GetTimeSpan("cis490.worker.coordinator-lost-keep");
         var stopGrace = config.GetTimeSpan("cis490.worker.trainer-stop-grace");
+        // Metrics (off unless a port is given) and traces (off unless an OTLP endpoint is): one of each for the process, across memberships.
+        var telemetry = Shared.Telemetry.TelemetrySettings.From(config);
+        using var metricsExport = Shared.Telemetry.TelemetryExport.StartWorkerMetrics(telemetry);
+        using var traceExport = Shared.Telemetry.TelemetryExport.StartTracing(telemetry, "cis490-worker");
+        if (metricsExport is not null) Console.Error.WriteLine($"worker: Prometheus metrics at http://{telemetry.MetricsBind}:{telemetry.WorkerMetricsPort}/metrics");
 
         // Trainer processes outlive an actor system (downed, or left to find a restarted coordinator): the ending system's node
         // detaches them here and the next one adopts them. Those nobody adopts within coordinator-lost-keep are stopped here.
@@ -149,6 +160,8 @@ public static class WorkerNodeProgram
             return Task.FromResult(Akka.Done.Instance);
         });
         var signals = NodeRuntime.ShutdownOnSignals(system);
+        Shared.Telemetry.TelemetryExport.ReportMembers(system);
+        system.ActorOf(Shared.Diagnostics.NodeDiagnostics.Props(Shared.Diagnostics.DiagnosticsSettings.From(config)), Shared.Diagnostics.NodeDiagnostics.Name);
         var self = Cluster.Get(system).SelfAddress;
         // With TLS the worker is named by its certificate unless told otherwise.
         var id = o.WorkerId ?? security.Enrolment?.Name ?? $"{Environment.MachineName}-{self.Port}";

@@ -41,6 +41,7 @@ public sealed partial class TrainerActor : ReceiveActor, IWithTimers
 
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly WorkerProtocol.Lease _lease;
+    private readonly TrainerTelemetry _telemetry;
     private readonly WorkerSettings _settings;
     private readonly WorkerCapability _capability;
     private readonly IActorRef _coordinator;
@@ -82,6 +83,7 @@ public sealed partial class TrainerActor : ReceiveActor, IWithTimers
     {
         _dataSets = dataSets;
         _lease = lease;
+        _telemetry = new TrainerTelemetry(lease.JobId, lease.LeaseId, lease.Job.Model);
         _settings = settings;
         _capability = capability;
         _coordinator = coordinator;
@@ -320,6 +322,7 @@ public sealed partial class TrainerActor : ReceiveActor, IWithTimers
         Receive<ArtifactProtocol.UploadReady>(m =>
         {
             _log.Info("Job {0} lease {1}: streaming {2} bytes to the artifact store", JobId, LeaseId, _bundle!.Bytes);
+            _telemetry.UploadStarted();
             FileIO.FromFile(new FileInfo(_bundle.Path), ArtifactProtocol.MaxChunkBytes)
                 .Select(bs => bs.ToArray())
                 .RunWith(m.Sink.Sink, Context.Materializer());
@@ -327,6 +330,7 @@ public sealed partial class TrainerActor : ReceiveActor, IWithTimers
         Receive<ArtifactProtocol.UploadCompleted>(m =>
         {
             _log.Info("Job {0} lease {1}: completed, artifact {2}{3}", JobId, LeaseId, m.Sha256, m.Deduplicated ? " (deduplicated)" : "");
+            _telemetry.UploadEnded(ok: true, _bundle!.Bytes);
             Finish();
         });
         Receive<ArtifactProtocol.UploadRefused>(m =>
@@ -364,6 +368,7 @@ public sealed partial class TrainerActor : ReceiveActor, IWithTimers
     private void SendHeartbeat()
     {
         if (_holding) return; // no coordinator to hear it: the lines stay in _unsent (bounded) until one is back
+        _telemetry.Heartbeat();
         _coordinator.Tell(new TrainerProtocol.Heartbeat(JobId, LeaseId, _progress with { ElapsedSeconds = Elapsed.TotalSeconds }, [.. _unsent]));
         _unsent.Clear();
     }
@@ -378,6 +383,7 @@ public sealed partial class TrainerActor : ReceiveActor, IWithTimers
 
     private void RetryUpload(string why, bool stale)
     {
+        _telemetry.UploadEnded(ok: false, _bundle?.Bytes ?? 0);
         if (stale)
         {
             _log.Warning("Job {0} lease {1}: {2}; this worker no longer owns the job", JobId, LeaseId, why);
@@ -401,6 +407,7 @@ public sealed partial class TrainerActor : ReceiveActor, IWithTimers
             return;
         }
         _progress = new TrainingProgress(p.Epoch, p.TotalEpochs, p.Loss, p.ValMacroF1, p.ElapsedSeconds, p.Message);
+        _telemetry.Progress(p.Epoch, p.ElapsedSeconds);
         // Bounded: a trainer printing faster than it heartbeats (or while heartbeats are held) keeps its latest lines.
         if (_unsent.Count == MaxLinesPerHeartbeat) _unsent.RemoveAt(0);
         _unsent.Add(_progress);

@@ -90,14 +90,24 @@ public sealed class ShellTestsParsing
         Assert.Contains("usage: jobs cancel ID [--reason REASON] [--token TOKEN]", cancel);
         Assert.Contains("Needs the operator token", cancel);
         Assert.Contains("jobs logs ID", HelpText.For(["jobs"]));
+        Assert.Contains("usage: log peek NODE [--level LEVEL] [--lines LINES] [--json]", HelpText.For(["log", "peek"]));
+        Assert.Contains("usage: actor hierarchy NODE [--json]", HelpText.For(["actor", "hierarchy"]));
+        Assert.Contains("cluster tail [--lines LINES] [--json]", HelpText.For(["cluster"]));
         Assert.Contains("did you mean 'cluster'", Assert.Throws<CliException>(() => HelpText.For(["clustr"])).Message);
     }
 
     [Theory]
     [InlineData("jo", new[] { "jobs" })]
-    [InlineData("", new[] { "status", "health", "jobs", "workers", "artifacts", "cluster", "manifest", "help", "exit", "quit" })]
+    [InlineData("", new[] { "status", "health", "jobs", "workers", "artifacts", "cluster", "log", "actor", "manifest", "help", "exit", "quit" })]
     [InlineData("jobs s", new[] { "show" })]
-    [InlineData("cluster ", new[] { "show", "leave", "down" })]
+    [InlineData("cluster ", new[] { "show", "leave", "down", "tail" })]
+    [InlineData("log ", new[] { "peek", "tail" })]
+    [InlineData("actor h", new[] { "hierarchy" })]
+    [InlineData("log peek akka", new[] { "akka.tcp://cis490@127.0.0.1:4053" })]
+    [InlineData("actor hierarchy akka", new[] { "akka.tcp://cis490@127.0.0.1:4053" })]
+    [InlineData("log tail x --level w", new[] { "warning" })]
+    [InlineData("log peek x --", new[] { "--level", "--lines", "--json" })]
+    [InlineData("cluster tail --", new[] { "--lines", "--json" })]
     [InlineData("help ar", new[] { "artifacts" })]
     [InlineData("jobs show 0b5c", new[] { "0b5ce7f4fbf5", "0b5ce7f4aaaa" })]
     [InlineData("jobs logs --follow 12", new[] { "12a130370d43" })]

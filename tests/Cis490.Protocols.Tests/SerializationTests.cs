@@ -5,6 +5,7 @@ using Akka.Streams.Dsl;
 using Cis490.Protocols;
 using Cis490.Protocols.Artifacts;
 using Cis490.Protocols.DataSets;
+using Cis490.Protocols.Diagnostics;
 using Cis490.Protocols.Jobs;
 using Cis490.Protocols.Operator;
 using Cis490.Protocols.Serialization;
@@ -49,6 +50,9 @@ public sealed class SerializationTests : IDisposable
     private static readonly OperatorQueries.WorkerView Worker = new("w1", "akka.tcp://cis490@127.0.0.1:4060", Capability, 2, [Spec.JobId], At, false);
     private static readonly OperatorQueries.ArtifactView Artifact = new(new string('c', 64), "knn", "oracle", Spec.JobId, 99, At);
     private static readonly OperatorQueries.LogLine Line = new(5, 41, At, Progress);
+    private static readonly DiagnosticsProtocol.NodeLogLine NodeLine = new(42, At, "warning", "akka://cis490/user/worker", "Lease 41: \"quoted\" ünïcode");
+    private static readonly DiagnosticsProtocol.ClusterEventView ClusterEvent =
+        new(18, At, "unreachable", "akka.tcp://cis490@127.0.0.1:4054", "up", ["worker"]);
 
     private static readonly DataSetInfo DataSet = new(new string('d', 64), "small", new string('e', 64), 2048, 5, 8192, At);
 
@@ -145,7 +149,18 @@ public sealed class SerializationTests : IDisposable
         new DataSetProtocol.DataSetList([DataSet]),
         new DataSetProtocol.Fetch(Spec.JobId, 41, new string('d', 64), 65536),
         new DataSetProtocol.FetchRefused(Spec.JobId, 41, new string('d', 64), "stale lease", ErrorKind.StaleLease),
+        // The diagnostics palettes (log peek/tail, actor hierarchy, cluster tail) cross nodes twice: shell → endpoint → member.
+        new DiagnosticsProtocol.PeekLog("127.0.0.1:4054", -1, "warning", 20),
+        new DiagnosticsProtocol.LogLines("akka.tcp://cis490@127.0.0.1:4054", [NodeLine], 42, 3),
+        NodeLine,
+        new DiagnosticsProtocol.GetHierarchy("akka.tcp://cis490@127.0.0.1:4054"),
+        new DiagnosticsProtocol.ActorTree("akka.tcp://cis490@127.0.0.1:4054", [new DiagnosticsProtocol.ActorEntry("/user/worker", 2, "WorkerNodeActor")], true),
+        new DiagnosticsProtocol.ActorEntry("/user", 1, "GuardianActor"),
+        new DiagnosticsProtocol.TailCluster(17, 200),
+        new DiagnosticsProtocol.ClusterEvents("akka.tcp://cis490@127.0.0.1:4053", [ClusterEvent], 18),
+        ClusterEvent,
     ];
+
 
     private static JobState SnapshotEntry() => new(Spec, "completed", 3, 1, 41, "w1", At, At, At, At, new string('b', 64), Metrics, "earlier: exit 1");
 

@@ -16,7 +16,7 @@ public sealed class CommandTableTests
         ["--seed"] = "7", ["--episodes"] = "12", ["--window"] = "30", ["--stride"] = "10", ["--max-bad-fraction"] = "0.1",
         ["--model"] = "knn", ["--mode"] = "oracle", ["--hyper"] = "{\"k\": 5}", ["train --split"] = "time",
         ["--train-hosts"] = "k-gamingcom", ["predict --split"] = "val", ["--resample"] = "episodes", ["--resamples"] = "100",
-        ["--out"] = "out", ["--data"] = "data", ["--model-dir"] = "model", ["--artifacts"] = "models", ["--work-dir"] = "work", ["--tls"] = "enrolment",
+        ["--out"] = "out", ["--data"] = "data", ["--model-dir"] = "model", ["--artifacts"] = "models", ["--work-dir"] = "work", ["--tls"] = "enrolment", ["--metrics-port"] = "9465",
     };
 
     public static TheoryData<string> Commands() => new(WorkerCommands.All.Select(c => c.Name));
