@@ -25,7 +25,9 @@ public sealed record ModelEvaluation(
     Estimate? LabelerOnlyTestMacroF1,
     int TestWindows,
     int TestEpisodes,
-    int[][] Confusion)
+    int[][] Confusion,
+    string Normalise = "train",
+    ModelExplanation? Explanation = null)
 {
     /// <summary>Models compare (paired) only on the same test windows: same mode, split recipe, train hosts and seed.</summary>
     public string Group => $"{Mode} · split {SplitRecipe} (train {string.Join("+", TrainHosts)}, seed {SplitSeed})";
@@ -88,7 +90,7 @@ public static class Evaluator
             for (var n = 2; !names.Add(name); n++) name = $"{ckpt.Model}_{ckpt.Mode}_{Short(ckpt.Hyper)}_{n}"; // same hyper, other split
             log?.Invoke($"evaluating {name} ({source})");
             var split = Splits.Make(table, ckpt.Split.Recipe, ckpt.Split.TrainHosts.ToHashSet(), ckpt.Split.Seed);
-            var data = new ModelData(table, schema, ckpt.Mode, dataDir, split);
+            var data = new ModelData(table, schema, ckpt.Mode, dataDir, split, normalise: ckpt.Normalise);
             var model = ModelFamilies.Get(ckpt.Model).Load(dir, ckpt);
             var rows = split.Test;
             var proba = model.PredictProba(data, rows);
@@ -106,7 +108,8 @@ public static class Evaluator
                 Breakdown(rows, table.Profiles, truth, pred, table, unit, resamples, seed, data.Classes),
                 Breakdown(rows, table.Hosts, truth, pred, table, unit, resamples, seed, data.Classes),
                 split.UntestedProfiles, labelerOnly, rows.Length, rows.Select(r => table.EpisodeIds[r]).Distinct().Count(),
-                Confusion(truth, pred, data.Classes)));
+                Confusion(truth, pred, data.Classes), ckpt.Normalise,
+                Importance.Explain(model, data, unit, resamples, seed)));
             predictions[name] = pred;
             truths[name] = truth;
             WritePredictions(outDir, name, rows, table, proba, pred, ckpt);

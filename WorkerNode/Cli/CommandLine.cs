@@ -31,6 +31,9 @@ public sealed class CommandLine
         return _given[name] ?? option.Default;
     }
 
+    /// <summary>Whether a person gave the option (rather than its default standing in).</summary>
+    public bool Given(string name) => _spec.Option(name) is { } && _given[name] is not null;
+
     /// <summary>Whether a switch was given.</summary>
     public bool Flag(string name)
     {
@@ -54,5 +57,14 @@ public sealed class CommandLine
         return int.TryParse(text, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out var i)
             ? i
             : throw new CliException($"option --{name} must be an integer, got '{text}'");
+    }
+
+    /// <summary>A number option; the entry must give it a default when it is optional.</summary>
+    public double GetDouble(string name)
+    {
+        var text = Get(name) ?? throw new InvalidOperationException($"{_spec.Name}: --{name} is read as a number but its entry gives no default");
+        return double.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var d) && double.IsFinite(d)
+            ? d
+            : throw new CliException($"option --{name} must be a number, got '{text}'");
     }
 }

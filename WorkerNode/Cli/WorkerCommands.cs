@@ -1,5 +1,6 @@
 using Cis490.Shared.Manifest;
 using Cis490.Shared.Models;
+using Cis490.Training.Episodes;
 using Cis490.Training.Runner;
 using Cis490.WorkerNode.Node;
 using Cis490.WorkerNode.Pipeline;
@@ -34,8 +35,16 @@ public static class WorkerCommands
             "trains one job file (a worker starts it for each lease)",
             c => Run(TrainerProcessProgram.ParseJobFile(c), TrainerProcessProgram.Run)),
         new("data generate",
-            [new("out", "DIR", Required: true), new("episodes", "N", Default: "567"), new("seed", "S", Default: "490")],
-            "the synthetic episode set (the same seed gives the same bytes)",
+            [
+                new("out", "DIR", Required: true), new("episodes", "N", Default: "567"), new("seed", "S", Default: "490"),
+                new("host-shift", "X", Default: Knob(GeneratorDifficulty.Default.HostShift), Note: "0 = hosts share a baseline, 1 = legacy 2.7–6.7×"),
+                new("episode-spread", "X", Default: Knob(GeneratorDifficulty.Default.EpisodeSpread), Note: "log-sd of each episode's baseline"),
+                new("label-noise", "S", Default: Knob(GeneratorDifficulty.Default.LabelNoise), Note: "± seconds between a phase label and the behaviour"),
+                new("phase-overlap", "S", Default: Knob(GeneratorDifficulty.Default.PhaseOverlap), Note: "seconds over which one phase blends into the next"),
+                new("oracle-signal", "X", Default: Knob(GeneratorDifficulty.Default.OracleSignal), Note: "0–1; 1 = legacy sample_tree (a perfect label proxy)"),
+                new("legacy", "", Flag: true, Note: "the generator before the difficulty knobs (host-shift 1, spread 0, noise 0, overlap 0, oracle-signal 1)"),
+            ],
+            "the synthetic episode set (the same seed and knobs give the same bytes; Training/EPISODES.md)",
             c => Run(PipelineCommands.ParseGenerate(c), PipelineCommands.Generate)),
         new("data build",
             [
@@ -86,6 +95,8 @@ public static class WorkerCommands
         }
         return (null, []);
     }
+
+    private static string Knob(double value) => value.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     private static CommandRun Run<T>(T options, Func<T, int> run) => () => Task.FromResult(run(options));
 
