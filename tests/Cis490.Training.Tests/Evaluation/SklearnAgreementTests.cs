@@ -55,9 +55,12 @@ public sealed class SklearnAgreementTests(SmallBuild build) : IClassFixture<Smal
         }
     }
 
+    /// <summary>Debian's interpreter, where <c>python3-sklearn</c> installs (a pyenv or venv python3 first on PATH would not see it).</summary>
+    private const string Python = "/usr/bin/python3";
+
     private static string RunPython(IEnumerable<string> args)
     {
-        var start = new ProcessStartInfo("python3") { RedirectStandardOutput = true, RedirectStandardError = true };
+        var start = new ProcessStartInfo(Python) { RedirectStandardOutput = true, RedirectStandardError = true };
         start.ArgumentList.Add("-c");
         start.ArgumentList.Add(Script);
         foreach (var a in args) start.ArgumentList.Add(a);
@@ -65,7 +68,7 @@ public sealed class SklearnAgreementTests(SmallBuild build) : IClassFixture<Smal
         try { process = Process.Start(start)!; }
         catch (System.ComponentModel.Win32Exception e)
         {
-            Assert.Fail($"python3 is not installed ({e.Message}): install python3-sklearn (TEST_APT_PACKAGES in ./cis490)");
+            Assert.Fail($"{Python} is not installed ({e.Message}): install python3-sklearn (TEST_APT_PACKAGES in ./cis490)");
             throw;
         }
         using (process)
