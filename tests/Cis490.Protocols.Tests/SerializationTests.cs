@@ -31,7 +31,7 @@ public sealed class SerializationTests : IDisposable
     private static readonly TrainingProgress Progress = new(3, 10, 0.5, double.NaN, 12.5, "epoch 3");
     private static readonly WorkerCapability Capability = new("laptop", 8, 15.5, true, 7.8, "RTX 3070", "2.10.0", "deadbeef", "Linux");
     private static readonly DateTimeOffset At = new(2026, 11, 23, 10, 0, 0, TimeSpan.FromHours(1));
-    private static readonly Dictionary<string, double> Metrics = new() { ["val_macro_f1"] = 0.75, ["test_macro_f1"] = double.NaN };
+    private static readonly Dictionary<string, double> Metrics = new() { ["val_macro_f1"] = 0.75, ["val_majority_macro_f1"] = double.NaN };
 
     /// <summary>One representative instance of every type in <see cref="Manifests"/> (the stream-ref carrier is tested below).</summary>
     private static readonly JobConstraints Needs = new(true, false, 6, 8.5, ["gpu-box"]);

@@ -93,6 +93,17 @@ public sealed class CommandTableTests
     }
 
     [Theory]
+    [InlineData("--oracle-signal 1.5", "OracleSignal")]
+    [InlineData("--host-shift much", "--host-shift must be a number")]
+    [InlineData("--legacy --label-noise 2", "drop --label-noise")]
+    public void Data_generate_refuses_a_difficulty_knob_it_cannot_use_and_says_which(string knob, string expected)
+    {
+        var e = Assert.Throws<CliException>(() => Spec("data generate").Prepare(["--out", "x", .. knob.Split(' ')]));
+
+        Assert.Contains(expected, e.Message);
+    }
+
+    [Theory]
     [InlineData("data generate --out x", "data generate")]
     [InlineData("data build --episodes e --out f", "data build")]
     [InlineData("predict --split all", "predict")]
