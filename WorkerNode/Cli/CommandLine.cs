@@ -31,9 +31,6 @@ public sealed class CommandLine
         return _given[name] ?? option.Default;
     }
 
-    /// <summary>Whether a person gave the option (rather than its default standing in).</summary>
-    public bool Given(string name) => _spec.Option(name) is { } && _given[name] is not null;
-
     /// <summary>Whether a switch was given.</summary>
     public bool Flag(string name)
     {

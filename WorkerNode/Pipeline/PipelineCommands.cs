@@ -21,14 +21,13 @@ public static class PipelineCommands
     {
         var knobs = new GeneratorDifficulty(c.GetDouble("host-shift"), c.GetDouble("episode-spread"), c.GetDouble("label-noise"),
             c.GetDouble("phase-overlap"), c.GetDouble("oracle-signal"));
-        if (c.Flag("legacy"))
-        {
-            var given = new[] { "host-shift", "episode-spread", "label-noise", "phase-overlap", "oracle-signal" }.Where(c.Given).ToList();
-            if (given.Count > 0) throw new CliException($"--legacy fixes every difficulty knob; drop {string.Join(", ", given.Select(g => "--" + g))}");
-            knobs = GeneratorDifficulty.Legacy;
-        }
         try { knobs = knobs.Validated(); }
-        catch (ArgumentOutOfRangeException e) { throw new CliException(e.Message.Split(Environment.NewLine)[0]); }
+        catch (ArgumentOutOfRangeException e)
+        {
+            // OracleSignal → --oracle-signal: name the option the person typed.
+            var option = string.Concat((e.ParamName ?? "").Select((ch, i) => char.IsUpper(ch) ? (i > 0 ? "-" : "") + char.ToLowerInvariant(ch) : ch.ToString()));
+            throw new CliException($"--{option}: {e.Message.Split('\n')[0].Trim()}");
+        }
         var options = new GenerateOptions(c.Require("out"), c.GetInt("episodes"), c.GetInt("seed"), knobs);
         if (options.Episodes < 1) throw new CliException($"--episodes must be at least 1, got {options.Episodes}");
         return options;

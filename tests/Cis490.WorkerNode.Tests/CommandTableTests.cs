@@ -17,6 +17,7 @@ public sealed class CommandTableTests
         ["--model"] = "knn", ["--mode"] = "oracle", ["--hyper"] = "{\"k\": 5}", ["train --split"] = "time",
         ["--train-hosts"] = "k-gamingcom", ["predict --split"] = "val", ["--resample"] = "episodes", ["--resamples"] = "100",
         ["--out"] = "out", ["--data"] = "data", ["--model-dir"] = "model", ["--artifacts"] = "models", ["--work-dir"] = "work", ["--tls"] = "enrolment",
+        ["--host-shift"] = "0.5", ["--episode-spread"] = "0.2", ["--label-noise"] = "2", ["--phase-overlap"] = "4", ["--oracle-signal"] = "0.6",
     };
 
     public static TheoryData<string> Commands() => new(WorkerCommands.All.Select(c => c.Name));
@@ -93,9 +94,8 @@ public sealed class CommandTableTests
     }
 
     [Theory]
-    [InlineData("--oracle-signal 1.5", "OracleSignal")]
+    [InlineData("--oracle-signal 1.5", "--oracle-signal: generator difficulty OracleSignal must be within [0, 1]")]
     [InlineData("--host-shift much", "--host-shift must be a number")]
-    [InlineData("--legacy --label-noise 2", "drop --label-noise")]
     public void Data_generate_refuses_a_difficulty_knob_it_cannot_use_and_says_which(string knob, string expected)
     {
         var e = Assert.Throws<CliException>(() => Spec("data generate").Prepare(["--out", "x", .. knob.Split(' ')]));
