@@ -20,6 +20,7 @@ public static class Program
           certs issue NAME --role coordinator|worker|operator --ca DIR --out DIR [--dns N,..] [--ip A,..] [--days 825]
                                                                  an enrolment folder for one machine: ca.crt, node.crt, node.key (0600)
           demo [--data-dir DIR] [--manifest FILE] [--episodes N] [--http-port N] [--keep-running]
+        """ + DataSets.DataCommands.Usage + """
         mutating commands need the operator token: CIS490_OPERATOR_TOKEN_FILE=PATH (a file holding it), or CIS490_OPERATOR_TOKEN;
         --token T works too but shows in `ps` to every user of the machine (a coordinator started without a token wrote one
         to <data-dir>/operator.token)
@@ -46,6 +47,7 @@ public static class Program
                 "manifest" => await Shell(argv), // `manifest submit FILE --coordinator H:P`: the shell's own manifest command
                 "demo" => await Demo(new CliArgs(argv[1..])),
                 "certs" => Certs.Run(argv[1..], Out),
+                "data" => await Data(argv[1..]),
                 _ => throw new CliException($"unknown command '{argv[0]}'"),
             };
         }
@@ -112,6 +114,13 @@ public static class Program
         if (Environment.GetEnvironmentVariable(OperatorTokenFileVariable) is { Length: > 0 } file)
             return FleetTokens.ReadFile(file, "operator token", OperatorTokenFileVariable);
         return Environment.GetEnvironmentVariable(OperatorTokenVariable) is { } value && !string.IsNullOrWhiteSpace(value) ? value.Trim() : null;
+    }
+
+    /// <summary><c>data publish</c> and <c>data list</c>: the operator's end of data sets (the worker program builds them).</summary>
+    private static async Task<int> Data(string[] argv)
+    {
+        var token = argv.Length > 0 && argv[0] == "publish" ? SessionToken(new CliArgs(argv[1..]).Get("token")) : null;
+        return await DataSets.DataCommands.Run(argv.Where((a, i) => !(a == "--token" || (i > 0 && argv[i - 1] == "--token"))).ToArray(), token, Out);
     }
 
     private static async Task<int> Demo(CliArgs args)

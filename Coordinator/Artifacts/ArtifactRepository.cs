@@ -4,8 +4,10 @@ using Cis490.Shared.Artifacts;
 
 namespace Cis490.Coordinator.Artifacts;
 
-/// <summary>One row of models/index.jsonl: an artifact stored for the first time.</summary>
-public sealed record ArtifactIndexRow(string Sha256, string Model, string Mode, string JobId, long LeaseId, long Bytes, string Path, DateTimeOffset StoredAt);
+/// <summary>One row of models/index.jsonl: an artifact stored for the first time. <paramref name="DataSet"/>: the content hash of the
+/// data set the model was trained on (absent from rows written before data sets existed).</summary>
+public sealed record ArtifactIndexRow(string Sha256, string Model, string Mode, string JobId, long LeaseId, long Bytes, string Path, DateTimeOffset StoredAt,
+    string? DataSet = null);
 
 /// <summary>The content-addressed store on disk: <c>models/&lt;model&gt;_&lt;mode&gt;/&lt;sha256&gt;/bundle.tar.zst</c> and <c>models/index.jsonl</c>,
 /// with exactly one index row per stored bundle.</summary>
@@ -82,7 +84,7 @@ public sealed class ArtifactRepository
     /// rename, before the append), so every stored bundle ends with exactly one row.</summary>
     /// <param name="afterRename">Runs between the rename and the append (the fault-injection point of the crash test).</param>
     public bool Commit(string incomingPath, string sha256, string model, string mode, string jobId, long leaseId, long bytes, DateTimeOffset now,
-        Action? afterRename = null)
+        Action? afterRename = null, string? dataSet = null)
     {
         var final = BundlePath(model, mode, sha256);
         var isNew = true;
@@ -98,7 +100,7 @@ public sealed class ArtifactRepository
             afterRename?.Invoke();
         }
         if (!_indexed.Contains(sha256))
-            AppendRow(new ArtifactIndexRow(sha256, model, mode, jobId, leaseId, bytes, System.IO.Path.GetRelativePath(Root, final), now));
+            AppendRow(new ArtifactIndexRow(sha256, model, mode, jobId, leaseId, bytes, System.IO.Path.GetRelativePath(Root, final), now, dataSet));
         return isNew;
     }
 
@@ -165,6 +167,7 @@ public sealed class ArtifactRepository
             }
             string jobId = "";
             long leaseId = 0;
+            string? dataSet = null;
             if (ArtifactBundle.ReadEntry(bundle, "ckpt.json", MaxCheckpointBytes) is { } ckpt)
             {
                 using var doc = JsonDocument.Parse(ckpt);
@@ -173,12 +176,13 @@ public sealed class ArtifactRepository
                 {
                     if (lineage.TryGetProperty("job_id", out var j) && j.ValueKind == JsonValueKind.String) jobId = j.GetString()!;
                     if (lineage.TryGetProperty("lease_id", out var l) && l.ValueKind == JsonValueKind.Number) leaseId = l.GetInt64();
+                    if (lineage.TryGetProperty("data_set", out var d) && d.ValueKind == JsonValueKind.String) dataSet = d.GetString();
                 }
             }
             if (jobId.Length == 0) _warn($"{bundle}: no job id in its ckpt.json; indexed without one");
             var info = new FileInfo(bundle);
             return new ArtifactIndexRow(sha, model, mode, jobId, leaseId, info.Length, System.IO.Path.GetRelativePath(Root, bundle),
-                new DateTimeOffset(info.LastWriteTimeUtc, TimeSpan.Zero));
+                new DateTimeOffset(info.LastWriteTimeUtc, TimeSpan.Zero), dataSet);
         }
         catch (Exception e) when (e is IOException or InvalidDataException or JsonException or UnauthorizedAccessException or FormatException)
         {

@@ -37,7 +37,7 @@ public sealed class ArtifactStore : ReceiveActor
         Receive<OperatorQueries.ListArtifacts>(_ =>
         {
             if (ReadIndex() is { } rows)
-                Sender.Tell(new OperatorQueries.ArtifactList(rows.Select(r => new OperatorQueries.ArtifactView(r.Sha256, r.Model, r.Mode, r.JobId, r.Bytes, r.StoredAt)).ToList()));
+                Sender.Tell(new OperatorQueries.ArtifactList(rows.Select(r => new OperatorQueries.ArtifactView(r.Sha256, r.Model, r.Mode, r.JobId, r.Bytes, r.StoredAt, r.DataSet)).ToList()));
         });
         Receive<OperatorQueries.GetArtifact>(Download);
     }
@@ -152,7 +152,7 @@ public sealed class ArtifactStore : ReceiveActor
         try
         {
             var isNew = _repo.Commit(done.TempPath, offer.Sha256, offer.Model, offer.Mode, offer.JobId, offer.LeaseId, offer.Bytes, DateTimeOffset.UtcNow,
-                FaultInjection.CrashAt(FaultInjection.StoreCrashAfterRename));
+                FaultInjection.CrashAt(FaultInjection.StoreCrashAfterRename), offer.DataSet);
             _log.Info("Stored artifact {0} ({1} bytes) for job {2}{3}", offer.Sha256, offer.Bytes, offer.JobId, isNew ? "" : " (already stored: deduplicated)");
             Context.Parent.Tell(new Stored(offer, !isNew, done.ReplyTo));
         }

@@ -14,8 +14,10 @@ public static class V1Contracts
 
     /// <summary>A worker's capability as a Python worker reports it; missing fields take modest defaults. Every value is checked
     /// (<see cref="Problem"/>) before anything is registered: it is stored, listed to operators and shown on the dashboard.</summary>
+    /// <param name="Families">The model families the worker says it can train; null: it did not say, and every family is offered.</param>
     public sealed record CapabilityBody(
-        string? Hostname, int? Cores, double? RamGib, bool? Cuda, double? VramGib, string? CudaDevice, string? TorchVersion, string? GitCommit, string? Os)
+        string? Hostname, int? Cores, double? RamGib, bool? Cuda, double? VramGib, string? CudaDevice, string? TorchVersion, string? GitCommit, string? Os,
+        IReadOnlyList<string>? Families = null)
     {
         public const int MaxCores = 1024;
         public const double MaxRamGib = 64 * 1024; // 64 TiB: more than any single machine of this decade
@@ -30,11 +32,15 @@ public static class V1Contracts
             ?? Checks.Text("cuda_device", CudaDevice, 128)
             ?? Checks.Name("torch_version", TorchVersion, 64, "+")
             ?? Checks.Name("git_commit", GitCommit, 64, "+")
-            ?? Checks.Text("os", Os, 128);
+            ?? Checks.Text("os", Os, 128)
+            ?? (Families?.FirstOrDefault(f => !Shared.Models.ModelCatalog.All.ContainsKey(f)) is { } unknown
+                ? new FieldProblem("families", $"'{Shared.Text.SafeText.Escape(unknown)}' is not a model family (known: {string.Join(", ", Shared.Models.ModelCatalog.All.Keys.Order())})")
+                : null);
 
         public WorkerCapability ToCapability(string workerId) => new(
             string.IsNullOrWhiteSpace(Hostname) ? workerId : Hostname.Trim(), Math.Max(1, Cores ?? 1), Math.Max(0, RamGib ?? 0), Cuda ?? false,
-            Math.Max(0, VramGib ?? 0), CudaDevice, TorchVersion ?? "none", GitCommit ?? "unknown", Os ?? "unknown");
+            Math.Max(0, VramGib ?? 0), CudaDevice, TorchVersion ?? "none", GitCommit ?? "unknown", Os ?? "unknown",
+            Families?.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList());
     }
 
     /// <summary>The claim's answer: a job with its lease id (its id also at the top level, with the status as the earlier fleet
@@ -45,11 +51,12 @@ public static class V1Contracts
         IReadOnlyList<string> IgnoredFields);
 
     /// <summary>A capability as the coordinator understood it from a claim.</summary>
+    /// <param name="Families">The families offered to it: what it said, or null (every family).</param>
     public sealed record CapabilityView(string Hostname, int Cores, double RamGib, bool Cuda, double VramGib, string? CudaDevice, string TorchVersion,
-        string GitCommit, string Os)
+        string GitCommit, string Os, IReadOnlyList<string>? Families)
     {
         public static CapabilityView Of(WorkerCapability c) =>
-            new(c.Hostname, c.Cores, Math.Round(c.RamGib, 2), c.Cuda, Math.Round(c.VramGib, 2), c.CudaDevice, c.TorchVersion, c.GitCommit, c.Os);
+            new(c.Hostname, c.Cores, Math.Round(c.RamGib, 2), c.Cuda, Math.Round(c.VramGib, 2), c.CudaDevice, c.TorchVersion, c.GitCommit, c.Os, c.Families);
     }
 
     /// <summary>What to train, as a worker needs it; <c>hyper</c> is the hyper-parameters as a JSON object.</summary>

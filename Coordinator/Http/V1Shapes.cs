@@ -99,11 +99,27 @@ public static partial class V1Shapes
         var torch = FirstText("torch_version", "torch", "pytorch", "pytorch_version");
         var git = FirstText("git_commit", "commit", "git_sha", "git_rev", "git_revision", "revision", "code_version");
         var os = FirstText("os", "platform", "system", "os_name", "os_version");
+        IReadOnlyList<string>? families = null;
+        foreach (var s in sources)
+            if (p is null && families is null) families = Names(s, out p, "families", "models", "model_families", "allowed_models", "can_train");
         problem = p;
         if (p is not null) return Blank;
         if (cores is < int.MinValue or > int.MaxValue) cores = int.MaxValue; // the range check names it
         if (ram is { } r && (double.IsNaN(r) || double.IsInfinity(r))) ram = -1;
-        return new CapabilityBody(hostname, (int?)cores, ram, cuda, vram, device, torch, git, os);
+        return new CapabilityBody(hostname, (int?)cores, ram, cuda, vram, device, torch, git, os, families);
+    }
+
+    /// <summary>A list of names: a JSON list of strings, or one string separated by commas or spaces (<c>"knn, gbt"</c>).</summary>
+    private static IReadOnlyList<string>? Names(V1Fields f, out FieldProblem? problem, params string[] aliases)
+    {
+        problem = null;
+        if (f.Find(aliases) is not { } found) return null;
+        if (found.Value.ValueKind == JsonValueKind.String)
+            return found.Value.GetString()!.Split([',', ' '], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(n => n.ToLowerInvariant()).ToList();
+        if (found.Value.ValueKind == JsonValueKind.Array && found.Value.EnumerateArray().All(e => e.ValueKind == JsonValueKind.String))
+            return found.Value.EnumerateArray().Select(e => e.GetString()!.Trim().ToLowerInvariant()).ToList();
+        problem = new FieldProblem(found.Name, $"must be a list of model families like [\"knn\", \"gbt\"], got {V1Fields.Shown(found.Value)}");
+        return null;
     }
 
     public static readonly CapabilityBody Blank = new(null, null, null, null, null, null, null, null, null);

@@ -51,6 +51,12 @@ public static class CoordinatorCommands
     /// <summary>The artifact store verified and stored an upload's bytes: the lease may complete its job.</summary>
     public sealed record Stored(ArtifactProtocol.OfferUpload Offer, bool Deduplicated) : ICommand;
 
+    /// <summary>The data-set store verified and stored a publication's bytes: it may be recorded.</summary>
+    public sealed record DataSetStored(Protocols.DataSets.DataSetInfo DataSet) : ICommand;
+
+    /// <summary>To the data-set store: stream <paramref name="DataSet"/>'s bundle to the worker that asked, from the fetch's offset.</summary>
+    public sealed record ServeDataSet(Protocols.DataSets.DataSetProtocol.Fetch Fetch, Protocols.DataSets.DataSetInfo DataSet) : ICommand;
+
     /// <summary>A health probe, with what only the persistent actor knows: its journal position and writes not yet confirmed.</summary>
     public sealed record CheckHealth(long SequenceNr, int WritesInFlight) : ICommand;
 }
@@ -72,6 +78,9 @@ public abstract record Effect
 
     /// <summary>Hand the message to the artifact store, which answers the command's sender itself.</summary>
     public sealed record ToStore(object Message) : Effect;
+
+    /// <summary>Hand the message to the data-set store, which answers the command's sender itself.</summary>
+    public sealed record ToDataSets(object Message) : Effect;
 
     /// <summary>Keep a heartbeat's progress lines for <c>jobs logs</c>.</summary>
     public sealed record RecordProgress(string JobId, long LeaseId, TrainingProgress Latest, IReadOnlyList<TrainingProgress>? Lines) : Effect;

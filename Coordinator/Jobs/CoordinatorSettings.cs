@@ -22,6 +22,9 @@ public sealed record CoordinatorSettings(
 {
     public string ModelsDir => Path.Combine(DataDir, "models");
 
+    /// <summary>Where published data sets are stored, beside the models: <c>data-sets/&lt;content hash&gt;/bundle.tar.zst</c>.</summary>
+    public string DataSetsDir => Path.Combine(DataDir, "data-sets");
+
     /// <summary>The record's members as the compiler would print them, with the operator token left out: settings may be logged,
     /// the token never is.</summary>
     private bool PrintMembers(System.Text.StringBuilder builder)

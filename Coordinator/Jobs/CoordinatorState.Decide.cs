@@ -3,6 +3,7 @@ using Akka.Event;
 using Cis490.Coordinator.Operator;
 using Cis490.Protocols;
 using Cis490.Protocols.Artifacts;
+using Cis490.Protocols.DataSets;
 using Cis490.Protocols.Jobs;
 using Cis490.Protocols.Operator;
 using Cis490.Protocols.Workers;
@@ -63,8 +64,12 @@ public sealed partial record CoordinatorState
             case GetStatus: step.Reply(Status(now)); break;
             case ListWorkers: step.Reply(new WorkerList(Workers.Values.Select(WorkerView).ToList(), now)); break;
             case ListArtifacts or GetArtifact: step.Do(new Effect.ToStore(command)); break;
+            case DataSetProtocol.Publish m: step.Publish(m); break;
+            case DataSetStored m: step.DataSetStored(m); break;
+            case DataSetProtocol.Fetch m: step.Fetch(m); break;
+            case DataSetProtocol.ListDataSets: step.Reply(new DataSetProtocol.DataSetList(Table.DataSets)); break;
             case CheckHealth h:
-                step.Reply(new CoordinatorHealth(h.SequenceNr, h.WritesInFlight, Table.Jobs.Count, Table.LiveLeases.Count(), Workers.Count, now));
+                step.Reply(new CoordinatorHealth(h.SequenceNr, h.WritesInFlight, Table.Jobs.Count, Table.LiveCount, Workers.Count, now));
                 break;
             default:
                 step.Refuse(ErrorKind.Invalid, $"the coordinator does not take {command.GetType().Name} (are all nodes the same version?)",
@@ -91,7 +96,7 @@ public sealed partial record CoordinatorState
     /// about jobs and workers, not about membership).</summary>
     public StatusView Status(DateTimeOffset now) =>
         new([], Workers.Count, Workers.Values.Sum(FreeSlots), OperatorViews.JobCounts(Table),
-            Table.Jobs.Values.Count(j => j.Status == JobStatus.Pending && Unschedulable(j) is not null), now);
+            Table.PendingJobs.Count(j => Unschedulable(j) is not null), now);
 
     private WorkerView WorkerView(WorkerEntry w) =>
         new(w.WorkerId, w.Address, w.Capability, w.Slots, Table.LeasesOf(w.WorkerId).OrderBy(j => j.Seq).Select(j => j.JobId).ToList(),
@@ -141,7 +146,7 @@ public sealed partial record CoordinatorState
                 GraceUntil = grace > TimeSpan.Zero ? now + grace : null,
                 InGrace = State.Table.LiveLeases.Select(j => j.JobId).ToImmutableHashSet(),
             };
-            Log(LogLevel.InfoLevel, $"JobCoordinator recovered {State.Table.Jobs.Count} jobs ({State.Table.LiveLeases.Count()} live leases, " +
+            Log(LogLevel.InfoLevel, $"JobCoordinator recovered {State.Table.Jobs.Count} jobs ({State.Table.LiveCount} live leases, " +
                                     $"last lease id {State.Table.LastLeaseId}); recovered leases cannot expire for {grace.TotalSeconds:0} s");
         }
 
@@ -166,7 +171,8 @@ public sealed partial record CoordinatorState
                 if (previous is not null) Do(new Effect.Unwatch(previous.Endpoint));
                 Do(new Effect.Watch(r.Endpoint));
                 Log(LogLevel.InfoLevel, $"Worker {m.WorkerId} registered from {r.Address}: {m.Slots} slot(s), {m.Capability.Cores} cores, " +
-                                        $"{m.Capability.RamGib:F1} GiB RAM, cuda={m.Capability.Cuda}");
+                                        $"{m.Capability.RamGib:F1} GiB RAM, cuda={m.Capability.Cuda}, families " +
+                                        (m.Capability.Families is { } f ? string.Join(",", f) : "(not said: all)"));
             }
             if (m.Draining && !(previous?.Draining ?? false))
                 Log(LogLevel.InfoLevel, $"Worker {m.WorkerId} is draining: no new leases; its {m.Held.Count} running lease(s) finish or are handed back");
@@ -194,7 +200,7 @@ public sealed partial record CoordinatorState
                 .OrderBy(j => j.Seq).ToList();
             foreach (var j in missing)
                 EndUncounted(j, newIncarnation ? $"worker {m.WorkerId} restarted without it" : $"worker {m.WorkerId} no longer runs it");
-            Reply(new WorkerProtocol.Registered(m.WorkerId, State.Table.LeasesOf(m.WorkerId).Count()));
+            Reply(new WorkerProtocol.Registered(m.WorkerId, State.Table.LeaseCountOf(m.WorkerId)));
         }
 
         public void EndpointGone(string endpoint)
@@ -314,7 +320,7 @@ public sealed partial record CoordinatorState
         /// (0: no particular time).</summary>
         private (string Why, double RetryAfter) NoJobFor(WorkerEntry worker)
         {
-            var pending = State.Table.Jobs.Values.Where(j => j.Status == JobStatus.Pending).ToList();
+            var pending = State.Table.PendingJobs.ToList();
             if (pending.Count == 0) return ("no job is pending", 0);
             var fits = pending.Where(j => State.MayTake(worker, j, now)).ToList();
             if (fits.Count == 0)
@@ -390,7 +396,11 @@ public sealed partial record CoordinatorState
             var spec = State.Table.Jobs[m.JobId].Spec;
             if (m.Model != spec.Model || m.Mode != spec.Mode)
                 Log(LogLevel.WarningLevel, $"Job {m.JobId} lease {m.LeaseId}: the upload declares {m.Model}/{m.Mode}, the job is {spec.Model}/{spec.Mode}; stored as the job's");
-            Do(new Effect.ToStore(m with { Model = spec.Model, Mode = spec.Mode }));
+            // The index row names the data set the job was bound to; an unbound job's (trained on the worker's --data folder) is the
+            // one its checkpoint reports.
+            if (spec.DataSet is not null && m.DataSet is not null && m.DataSet != spec.DataSet)
+                Log(LogLevel.WarningLevel, $"Job {m.JobId} lease {m.LeaseId}: the checkpoint reports data set {m.DataSet}, the job is bound to {spec.DataSet}");
+            Do(new Effect.ToStore(m with { Model = spec.Model, Mode = spec.Mode, DataSet = spec.DataSet ?? m.DataSet }));
         }
 
         public void Stored(Stored m)
@@ -420,12 +430,20 @@ public sealed partial record CoordinatorState
                 Refuse(ErrorKind.Invalid, $"{fileName}: {result.Errors.Count} error(s)", _ => new OperatorProtocol.ManifestRejected(fileName, result.Errors));
                 return;
             }
+            // Each job is bound to the data set it names, else to the latest published one (else none: the workers' --data folder).
+            var (jobs, unbound) = State.Table.Bind(result);
+            if (unbound.Count > 0)
+            {
+                Log(LogLevel.WarningLevel, $"Rejected manifest {fileName}: {unbound.Count} error(s), first: {unbound[0]}");
+                Refuse(ErrorKind.Invalid, $"{fileName}: {unbound.Count} error(s)", _ => new OperatorProtocol.ManifestRejected(fileName, unbound));
+                return;
+            }
             // A manifest that declares [[hosts]] replaces the fleet's declaration; one without (extra jobs, say) leaves it alone.
             var declaresHosts = result.HostPolicies.Count > 0 && State.Table.HostsDiffer(result.HostPolicies);
             if (declaresHosts) Persist(new HostsDeclared(result.HostPolicies, fileName, now));
-            var added = State.Table.AddJobs(result.Jobs, fileName, now);
+            var added = State.Table.AddJobs(jobs, fileName, now);
             foreach (var a in added) Persist(a);
-            var known = result.Jobs.Select(j => j.JobId).Except(added.Select(a => a.JobId)).ToList();
+            var known = jobs.Select(j => j.JobId).Except(added.Select(a => a.JobId)).ToList();
             if (_events.Count > 0)
                 Log(LogLevel.InfoLevel, $"Manifest {fileName}: {added.Count} new job(s), {known.Count} already known" +
                                         (declaresHosts ? $"; {result.HostPolicies.Count} host declaration(s)" : ""));

@@ -31,9 +31,12 @@ public sealed partial record CoordinatorState
                 : $"lease {m.LeaseId} of job {m.JobId} belongs to worker {holder.WorkerId} at {holder.Address}, not to {f.SenderPath}";
             var kind = holder is null ? ErrorKind.Unavailable : ErrorKind.Forbidden;
             if (holder is not null) Log(LogLevel.WarningLevel, $"Refused {m.GetType().Name} from {f.SenderPath}: {why}");
-            Refuse(kind, $"refused: {why}", r => m is ArtifactProtocol.OfferUpload
-                ? new ArtifactProtocol.UploadRefused(m.JobId, m.LeaseId, r.Message, LeaseLost: false, r.Kind)
-                : Refused(m.JobId, m.LeaseId, r));
+            Refuse(kind, $"refused: {why}", r => m switch
+            {
+                ArtifactProtocol.OfferUpload => new ArtifactProtocol.UploadRefused(m.JobId, m.LeaseId, r.Message, LeaseLost: false, r.Kind),
+                Protocols.DataSets.DataSetProtocol.Fetch f => new Protocols.DataSets.DataSetProtocol.FetchRefused(m.JobId, m.LeaseId, f.Sha256, r.Message, r.Kind),
+                _ => Refused(m.JobId, m.LeaseId, r),
+            });
             return false;
         }
     }

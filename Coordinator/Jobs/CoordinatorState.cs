@@ -76,7 +76,7 @@ public sealed partial record CoordinatorState(
     public bool HasCuda(WorkerEntry w) => Placement.Effective(w.Capability, Placement.PolicyFor(w.Capability.Hostname, Table.Hosts)).Cuda;
 
     /// <summary>Free slots of a worker: its slots less the live leases it holds.</summary>
-    public int FreeSlots(WorkerEntry w) => Math.Max(0, w.Slots - Table.LeasesOf(w.WorkerId).Count());
+    public int FreeSlots(WorkerEntry w) => Math.Max(0, w.Slots - Table.LeaseCountOf(w.WorkerId));
 
     /// <summary>Whether <paramref name="worker"/> may take <paramref name="job"/> at <paramref name="now"/>: the job's constraints and
     /// the host's policy allow it, and a prefer_cuda job skips a worker without CUDA while a CUDA worker that could run it is
@@ -96,9 +96,12 @@ public sealed partial record CoordinatorState(
         if (job.Status != JobStatus.Pending) return null;
         if (Workers.Count == 0) return "no worker is connected";
         var reasons = Workers.Values.Select(w => (w.WorkerId, Reason: Placement.Refusal(job.Spec, w.Capability, Table.Hosts))).ToList();
-        return reasons.Any(r => r.Reason is null)
-            ? null
-            : "no connected worker can run it: " + string.Join("; ", reasons.Select(r => $"{r.WorkerId}: {r.Reason}"));
+        if (reasons.Any(r => r.Reason is null)) return null;
+        // The family first when no connected worker can train it at all: that is what the operator has to fix (a library to install).
+        var family = Workers.Values.All(w => !w.Capability.CanTrain(job.Spec.Model))
+            ? $"no connected worker can train {job.Spec.Model} (the family is missing on every worker); "
+            : "no connected worker can run it: ";
+        return family + string.Join("; ", reasons.Select(r => $"{r.WorkerId}: {r.Reason}"));
     }
 
     /// <summary>The leases whose trainer has not been heard from within the heartbeat deadline at <paramref name="now"/>, except

@@ -5,6 +5,7 @@ using Akka.Remote;
 using Akka.Pattern;
 using Akka.Persistence;
 using Cis490.Coordinator.Artifacts;
+using Cis490.Coordinator.DataSets;
 using Cis490.Coordinator.Operator;
 using Cis490.Coordinator.Persistence;
 using Cis490.Protocols;
@@ -47,6 +48,7 @@ public sealed class JobCoordinator : ReceivePersistentActor, IWithTimers
     private readonly Dictionary<string, IActorRef> _endpoints = new(StringComparer.Ordinal);
 
     private IActorRef _store = ActorRefs.Nobody;
+    private IActorRef _dataSets = ActorRefs.Nobody;
 
     /// <summary>This node's record of the coordinator's starts and failures (shared with the operator endpoint's health answer).</summary>
     private readonly CoordinatorRestarts _restarts;
@@ -81,6 +83,7 @@ public sealed class JobCoordinator : ReceivePersistentActor, IWithTimers
             Handle(new EndpointGone(Key(t.ActorRef)), ActorRefs.Nobody);
         });
         Command<ArtifactStore.Stored>(m => Handle(new Stored(m.Offer, m.Deduplicated), m.ReplyTo));
+        Command<DataSetStore.Stored>(m => Handle(new DataSetStored(m.DataSet), m.ReplyTo));
         Command<OperatorQueries.GetHealth>(_ => Handle(new CheckHealth(LastSequenceNr, _writesInFlight), Sender));
         Command<Tick>(_ => Handle(Tick.Instance, ActorRefs.Nobody));
         // A lost node's leases end on the first sign, long before the cluster removes it: the dropped connection (a killed
@@ -188,6 +191,7 @@ public sealed class JobCoordinator : ReceivePersistentActor, IWithTimers
     private void OnRecovered()
     {
         _store = Context.ActorOf(ArtifactStore.Props(_settings.ModelsDir, _settings.UploadTimeout), "artifact-store");
+        _dataSets = Context.ActorOf(DataSetStore.Props(_settings.DataSetsDir, _settings.UploadTimeout), "data-set-store");
         _state = _state with { Table = _persisted };
         _restarts.Recovered();
         Timers.StartPeriodicTimer("check-leases", Tick.Instance, _settings.LeaseCheckInterval);
@@ -236,6 +240,7 @@ public sealed class JobCoordinator : ReceivePersistentActor, IWithTimers
                     if (_endpoints.Remove(u.Endpoint, out var old)) Context.Unwatch(old);
                     break;
                 case Effect.ToStore t: _store.Tell(t.Message, requester); break;
+                case Effect.ToDataSets d: _dataSets.Tell(d.Message, requester); break;
                 case Effect.RecordProgress p: _logs.Record(p.JobId, p.LeaseId, DateTimeOffset.UtcNow, p.Latest, p.Lines); break;
                 case Effect.ReplyLogs l:
                     var (lines, next) = _logs.Read(l.JobId, l.After, MaxLogLinesPerReply);

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using Cis490.Protocols;
+using Cis490.Protocols.DataSets;
 using Cis490.Protocols.Jobs;
 using static Cis490.Protocols.Jobs.JobEvents;
 
@@ -30,21 +31,19 @@ public sealed record RetryPolicy(TimeSpan Base, TimeSpan Max)
 
 /// <summary>The JobCoordinator's state: a pure, immutable fold over <see cref="JobEvents"/>, with the decisions that produce them.</summary>
 /// <remarks>No actors here: every rule (fencing, retries, ordering) is a plain function, unit-tested on its own.</remarks>
-public sealed record JobTable(ImmutableDictionary<string, JobState> Jobs, long LastLeaseId, long NextSeq, IReadOnlyList<HostPolicy> Hosts)
+public sealed partial record JobTable(ImmutableDictionary<string, JobState> Jobs, long LastLeaseId, long NextSeq, IReadOnlyList<HostPolicy> Hosts,
+    ImmutableList<DataSetInfo>? Published = null)
 {
-    public static readonly JobTable Empty = new(ImmutableDictionary<string, JobState>.Empty, 0, 0, []);
+    public static readonly JobTable Empty = new(ImmutableDictionary.Create<string, JobState>(StringComparer.Ordinal), 0, 0, []);
 
     // ---------- the fold ----------
 
     public JobTable Apply(ICoordinatorEvent e) => e switch
     {
         HostsDeclared h => this with { Hosts = h.Hosts },
-        JobAdded a when !Jobs.ContainsKey(a.JobId) => this with
-        {
-            Jobs = Jobs.Add(a.JobId, new JobState(a.Spec, JobStatus.Pending, NextSeq, 0, 0, null, a.At, null, null, null, null,
-                ImmutableDictionary<string, double>.Empty, null)),
-            NextSeq = NextSeq + 1,
-        },
+        DataSetPublished d => this with { Published = DataSets.Add(d.DataSet) },
+        JobAdded a when !Jobs.ContainsKey(a.JobId) => Replace(null, new JobState(a.Spec, JobStatus.Pending, NextSeq, 0, 0, null, a.At, null, null,
+            null, null, ImmutableDictionary<string, double>.Empty, null)) with { NextSeq = NextSeq + 1 },
         JobAdded => this, // a replayed duplicate changes nothing
         LeaseGranted g => Update(g.JobId, j => j with
         {
@@ -97,7 +96,7 @@ public sealed record JobTable(ImmutableDictionary<string, JobState> Jobs, long L
 
     private JobTable Update(string jobId, Func<JobState, JobState> change) =>
         Jobs.TryGetValue(jobId, out var job)
-            ? this with { Jobs = Jobs.SetItem(jobId, change(job)) }
+            ? Replace(job, change(job))
             : throw new InvalidOperationException($"event for unknown job {jobId}");
 
     private static IReadOnlyList<AttemptRecord> Record(JobState j, AttemptRecord a) =>
@@ -108,10 +107,10 @@ public sealed record JobTable(ImmutableDictionary<string, JobState> Jobs, long L
 
     // ---------- snapshots ----------
 
-    public JobTableSnapshot ToSnapshot() => new(LastLeaseId, NextSeq, Jobs.Values.OrderBy(j => j.Seq).ToList(), Hosts);
+    public JobTableSnapshot ToSnapshot() => new(LastLeaseId, NextSeq, Jobs.Values.OrderBy(j => j.Seq).ToList(), Hosts, DataSets);
 
     public static JobTable FromSnapshot(JobTableSnapshot s) =>
-        new(s.Jobs.ToImmutableDictionary(j => j.JobId), s.LastLeaseId, s.NextSeq, s.Hosts ?? []);
+        Indexed(s.Jobs, s.LastLeaseId, s.NextSeq, s.Hosts ?? []) with { Published = s.DataSets?.ToImmutableList() };
 
     // ---------- decisions ----------
 
@@ -122,11 +121,7 @@ public sealed record JobTable(ImmutableDictionary<string, JobState> Jobs, long L
     /// <summary>The next pending job a worker may take at <paramref name="now"/>: not waiting out a retry backoff, accepted by
     /// <paramref name="canRun"/>; highest priority first, then the oldest.</summary>
     public JobState? NextPending(DateTimeOffset now, Func<JobState, bool>? canRun = null) =>
-        Jobs.Values
-            .Where(j => j.Status == JobStatus.Pending && (j.RetryAt is null || j.RetryAt <= now) && (canRun is null || canRun(j)))
-            .OrderByDescending(j => j.Spec.Priority)
-            .ThenBy(j => j.Seq)
-            .FirstOrDefault();
+        PendingJobs.FirstOrDefault(j => (j.RetryAt is null || j.RetryAt <= now) && (canRun is null || canRun(j)));
 
     /// <summary>Since when a pending job has waited for a worker: its last lease's end, else when it was added.</summary>
     public static DateTimeOffset PendingSince(JobState job) => job.History.LastOrDefault()?.EndedAt ?? job.AddedAt;
@@ -229,8 +224,12 @@ public sealed record JobTable(ImmutableDictionary<string, JobState> Jobs, long L
     }
 
     /// <summary>The live leases a worker holds.</summary>
-    public IEnumerable<JobState> LeasesOf(string workerId) => Jobs.Values.Where(j => j.HoldsLease && j.WorkerId == workerId);
+    public IEnumerable<JobState> LeasesOf(string workerId) =>
+        LiveByWorker.TryGetValue(workerId, out var held) ? held.Select(id => Jobs[id]) : [];
+
+    /// <summary>How many live leases a worker holds.</summary>
+    public int LeaseCountOf(string workerId) => LiveByWorker.TryGetValue(workerId, out var held) ? held.Count : 0;
 
     /// <summary>All live leases.</summary>
-    public IEnumerable<JobState> LiveLeases => Jobs.Values.Where(j => j.HoldsLease);
+    public IEnumerable<JobState> LiveLeases => LiveByWorker.Values.SelectMany(ids => ids).Select(id => Jobs[id]);
 }

@@ -60,6 +60,13 @@ public sealed class OperatorEndpoint : ReceiveActor
             if (Authorized(m.Token, $"requeue {m.JobId}", r => OperatorProtocol.OperatorResult.Refused(r.Kind, m.JobId, "", r.Message)))
                 _coordinator.Forward(m with { Token = null });
         });
+        Receive<Protocols.DataSets.DataSetProtocol.Publish>(m =>
+        {
+            // Forwarded: the coordinator's data-set store answers the publisher itself (an upload, then the outcome).
+            if (Authorized(m.Token, $"data publish {m.Sha256}", r => new Protocols.DataSets.DataSetProtocol.PublishRefused(m.Sha256, r.Message, r.Kind)))
+                _coordinator.Forward(m with { Token = null });
+        });
+        Receive<Protocols.DataSets.DataSetProtocol.ListDataSets>(Read);
         Receive<ChangeMember>(ChangeMemberStatus);
         Receive<ShowCluster>(_ => Sender.Tell(ClusterNow()));
         Receive<GetStatus>(m =>

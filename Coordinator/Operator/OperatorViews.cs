@@ -15,7 +15,7 @@ public static class OperatorViews
     public static OperatorProtocol.JobView JobView(JobState j, TrainingProgress? progress, string? unschedulable = null) =>
         new(j.JobId, j.Spec.Model, j.Spec.Mode, j.Spec.HyperJson, j.Status, j.FailedAttempts, j.Spec.MaxAttempts, j.LeaseId,
             j.WorkerId, j.HoldsLease ? progress : null, j.ArtifactSha256, j.Metrics, j.AddedAt, j.StartedAt, j.FinishedAt, j.LastError,
-            j.RetryAt, unschedulable);
+            j.RetryAt, unschedulable, j.Spec.DataSet);
 
     /// <summary>Jobs per status, every status present (zero when none), in lifecycle order.</summary>
     public static IReadOnlyDictionary<string, int> JobCounts(JobTable table)

@@ -13,11 +13,13 @@ public static class ArtifactBundle
     /// <summary>zstd level: 3 is zstd's default, fast enough that packing never dominates a job.</summary>
     public const int CompressionLevel = 3;
 
-    /// <summary>Packs every file under <paramref name="sourceDir"/> into <paramref name="bundlePath"/>; returns its sha256 and size.</summary>
-    public static (string Sha256, long Bytes) Create(string sourceDir, string bundlePath)
+    /// <summary>Packs every file under <paramref name="sourceDir"/> (those <paramref name="include"/> accepts, by relative path with
+    /// '/' separators, when given) into <paramref name="bundlePath"/>; returns its sha256 and size.</summary>
+    public static (string Sha256, long Bytes) Create(string sourceDir, string bundlePath, Func<string, bool>? include = null)
     {
         var files = Directory.EnumerateFiles(sourceDir, "*", SearchOption.AllDirectories)
             .Select(f => Path.GetRelativePath(sourceDir, f).Replace('\\', '/'))
+            .Where(f => include is null || include(f))
             .Order(StringComparer.Ordinal)
             .ToList();
         if (files.Count == 0) throw new InvalidOperationException($"nothing to bundle in {sourceDir}");

@@ -15,15 +15,33 @@ public sealed record MachineCapability(
     string? CudaDevice,
     string TorchVersion,
     string GitCommit,
-    string Os);
+    string Os,
+    IReadOnlyList<string>? Families = null,
+    IReadOnlyDictionary<string, string>? Unavailable = null,
+    string? XgboostVersion = null,
+    string? CudaNote = null);
 
-/// <summary>Detects what this machine can do: hostname, cores, RAM, CUDA and VRAM (nvidia-smi), torch version, git commit.</summary>
+/// <summary>Detects what this machine can do: hostname, cores, RAM, the GPU (nvidia-smi) and, from the trainer's self-test, the
+/// families it can train, its engines' versions and whether its libtorch can use that GPU.</summary>
 public static class MachineProbe
 {
-    /// <summary>Detects the capability; <paramref name="torchVersion"/> comes from the caller that links the ML engine.</summary>
-    public static MachineCapability Detect(string torchVersion = "none", string? hostnameOverride = null)
+    /// <summary>The capability with the self-test's findings: CUDA only when the engine itself can use it.</summary>
+    public static MachineCapability Detect(SelfTestReport selfTest, string? hostnameOverride = null) =>
+        Combine(selfTest, DetectGpu(), hostnameOverride);
+
+    /// <summary>Puts the self-test and the GPU nvidia-smi lists (null: none) together. CUDA is advertised only when the engine
+    /// can use it; a GPU it cannot use is named in the note with the engine's reason.</summary>
+    public static MachineCapability Combine(SelfTestReport selfTest, Gpu? gpu, string? hostnameOverride = null)
     {
-        var (cuda, vram, device) = DetectCuda();
+        var (cuda, vram, device, note) = (selfTest.TorchCuda, gpu) switch
+        {
+            (true, { } g) => (true, g.VramGib, g.Name, (string?)null),
+            (true, null) => (true, 0.0, "cuda:0", "GPU memory unknown: libtorch sees CUDA but nvidia-smi lists no GPU"),
+            (false, { } g) => (false, 0.0, (string?)null,
+                $"GPU present ({g.Name}, {g.VramGib.ToString("0.#", CultureInfo.InvariantCulture)} GiB), not usable by this build: " +
+                (selfTest.TorchCudaProblem ?? "torch.cuda.is_available() is false")),
+            (false, null) => (false, 0.0, (string?)null, "no GPU (nvidia-smi lists none)"),
+        };
         return new MachineCapability(
             hostnameOverride ?? Environment.MachineName,
             Environment.ProcessorCount,
@@ -31,10 +49,17 @@ public static class MachineProbe
             cuda,
             vram,
             device,
-            torchVersion,
+            selfTest.TorchVersion ?? "none",
             GitCommit(),
-            RuntimeInformation.OSDescription);
+            RuntimeInformation.OSDescription,
+            selfTest.Runnable,
+            selfTest.Problems,
+            selfTest.XgboostVersion,
+            note);
     }
+
+    /// <summary>A GPU as nvidia-smi lists it.</summary>
+    public sealed record Gpu(string Name, double VramGib);
 
     /// <summary>Total physical memory from /proc/meminfo, else what the GC sees as available.</summary>
     public static double TotalRamGib()
@@ -53,14 +78,15 @@ public static class MachineProbe
         return GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 1024.0 / 1024.0 / 1024.0;
     }
 
-    /// <summary>CUDA presence and VRAM of the first GPU via nvidia-smi; (false, 0, null) when there is none.</summary>
-    public static (bool Cuda, double VramGib, string? Device) DetectCuda()
+    /// <summary>The first GPU nvidia-smi lists (name and memory), or null when it is absent or lists none. This says a GPU is
+    /// present, not that anything here can use it: that is the engine's answer (the self-test's <c>torch_cuda</c>).</summary>
+    public static Gpu? DetectGpu()
     {
         var output = Run("nvidia-smi", "--query-gpu=name,memory.total --format=csv,noheader,nounits", TimeSpan.FromSeconds(10));
-        if (string.IsNullOrWhiteSpace(output)) return (false, 0, null);
+        if (string.IsNullOrWhiteSpace(output)) return null;
         var first = output.Split('\n', StringSplitOptions.RemoveEmptyEntries)[0].Split(',');
-        if (first.Length < 2 || !double.TryParse(first[1].Trim(), CultureInfo.InvariantCulture, out var mib)) return (false, 0, null);
-        return (true, Math.Round(mib / 1024.0, 2), first[0].Trim());
+        if (first.Length < 2 || !double.TryParse(first[1].Trim(), CultureInfo.InvariantCulture, out var mib)) return null;
+        return new Gpu(first[0].Trim(), Math.Round(mib / 1024.0, 2));
     }
 
     /// <summary>The git commit the binaries were built from (stamped at build), else the checkout's HEAD, else "unknown".</summary>

@@ -5,7 +5,8 @@ namespace Cis490.Protocols.Artifacts;
 /// <summary>The upload of a finished job's bundle to the artifact store over a StreamRef.</summary>
 public static class ArtifactProtocol
 {
-    /// <summary>Trainer → coordinator: I have a bundle of this hash and size for this lease.</summary>
+    /// <summary>Trainer → coordinator: I have a bundle of this hash and size for this lease. <paramref name="DataSet"/>: the content
+    /// hash of the data its checkpoint was trained on (null from a worker that predates data sets).</summary>
     public sealed record OfferUpload(
         string JobId,
         long LeaseId,
@@ -13,7 +14,8 @@ public static class ArtifactProtocol
         string Mode,
         string Sha256,
         long Bytes,
-        IReadOnlyDictionary<string, double> Metrics) : IWithLease;
+        IReadOnlyDictionary<string, double> Metrics,
+        string? DataSet = null) : IWithLease;
 
     /// <summary>Store → trainer: stream the bundle's bytes, in chunks of at most <see cref="MaxChunkBytes"/>, into this sink.</summary>
     public sealed record UploadReady(string JobId, long LeaseId, ISinkRef<byte[]> Sink) : IWithLease;

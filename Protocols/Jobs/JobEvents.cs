@@ -51,6 +51,10 @@ public static class JobEvents
     /// <summary>An operator put a failed or cancelled job back to pending, with a fresh count of attempts.</summary>
     public sealed record JobRequeued(string JobId, DateTimeOffset At) : IJobEvent;
 
+    /// <summary>An operator published a data set (or gave a published one another name); the latest is what a job that names none
+    /// is bound to when its manifest is submitted.</summary>
+    public sealed record DataSetPublished(DataSets.DataSetInfo DataSet, DateTimeOffset At) : ICoordinatorEvent;
+
     /// <summary>An attempt ended without an artifact (trainer error, expired heartbeat, removed node, refused upload).</summary>
     /// <param name="CountsAsAttempt">False when the worker handed the lease back untouched (no slot, draining).</param>
     /// <param name="RetryAt">When a job that goes back to pending may be leased again (retry backoff); null: at once.</param>

@@ -2,6 +2,9 @@ namespace Cis490.Protocols.Jobs;
 
 /// <summary>What to train: the immutable part of a job, as the manifest declared it.</summary>
 /// <param name="HyperJson">The hyper-parameters as canonical JSON (sorted keys, typed values); part of the job id.</param>
+/// <param name="DataSet">The content hash of the data set the job trains on, bound when its manifest was submitted (part of the
+/// job id: the same training on other data is another job); null when no data set was published, and then the worker trains on
+/// its own <c>--data</c> folder (and events written before data sets existed read as null).</param>
 public sealed record JobSpec(
     string JobId,
     string Model,
@@ -12,7 +15,8 @@ public sealed record JobSpec(
     long Seed,
     int Priority,
     int MaxAttempts,
-    JobConstraints? Constraints = null) : ICis490Message
+    JobConstraints? Constraints = null,
+    string? DataSet = null) : ICis490Message
 {
     /// <summary>The job's placement constraints (none when the manifest declared none, or the event predates them).</summary>
     [System.Text.Json.Serialization.JsonIgnore]

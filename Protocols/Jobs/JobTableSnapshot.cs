@@ -3,7 +3,9 @@ using System.Text.Json.Serialization;
 namespace Cis490.Protocols.Jobs;
 
 /// <summary>The JobCoordinator's whole state at one point of its journal: recovery starts here and replays only later events.</summary>
-public sealed record JobTableSnapshot(long LastLeaseId, long NextSeq, IReadOnlyList<JobState> Jobs, IReadOnlyList<HostPolicy>? Hosts = null)
+/// <param name="DataSets">The published data sets, oldest first (null in snapshots made before data sets existed).</param>
+public sealed record JobTableSnapshot(long LastLeaseId, long NextSeq, IReadOnlyList<JobState> Jobs, IReadOnlyList<HostPolicy>? Hosts = null,
+    IReadOnlyList<DataSets.DataSetInfo>? DataSets = null)
     : ICis490Message;
 
 /// <summary>One lease of a job, from grant to its end: the job's lease history.</summary>

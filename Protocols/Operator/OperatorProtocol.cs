@@ -29,7 +29,8 @@ public static class OperatorProtocol
     public sealed record JobList(IReadOnlyList<JobView> Jobs, DateTimeOffset At) : ICis490Message;
 
     /// <summary>One job's row. <paramref name="RetryAt"/>: a failed attempt's backoff ends then; <paramref name="Unschedulable"/>: why no
-    /// connected worker could ever run this pending job (its constraints, the hosts' policy), null when one could.</summary>
+    /// connected worker could ever run this pending job (its constraints, the hosts' policy), null when one could.
+    /// <paramref name="DataSet"/>: the content hash of the data set the job is bound to (null: none, it trains on the worker's --data).</summary>
     public sealed record JobView(
         string JobId,
         string Model,
@@ -48,7 +49,8 @@ public static class OperatorProtocol
         DateTimeOffset? FinishedAt,
         string? LastError,
         DateTimeOffset? RetryAt = null,
-        string? Unschedulable = null) : ICis490Message;
+        string? Unschedulable = null,
+        string? DataSet = null) : ICis490Message;
 
     /// <summary>Cancel a job (by id or a unique prefix of at least 8 characters); a running trainer is stopped.</summary>
     public sealed record CancelJob(string JobId, string Reason, string? Token = null) : ICis490Message;

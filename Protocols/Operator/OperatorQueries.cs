@@ -68,7 +68,9 @@ public static class OperatorQueries
     public sealed record ArtifactList(IReadOnlyList<ArtifactView> Artifacts) : ICis490Message;
 
     /// <summary>One stored bundle.</summary>
-    public sealed record ArtifactView(string Sha256, string Model, string Mode, string JobId, long Bytes, DateTimeOffset StoredAt) : ICis490Message;
+    /// <param name="DataSet">The content hash of the data set the model was trained on (null for rows written before data sets).</param>
+    public sealed record ArtifactView(string Sha256, string Model, string Mode, string JobId, long Bytes, DateTimeOffset StoredAt, string? DataSet = null)
+        : ICis490Message;
 
     /// <summary>Stream a stored bundle down (by its sha256 or a unique prefix of at least 8 characters).</summary>
     public sealed record GetArtifact(string Sha256) : IOperatorRead;

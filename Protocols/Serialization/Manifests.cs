@@ -1,4 +1,5 @@
 using Cis490.Protocols.Artifacts;
+using Cis490.Protocols.DataSets;
 using Cis490.Protocols.Jobs;
 using Cis490.Protocols.Operator;
 using Cis490.Protocols.Workers;
@@ -27,6 +28,7 @@ public static class Manifests
         (typeof(AttemptRecord), "J5"),
         (typeof(JobEvents.HostsDeclared), "JE8"),
         (typeof(JobEvents.MetricsMerged), "JE9"),
+        (typeof(JobEvents.DataSetPublished), "JE10"),
         // trainer ↔ coordinator (T*)
         (typeof(TrainerProtocol.Started), "T1"),
         (typeof(TrainerProtocol.Heartbeat), "T2"),
@@ -50,6 +52,17 @@ public static class Manifests
         (typeof(ArtifactProtocol.UploadReady), "A2"),
         (typeof(ArtifactProtocol.UploadRefused), "A3"),
         (typeof(ArtifactProtocol.UploadCompleted), "A4"),
+        // data sets (D*)
+        (typeof(DataSetInfo), "D1"),
+        (typeof(DataSetProtocol.Publish), "D2"),
+        (typeof(DataSetProtocol.PublishReady), "D3"),
+        (typeof(DataSetProtocol.Published), "D4"),
+        (typeof(DataSetProtocol.PublishRefused), "D5"),
+        (typeof(DataSetProtocol.ListDataSets), "D6"),
+        (typeof(DataSetProtocol.DataSetList), "D7"),
+        (typeof(DataSetProtocol.Fetch), "D8"),
+        (typeof(DataSetProtocol.FetchReady), "D9"),
+        (typeof(DataSetProtocol.FetchRefused), "D10"),
         // operator (O*)
         (typeof(OperatorProtocol.SubmitManifest), "O1"),
         (typeof(OperatorProtocol.ManifestAccepted), "O2"),

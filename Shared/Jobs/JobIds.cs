@@ -5,10 +5,13 @@ using System.Text.Json;
 
 namespace Cis490.Shared.Jobs;
 
-/// <summary>Stable job ids: sha256 of the canonical (model, mode, hyper, split_recipe, train_hosts, seed).</summary>
+/// <summary>Stable job ids: sha256 of the canonical (model, mode, hyper, split_recipe, train_hosts, seed), and of the data set's
+/// content hash when the job is bound to one.</summary>
 /// <remarks>Canonical means: hyper keys sorted ordinally, integers as integers, floats in round-trip form, train_hosts sorted.
 /// Hyper values are hashed as the manifest gave them (defaults are not filled in), so a release that adds a
-/// hyper-parameter with a default does not change the id of any existing job.</remarks>
+/// hyper-parameter with a default does not change the id of any existing job. The data set is appended only when there is one:
+/// a job trained on another data set is another job (re-training on new data never overwrites the old result), and every id made
+/// before data sets existed (or without one) stays what it was.</remarks>
 public static class JobIds
 {
     /// <summary>Canonical JSON of hyper-parameter values (long, double, bool or string), keys sorted.</summary>
@@ -29,9 +32,10 @@ public static class JobIds
     }
 
     /// <summary>The job id: lowercase hex sha256 of the canonical tuple.</summary>
-    public static string Compute(string model, string mode, string hyperJson, string splitRecipe, IEnumerable<string> trainHosts, long seed)
+    public static string Compute(string model, string mode, string hyperJson, string splitRecipe, IEnumerable<string> trainHosts, long seed,
+        string? dataSet = null)
     {
-        var canonical = CanonicalTuple(model, mode, hyperJson, splitRecipe, trainHosts, seed);
+        var canonical = CanonicalTuple(model, mode, hyperJson, splitRecipe, trainHosts, seed, dataSet);
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(canonical)));
     }
 
@@ -41,7 +45,8 @@ public static class JobIds
         id is { Length: 64 } && id.All(c => c is >= '0' and <= '9' or >= 'a' and <= 'f');
 
     /// <summary>The exact text that is hashed; exposed so that operators can recompute an id by hand.</summary>
-    public static string CanonicalTuple(string model, string mode, string hyperJson, string splitRecipe, IEnumerable<string> trainHosts, long seed)
+    public static string CanonicalTuple(string model, string mode, string hyperJson, string splitRecipe, IEnumerable<string> trainHosts, long seed,
+        string? dataSet = null)
     {
         using var stream = new MemoryStream();
         using (var w = new Utf8JsonWriter(stream))
@@ -57,6 +62,7 @@ public static class JobIds
                 w.WriteStringValue(h);
             w.WriteEndArray();
             w.WriteNumberValue(seed);
+            if (dataSet is not null) w.WriteStringValue(dataSet);
             w.WriteEndArray();
         }
         return Encoding.UTF8.GetString(stream.ToArray());

@@ -39,8 +39,11 @@ public static class Placement
             return $"runs only on {string.Join(", ", needs.AllowedHosts)} (allowed_hosts), not on {cap.Hostname}";
         if (policy is not null && !Allows(policy, job.Model, job.Mode))
             return $"host {cap.Hostname}'s policy does not allow {job.Model}:{job.Mode}";
+        if (cap.WhyNot(job.Model) is { } cannot)
+            return $"cannot train {job.Model}: {cannot}";
         if (needs.RequireCuda && !cap.Cuda)
-            return $"needs CUDA (require_cuda); {cap.Hostname} has none{(detected.Cuda ? " declared" : "")}";
+            return $"needs CUDA (require_cuda); {cap.Hostname} has none" +
+                   (detected.Cuda ? " declared" : detected.CudaNote is { Length: > 0 } note ? $" ({note})" : "");
         if (needs.MinVramGib > 0 && cap.Cuda && cap.VramGib < needs.MinVramGib && (needs.RequireCuda || needs.PreferCuda))
             return $"needs {Gib(needs.MinVramGib)} GiB of GPU memory; {cap.Hostname} has {Gib(cap.VramGib)}";
         if (needs.MinRamGib > 0 && cap.RamGib < needs.MinRamGib)

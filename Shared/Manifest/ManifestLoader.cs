@@ -13,8 +13,12 @@ public sealed record ManifestLoadResult(
     string FileName,
     IReadOnlyList<JobSpec> Jobs,
     IReadOnlyList<OperatorProtocol.ManifestError> Errors,
-    IReadOnlyList<HostPolicy>? Hosts = null)
+    IReadOnlyList<HostPolicy>? Hosts = null,
+    IReadOnlyList<DataSetReference>? DataSetRefs = null)
 {
+    /// <summary>Each job's <c>data_set</c> (same order as <see cref="Jobs"/>; a null reference where a job names none).</summary>
+    public IReadOnlyList<DataSetReference> DataSetReferences => DataSetRefs ?? Jobs.Select(j => new DataSetReference(j.JobId, null, 0, 0)).ToList();
+
     /// <summary>The manifest's <c>[[hosts]]</c> (empty when it declares none).</summary>
     public IReadOnlyList<HostPolicy> HostPolicies => Hosts ?? [];
 
@@ -39,7 +43,7 @@ public static partial class ManifestLoader
     private static readonly HashSet<string> JobKeys =
     [
         "model", "mode", "hyper", "split_recipe", "train_hosts", "seed", "priority", "max_attempts",
-        "require_cuda", "prefer_cuda", "min_vram_gib", "min_ram_gib", "allowed_hosts",
+        "require_cuda", "prefer_cuda", "min_vram_gib", "min_ram_gib", "allowed_hosts", "data_set",
     ];
 
     public static ManifestLoadResult Load(string path)
@@ -171,23 +175,25 @@ public static partial class ManifestLoader
             errors.Add(new(fileName, 0, 0, "the manifest declares no [[jobs]]"));
 
         var specs = new List<JobSpec>();
-        var seen = new Dictionary<string, int>();
+        var refs = new List<DataSetReference>();
+        var seen = new Dictionary<(string, string?), int>();
         foreach (var draft in drafts)
         {
             var spec = Finish(fileName, draft, errors);
             if (spec is null) continue;
-            if (seen.TryGetValue(spec.JobId, out var firstLine))
+            if (seen.TryGetValue((spec.JobId, draft.DataSet), out var firstLine))
             {
                 errors.Add(new(fileName, draft.Line, 1,
-                    $"job #{draft.Index} is the same job as the one on line {firstLine} (model, mode, hyper, split_recipe, train_hosts and seed all equal)"));
+                    $"job #{draft.Index} is the same job as the one on line {firstLine} (model, mode, hyper, split_recipe, train_hosts, seed and data_set all equal)"));
                 continue;
             }
-            seen[spec.JobId] = draft.Line;
+            seen[(spec.JobId, draft.DataSet)] = draft.Line;
             specs.Add(spec);
+            refs.Add(Reference(spec, draft));
             ManifestHosts.CheckPossible(fileName, draft.Index, draft.Line, spec, hosts, errors);
         }
         var policies = ManifestHosts.Finish(fileName, hosts, errors);
-        return errors.Count > 0 ? new(fileName, [], InLineOrder(errors)) : new(fileName, specs, [], policies);
+        return errors.Count > 0 ? new(fileName, [], InLineOrder(errors)) : new(fileName, specs, [], policies, refs);
     }
 
     /// <summary>Errors as a person reads the file: top to bottom (the parser reports follow-on errors out of order).</summary>
@@ -218,6 +224,7 @@ public static partial class ManifestLoader
             case "model": draft.Model = ExpectString(file, draft, key, value, errors); draft.ModelSpan = value!.Span; break;
             case "mode": draft.Mode = ExpectString(file, draft, key, value, errors); draft.ModeSpan = value!.Span; break;
             case "split_recipe": draft.SplitRecipe = ExpectString(file, draft, key, value, errors); draft.SplitSpan = value!.Span; break;
+            case "data_set": draft.DataSet = DataSetRef(file, draft.Index, value, errors); draft.DataSetSpan = value!.Span; break;
             case "seed": draft.Seed = ExpectInt(file, draft, key, value, errors); break;
             case "priority": draft.Priority = ExpectInt(file, draft, key, value, errors); break;
             case "max_attempts":
@@ -387,8 +394,8 @@ public static partial class ManifestLoader
     {
         public int Index { get; } = index;
         public int Line { get; } = line;
-        public string? Model, Mode, SplitRecipe;
-        public SourceSpan? ModelSpan, ModeSpan, SplitSpan;
+        public string? Model, Mode, SplitRecipe, DataSet;
+        public SourceSpan? ModelSpan, ModeSpan, SplitSpan, DataSetSpan;
         public long? Seed, Priority, MaxAttempts;
         public List<string>? TrainHosts, AllowedHosts;
         public bool? RequireCuda, PreferCuda;

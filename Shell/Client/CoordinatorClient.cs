@@ -95,6 +95,13 @@ public sealed class CoordinatorClient : IAsyncDisposable
         }
     }
 
+    /// <summary>Sends <paramref name="request"/> to the operator endpoint with <paramref name="replyTo"/> as its sender: for a
+    /// conversation of several messages (a data-set publication: the upload's sink, then the outcome), which an ask cannot hold.</summary>
+    public void Tell(object request, IActorRef replyTo) => _client.Tell(new ClusterClient.Send("/user/operator", request), replyTo);
+
+    /// <summary>Starts an actor in the shell's own actor system (the other end of a <see cref="Tell"/> conversation).</summary>
+    public IActorRef Spawn(Props props, string name) => _system.ActorOf(props, name);
+
     public async Task<OperatorProtocol.JobList> ListJobs(string? status = null, string? model = null) =>
         await Ask(new OperatorProtocol.ListJobs(status, model)) switch
         {
@@ -107,12 +114,12 @@ public sealed class CoordinatorClient : IAsyncDisposable
 
 /// <summary>The shell's settings, read once from <c>cis490.shell</c> (hocon/shell.conf says why each value).</summary>
 public sealed record ShellSettings(TimeSpan AskTimeout, TimeSpan FollowInterval, TimeSpan DownloadIdleTimeout, TimeSpan CompletionTimeout, TimeSpan CompletionCache,
-    TimeSpan ReadTry)
+    TimeSpan ReadTry, TimeSpan PublishTimeout = default)
 {
     public static ShellSettings From(Akka.Configuration.Config config)
     {
         var c = config.GetConfig("cis490.shell") ?? throw new InvalidOperationException("HOCON has no cis490.shell section (is shell.conf loaded?)");
         return new ShellSettings(c.GetTimeSpan("ask-timeout"), c.GetTimeSpan("follow-interval"), c.GetTimeSpan("download-idle-timeout"),
-            c.GetTimeSpan("completion-timeout"), c.GetTimeSpan("completion-cache"), c.GetTimeSpan("read-try"));
+            c.GetTimeSpan("completion-timeout"), c.GetTimeSpan("completion-cache"), c.GetTimeSpan("read-try"), c.GetTimeSpan("publish-timeout"));
     }
 }

@@ -28,16 +28,19 @@ public sealed partial class NodeProcess : IDisposable
 
     /// <summary>Starts <c>dotnet PROJECT.dll args</c> for one of our node programs (found beside this program's build output).</summary>
     /// <param name="environment">Variables set for this process only (e.g. a test's fault injection), on top of ours.</param>
+    /// <param name="netns">A network namespace to run it in (<c>ip netns exec NS dotnet …</c>, which execs: the process is dotnet's
+    /// own), for a test that makes separate machines of namespaces; null: this machine's.</param>
     public static NodeProcess Start(string name, string project, IEnumerable<string> args, string logDir,
-        IReadOnlyDictionary<string, string>? environment = null)
+        IReadOnlyDictionary<string, string>? environment = null, string? netns = null)
     {
         Directory.CreateDirectory(logDir);
-        var psi = new ProcessStartInfo("dotnet")
+        var psi = new ProcessStartInfo(netns is null ? "dotnet" : "ip")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        if (netns is not null) foreach (var a in new[] { "netns", "exec", netns, "dotnet" }) psi.ArgumentList.Add(a);
         psi.ArgumentList.Add(ProgramPath(project));
         foreach (var a in args) psi.ArgumentList.Add(a);
         foreach (var (key, value) in environment ?? new Dictionary<string, string>()) psi.Environment[key] = value;

@@ -1,7 +1,9 @@
 using System.Globalization;
 using System.Text;
 using Cis490.Protocols.Operator;
+using Cis490.Protocols.Workers;
 using Cis490.Shared.Jobs;
+using Cis490.Shared.Models;
 using static Cis490.Protocols.Operator.OperatorQueries;
 
 namespace Cis490.Shell.Render;
@@ -46,25 +48,64 @@ public static class Views
 
     public static string Cluster(ClusterView c) => $"leader: {(c.Leader.Length > 0 ? c.Leader : "(none)")}\n" + Members(c.Members);
 
-    public static string Workers(WorkerList list) =>
-        list.Workers.Count == 0
-            ? "no workers registered\n"
-            : TextTable.Render(["WORKER", "ADDRESS", "HOST", "CORES", "RAM", "CUDA", "SLOTS", "RUNNING", "LAST SEEN", "STATE"],
-                list.Workers.Select(w => (IReadOnlyList<string>)
-                [
-                    w.WorkerId, w.Address, w.Capability.Hostname, w.Capability.Cores.ToString(CultureInfo.InvariantCulture),
-                    $"{TextTable.Num(w.Capability.RamGib, "F1")} GiB",
-                    w.Capability.Cuda ? $"{w.Capability.CudaDevice ?? "yes"} ({TextTable.Num(w.Capability.VramGib, "F1")} GiB)" : "no",
-                    $"{w.RunningJobIds.Count}/{w.Slots}", string.Join(",", w.RunningJobIds.Select(JobIds.Short)),
-                    TextTable.Ago(w.LastSeen, list.At), w.Draining ? "draining" : "active",
-                ]));
+    public static string Workers(WorkerList list)
+    {
+        if (list.Workers.Count == 0) return "no workers registered\n";
+        var table = TextTable.Render(["WORKER", "ADDRESS", "HOST", "CORES", "RAM", "CUDA", "FAMILIES", "ENGINES", "SLOTS", "RUNNING", "LAST SEEN", "STATE"],
+            list.Workers.Select(w => (IReadOnlyList<string>)
+            [
+                w.WorkerId, w.Address, w.Capability.Hostname, w.Capability.Cores.ToString(CultureInfo.InvariantCulture),
+                $"{TextTable.Num(w.Capability.RamGib, "F1")} GiB",
+                w.Capability.Cuda ? $"{w.Capability.CudaDevice ?? "yes"} ({TextTable.Num(w.Capability.VramGib, "F1")} GiB)" : "no",
+                Families(w.Capability), Engines(w.Capability),
+                $"{w.RunningJobIds.Count}/{w.Slots}", string.Join(",", w.RunningJobIds.Select(JobIds.Short)),
+                TextTable.Ago(w.LastSeen, list.At), w.Draining ? "draining" : "active",
+            ]));
+        // Why a worker cannot train a family, and why its CUDA is off, each on a line of its own: too long for a column.
+        var notes = new StringBuilder();
+        foreach (var w in list.Workers)
+        {
+            foreach (var (family, why) in (w.Capability.Unavailable ?? new Dictionary<string, string>()).OrderBy(u => u.Key, StringComparer.Ordinal))
+                notes.AppendLine($"{w.WorkerId}: cannot train {family}: {why}");
+            if (!w.Capability.Cuda && w.Capability.CudaNote is { Length: > 0 } note)
+                notes.AppendLine($"{w.WorkerId}: cuda: false ({note})");
+        }
+        return notes.Length == 0 ? table : table + "\n" + notes;
+    }
+
+    /// <summary>The families a worker advertises: "all 8", "7/8 (no gbt)", or "all (not self-tested)" for a worker that did not say.</summary>
+    public static string Families(WorkerCapability c)
+    {
+        if (c.Families is null) return "all (not self-tested)";
+        var all = ModelCatalog.All.Keys.Order(StringComparer.Ordinal).ToList();
+        var missing = all.Where(f => !c.CanTrain(f)).ToList();
+        return missing.Count == 0 ? $"all {all.Count}" : $"{all.Count - missing.Count}/{all.Count} (no {string.Join(",", missing)})";
+    }
+
+    /// <summary>The engines a worker loaded in its self-test, with their versions.</summary>
+    public static string Engines(WorkerCapability c) =>
+        $"torch {(c.TorchVersion is { Length: > 0 } t ? t : "none")}, xgboost {c.XgboostVersion ?? "none"}";
 
     public static string Artifacts(ArtifactList list) =>
         list.Artifacts.Count == 0
             ? "no artifacts stored\n"
-            : TextTable.Render(["SHA256", "MODEL", "MODE", "JOB", "SIZE", "STORED"],
+            : TextTable.Render(["SHA256", "MODEL", "MODE", "JOB", "SIZE", "STORED", "DATA SET"],
                 list.Artifacts.Select(a => (IReadOnlyList<string>)
-                    [a.Sha256[..16], a.Model, a.Mode, JobIds.Short(a.JobId), TextTable.Bytes(a.Bytes), TextTable.Time(a.StoredAt)]));
+                [
+                    a.Sha256[..16], a.Model, a.Mode, JobIds.Short(a.JobId), TextTable.Bytes(a.Bytes), TextTable.Time(a.StoredAt),
+                    a.DataSet is { Length: >= 12 } d ? d[..12] : "",
+                ]));
+
+    /// <summary>The published data sets, oldest first; the last is what a job that names none is bound to.</summary>
+    public static string DataSets(Protocols.DataSets.DataSetProtocol.DataSetList list) =>
+        list.DataSets.Count == 0
+            ? "no data set published (jobs train on each worker's --data folder); publish one with './cis490 data publish DIR --coordinator HOST:PORT'\n"
+            : TextTable.Render(["SHA256", "NAME", "FILES", "SIZE", "PACKED", "PUBLISHED", "LATEST"],
+                list.DataSets.Select((d, i) => (IReadOnlyList<string>)
+                [
+                    d.Sha256[..16], d.Name ?? "", d.Files.ToString(CultureInfo.InvariantCulture), TextTable.Bytes(d.ContentBytes),
+                    TextTable.Bytes(d.BundleBytes), TextTable.Time(d.PublishedAt), i == list.DataSets.Count - 1 ? "*" : "",
+                ]));
 
     public static string Job(JobDetail d)
     {
@@ -84,6 +125,7 @@ public static class Views
             ("job", j.JobId),
             ("model", $"{j.Model} {j.Mode}  hyper {j.HyperJson}"),
             ("status", $"{j.Status} (failed attempts {j.FailedAttempts}/{j.MaxAttempts}{lease})"),
+            ("data set", s.DataSet ?? "none bound (trained on the worker's --data folder)"),
             ("split", $"{s.SplitRecipe}  train hosts {(s.TrainHosts.Count > 0 ? string.Join(",", s.TrainHosts) : "(all)")}  seed {s.Seed}  priority {s.Priority}"),
             ("placement", constraints),
             ("added", TextTable.Time(j.AddedAt)),

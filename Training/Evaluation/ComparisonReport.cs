@@ -32,6 +32,13 @@ public static partial class ComparisonReport
         var md = new StringBuilder();
         md.AppendLine("# Model comparison").AppendLine();
         AppendDataSummary(md, result);
+        if (result.EvaluatedOn is { } evaluatedOn)
+        {
+            var trained = result.Models.GroupBy(m => m.DataSet ?? "unrecorded (checkpoints older than data sets)")
+                .Select(g => $"`{g.Key}` ({g.Count()} model{(g.Count() == 1 ? "" : "s")})");
+            md.AppendLine($"Data sets: evaluated on `{evaluatedOn}`; trained on {string.Join(", ", trained)}. Models are ranked only against models trained on the same data set.")
+              .AppendLine();
+        }
         md.AppendLine($"Intervals: 95 % percentile bootstrap, {result.Resamples} resamples of **{(result.Unit == ResampleUnit.Episodes ? "whole episodes" : "windows")}**, seed {result.Seed}." +
                       (result.Unit == ResampleUnit.Windows ? " Windows of one episode are correlated, so these intervals are optimistic; `--resample episodes` gives the honest, wider ones." : ""))
           .AppendLine();

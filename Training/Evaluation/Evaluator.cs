@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Cis490.Shared.Artifacts;
+using Cis490.Shared.DataSets;
 using Cis490.Training.Data;
 using Cis490.Training.Models;
 using Cis490.Training.Runner;
@@ -26,11 +27,14 @@ public sealed record ModelEvaluation(
     int TestWindows,
     int TestEpisodes,
     int[][] Confusion,
+    string? DataSet = null,
     string Normalise = "train",
     ModelExplanation? Explanation = null)
 {
-    /// <summary>Models compare (paired) only on the same test windows: same mode, split recipe, train hosts and seed.</summary>
-    public string Group => $"{Mode} · split {SplitRecipe} (train {string.Join("+", TrainHosts)}, seed {SplitSeed})";
+    /// <summary>Models compare (paired) only on the same test windows: same mode, split recipe, train hosts and seed, and trained on
+    /// the same data set (<paramref name="DataSet"/>, the content hash in its checkpoint; null for one written before data sets).</summary>
+    public string Group => $"{Mode} · split {SplitRecipe} (train {string.Join("+", TrainHosts)}, seed {SplitSeed})" +
+                           (DataSet is { Length: >= 12 } d ? $" · data set {d[..12]}" : "");
 }
 
 /// <summary>An artifact that was not evaluated, and why.</summary>
@@ -47,15 +51,18 @@ public sealed record EvaluationResult(
     ResampleUnit Unit,
     int Resamples,
     int Seed,
-    JsonElement? DataSummary);
+    JsonElement? DataSummary,
+    string? EvaluatedOn = null);
 
 /// <summary><c>./cis490 eval</c>: finds the trained models under an artifacts folder (bundles or checkpoint folders), scores each on its
 /// split's test windows, and computes macro F1 and per-class F1 with bootstrap CIs, paired comparisons, and per-profile and per-host
 /// breakdowns. An artifact whose feature schema does not match the data is reported and skipped.</summary>
 public static class Evaluator
 {
+    /// <param name="allowMixedData">Rank models trained on different data sets in one report (each in its own group); without it
+    /// such a folder is refused, naming the data sets: their scores are not comparable.</param>
     public static EvaluationResult Evaluate(string artifactsDir, string dataDir, string outDir, ResampleUnit unit, int resamples, int seed,
-        Action<string>? log = null)
+        Action<string>? log = null, bool allowMixedData = false)
     {
         var work = Path.Combine(outDir, ".models");
         if (Directory.Exists(work)) Directory.Delete(work, true);
@@ -81,6 +88,15 @@ public static class Evaluator
                 log?.Invoke($"skipped {source}: {e.Message}");
             }
         }
+        var trainedOn = usable.GroupBy(u => u.Ckpt.Lineage.DataSet).ToList();
+        if (trainedOn.Count > 1 && !allowMixedData)
+            throw new InvalidDataException(
+                $"the models under {artifactsDir} were trained on {trainedOn.Count} different data sets: " +
+                string.Join("; ", trainedOn.Select(g => $"{g.Count()} on {g.Key ?? "an unrecorded data set (a checkpoint older than data sets)"}")) +
+                ". Their scores are not comparable; evaluate one data set's models at a time, or pass --allow-mixed-data to rank each data set's models separately in one report");
+        var evaluatedOn = DataSetContent.Hash(dataDir);
+        foreach (var g in trainedOn.Where(g => g.Key is not null && g.Key != evaluatedOn))
+            log?.Invoke($"note: {g.Count()} model(s) were trained on data set {g.Key}, and are evaluated on {evaluatedOn} ({dataDir})");
         // model_mode when it is the only one of its kind; with several hyper-parameter variants each name carries its hyper tag.
         var shared = usable.GroupBy(u => (u.Ckpt.Model, u.Ckpt.Mode)).Where(g => g.Count() > 1).Select(g => g.Key).ToHashSet();
         var names = new HashSet<string>();
@@ -108,7 +124,7 @@ public static class Evaluator
                 Breakdown(rows, table.Profiles, truth, pred, table, unit, resamples, seed, data.Classes),
                 Breakdown(rows, table.Hosts, truth, pred, table, unit, resamples, seed, data.Classes),
                 split.UntestedProfiles, labelerOnly, rows.Length, rows.Select(r => table.EpisodeIds[r]).Distinct().Count(),
-                Confusion(truth, pred, data.Classes), ckpt.Normalise,
+                Confusion(truth, pred, data.Classes), ckpt.Lineage.DataSet, ckpt.Normalise,
                 Importance.Explain(model, data, unit, resamples, seed)));
             predictions[name] = pred;
             truths[name] = truth;
@@ -131,7 +147,7 @@ public static class Evaluator
         if (Directory.Exists(work)) Directory.Delete(work, true); // the unpacked bundles; the store keeps the originals
         var summaryPath = Path.Combine(dataDir, Features.BuildSummary.FileName);
         JsonElement? dataSummary = File.Exists(summaryPath) ? JsonDocument.Parse(File.ReadAllText(summaryPath)).RootElement.Clone() : null;
-        return new EvaluationResult(models, skipped, pairs, unit, resamples, seed, dataSummary);
+        return new EvaluationResult(models, skipped, pairs, unit, resamples, seed, dataSummary, evaluatedOn);
     }
 
     /// <summary>Checkpoint folders under <paramref name="dir"/>: bundles are unpacked into <paramref name="work"/>, plain folders used as they are.</summary>

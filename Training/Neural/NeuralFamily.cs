@@ -186,5 +186,7 @@ public static class NeuralFamilies
         ModelFamilies.Register("gru", () => new GruFamily());
         ModelFamilies.Register("lstm", () => new LstmFamily());
         ModelFamilies.Register("transformer", () => new TransformerFamily());
+        // The self-test asks libtorch for its version and CUDA through this (loading it only then).
+        SelfTest.RegisterTorch(TorchRuntime.Facts);
     }
 }

@@ -24,6 +24,38 @@ public static class TorchRuntime
         if (LoadProblem.Value is { } problem) throw new TorchUnavailableException(problem);
     }
 
+    /// <summary>What libtorch says about itself for the self-test: its version, and whether it can use CUDA, checked for real
+    /// (torch.cuda.is_available(), then a tensor made and summed on cuda:0); when it cannot, why.</summary>
+    public static Runner.TorchFacts Facts()
+    {
+        if (LoadProblem.Value is { } problem) return new Runner.TorchFacts(null, false, $"libtorch does not load: {problem}");
+        var version = torch.__version__;
+        try
+        {
+            if (!torch.cuda.is_available()) return new Runner.TorchFacts(version, false, CpuOnlyReason(version));
+            using var ones = torch.ones(4, device: torch.CUDA);
+            var sum = ones.sum().item<float>();
+            return sum == 4f
+                ? new Runner.TorchFacts(version, true, null)
+                : new Runner.TorchFacts(version, false, $"torch.cuda.is_available() is true but a sum on cuda:0 gave {sum}, not 4");
+        }
+        catch (Exception e)
+        {
+            return new Runner.TorchFacts(version, false, $"torch.cuda.is_available() is true but a tensor on cuda:0 failed: {OneLine(e.Message)}");
+        }
+    }
+
+    /// <summary>Why the loaded libtorch sees no CUDA: the build ships the CPU-only libtorch (no libtorch_cuda beside it), or a CUDA
+    /// build that finds no usable driver.</summary>
+    private static string CpuOnlyReason(string version)
+    {
+        var cpu = FindNative(AppContext.BaseDirectory, LibTorchCpuFile);
+        var dir = cpu is null ? AppContext.BaseDirectory : Path.GetDirectoryName(cpu)!;
+        return File.Exists(Path.Combine(dir, "libtorch_cuda.so"))
+            ? $"torch.cuda.is_available() is false although libtorch_cuda.so is in {dir}: check the NVIDIA driver and that it matches this libtorch's CUDA version"
+            : $"torch.cuda.is_available() is false: this build ships the CPU-only libtorch {version} (libtorch-cpu-linux-x64; no libtorch_cuda.so in {dir})";
+    }
+
     /// <summary>The device for a <c>device</c> hyper-parameter: <c>auto</c> is CUDA when present, else the CPU.</summary>
     public static torch.Device PickDevice(string setting)
     {

@@ -4,6 +4,9 @@ using Cis490.Training.Data;
 namespace Cis490.Training.Runner;
 
 /// <summary>Where a checkpoint came from: the job, the lease, the data, the code and the machine.</summary>
+/// <param name="DatasetSha256">sha256 of the feature Parquet file alone (kept for checkpoints that predate data sets).</param>
+/// <param name="DataSet">The content hash of the whole data set the model was trained on (Parquet, schema, tensors, summary; Core's
+/// DataSetContent): what jobs, index rows and <c>eval</c> compare. Null in checkpoints written before data sets existed.</param>
 public sealed record Lineage(
     string JobId,
     long LeaseId,
@@ -11,7 +14,8 @@ public sealed record Lineage(
     string GitCommit,
     JsonElement? Worker,
     DateTimeOffset StartedAt,
-    DateTimeOffset FinishedAt);
+    DateTimeOffset FinishedAt,
+    string? DataSet = null);
 
 /// <summary>The split a checkpoint was trained and scored on, with the profiles it could not test.</summary>
 public sealed record SplitInfo(

@@ -5,6 +5,8 @@ namespace Cis490.Training.Runner;
 
 /// <summary>Everything a trainer process needs for one job: the spec, the lease, where the data is and where to write.</summary>
 /// <param name="Worker">The worker's capability as JSON, copied into checkpoint lineage as it is.</param>
+/// <param name="DataSet">The content hash of the data set the job is bound to: <c>DataDir</c> must hold exactly it (null: whatever
+/// the worker's <c>--data</c> folder holds, for a job bound to none).</param>
 public sealed record TrainRequest(
     string JobId,
     long LeaseId,
@@ -16,7 +18,8 @@ public sealed record TrainRequest(
     long Seed,
     string DataDir,
     string OutDir,
-    JsonElement? Worker)
+    JsonElement? Worker,
+    string? DataSet = null)
 {
     public const string FileName = "job.json";
 

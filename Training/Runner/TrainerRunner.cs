@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using Cis490.Shared.Capability;
+using Cis490.Shared.DataSets;
 using Cis490.Shared.Models;
 using Cis490.Training.Data;
 using Cis490.Training.Evaluation;
@@ -23,6 +24,11 @@ public static class TrainerRunner
         var family = ModelFamilies.Get(model.Name);
 
         progress(new ProgressReport(0, 0, null, null, 0, $"loading {request.DataDir}"));
+        // The data is named by its content: a job bound to a data set trains on exactly that one, or not at all.
+        var dataSet = DataSetContent.Hash(request.DataDir);
+        if (request.DataSet is { } bound && bound != dataSet)
+            throw new InvalidDataException($"job {request.JobId} is bound to data set {bound}, but {request.DataDir} holds data set {dataSet}; " +
+                                           "the worker must train it on the published data set it was bound to");
         var schema = FeatureSchema.Load(request.DataDir);
         var table = FeatureTable.Load(request.DataDir);
         var split = Splits.Make(table, request.SplitRecipe, request.TrainHosts.ToHashSet(), request.Seed);
@@ -58,7 +64,7 @@ public static class TrainerRunner
             [.. data.Columns], Labels.Classes, sidecar, metrics,
             new SplitInfo(split.Recipe, split.Description, request.TrainHosts, request.Seed, split.UntestedProfiles, split.ExcludedProfiles),
             new Lineage(request.JobId, request.LeaseId, FeatureTable.DatasetSha256(request.DataDir), MachineProbe.GitCommit(),
-                request.Worker, started, DateTimeOffset.UtcNow),
+                request.Worker, started, DateTimeOffset.UtcNow, dataSet),
             normalise);
         ckpt.Save(request.OutDir);
         progress(new ProgressReport(1, 1, null, valF1, clock.Elapsed.TotalSeconds, "checkpoint written"));

@@ -73,6 +73,7 @@ public sealed partial class WorkerNodeActor : ReceiveActor, IWithTimers
     private readonly DetachedTrainers _detached;
     private readonly Dictionary<string, Running> _running = new();
     private IActorRef? _drainRequester;
+    private IActorRef _dataSets = ActorRefs.Nobody;
 
     /// <summary>The highest lease id this node has received: a lease up to it that the node does not list is not running here,
     /// and the coordinator ends it at once (a newer one may still be on its way, so it is judged only up to this id).</summary>
@@ -190,6 +191,7 @@ public sealed partial class WorkerNodeActor : ReceiveActor, IWithTimers
     {
         Cluster.Get(Context.System).Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsSnapshot,
             typeof(ClusterEvent.IMemberEvent), typeof(ClusterEvent.IReachabilityEvent));
+        _dataSets = Context.ActorOf(Data.DataSetCache.Props(_settings.DataCacheDir, _settings.DataDir, _settings.Cache, _coordinator), "data-sets");
         Adopt();
         Register();
         Timers.StartPeriodicTimer("register", RegisterTick.Instance, _settings.RegisterInterval);
@@ -284,8 +286,9 @@ public sealed partial class WorkerNodeActor : ReceiveActor, IWithTimers
                 : _running.ContainsKey(lease.JobId) ? "already running this job" : $"all {_settings.Slots} slot(s) busy"));
             return;
         }
-        _log.Info("Lease {0}: training job {1} ({2}/{3} {4})", lease.LeaseId, lease.JobId, lease.Job.Model, lease.Job.Mode, lease.Job.HyperJson);
-        var trainer = Context.ActorOf(TrainerActor.Props(lease, _settings, _capability, _coordinator, _launcher), $"trainer-{lease.LeaseId}");
+        _log.Info("Lease {0}: training job {1} ({2}/{3} {4}) on data set {5}", lease.LeaseId, lease.JobId, lease.Job.Model, lease.Job.Mode, lease.Job.HyperJson,
+            lease.Job.DataSet ?? $"(none bound: --data {_settings.DataDir})");
+        var trainer = Context.ActorOf(TrainerActor.Props(lease, _settings, _capability, _coordinator, _launcher, _dataSets), $"trainer-{lease.LeaseId}");
         Context.Watch(trainer);
         _running[lease.JobId] = new Running(lease.LeaseId, trainer, false);
     }

@@ -24,7 +24,7 @@ public static class WorkerNodeProgram
     /// <param name="WorkerId">Null: the certificate's name with TLS, else the machine name and the node's port.</param>
     /// <param name="TlsDir">The enrolment folder (<c>--tls</c>); null: CIS490_TLS_DIR or cis490.tls.dir, else plain TCP (loopback only unless Insecure).</param>
     public sealed record Options(
-        IReadOnlyList<string> Seeds, int Port, string Hostname, string DataDir, int? Slots, string? WorkDir, string? WorkerId, string? ConfigFile,
+        IReadOnlyList<string> Seeds, int Port, string Hostname, string? DataDir, int? Slots, string? WorkDir, string? WorkerId, string? ConfigFile,
         string? TlsDir = null, bool Insecure = false);
 
     public static Options Parse(CommandLine c)
@@ -32,7 +32,7 @@ public static class WorkerNodeProgram
         var seeds = c.Require("seed").Split(',', StringSplitOptions.RemoveEmptyEntries);
         var port = c.GetInt("port");
         var hostname = c.Get("hostname")!;
-        var dataDir = Path.GetFullPath(c.Get("data")!);
+        var dataDir = c.Get("data") is { } data ? Path.GetFullPath(data) : null;
         var slotsText = c.Get("slots");
         var workDir = c.Get("work-dir");
         var workerId = c.Get("worker-id");
@@ -51,8 +51,10 @@ public static class WorkerNodeProgram
     public static async Task<int> Run(Options o)
     {
         if (o.ConfigFile is not null && !File.Exists(o.ConfigFile)) throw new CliException($"--config {o.ConfigFile}: no such file");
-        if (!File.Exists(Path.Combine(o.DataDir, FeatureTable.FileName)))
-            throw new CliException($"--data {o.DataDir} has no {FeatureTable.FileName}; make one with './cis490 data generate' and './cis490 data build --out {o.DataDir}'");
+        // --data is a pre-seeded data set; without one, every job's data set is pulled from the coordinator.
+        if (o.DataDir is not null && !File.Exists(Path.Combine(o.DataDir, FeatureTable.FileName)))
+            throw new CliException($"--data {o.DataDir} has no {FeatureTable.FileName}; make one with './cis490 data generate' and './cis490 data build --out {o.DataDir}', " +
+                                   "or leave --data out to pull each job's data set from the coordinator");
 
         // --config FILE: the operator's HOCON over worker.conf (command-line options over both).
         string[] files = o.ConfigFile is null ? ["worker.conf"] : [Path.GetFullPath(o.ConfigFile), "worker.conf"];
@@ -69,7 +71,11 @@ public static class WorkerNodeProgram
             // must know that serializer too, or it logs "Cannot find serializer with id [9]" for each gossip.
             .WithFallback(Akka.Cluster.Tools.PublishSubscribe.DistributedPubSub.DefaultConfig())
             .WithFallback(ActorMaterializer.DefaultConfig());
-        var capability = CapabilityDetector.Detect();
+        // What this machine can really run, asked of the trainer itself at every start (nothing cached); none: exit, never register.
+        var selfTest = await WorkerSelfTest.Run(o.WorkDir ?? Path.GetTempPath(), config.GetTimeSpan("cis490.worker.self-test-timeout"),
+            line => Console.Error.WriteLine($"worker: {line}"));
+        var capability = CapabilityDetector.Detect(selfTest);
+        Console.Error.WriteLine($"worker: advertising {WorkerSelfTest.Describe(capability)}");
         var rejoinDelay = config.GetTimeSpan("cis490.worker.rejoin-delay");
         var keep = config.GetTimeSpan("cis490.worker.coordinator-lost-keep");
         var stopGrace = config.GetTimeSpan("cis490.worker.trainer-stop-grace");

@@ -133,7 +133,7 @@ public static class PipelineCommands
     });
 
     /// <summary>The options of <c>eval</c>.</summary>
-    public sealed record EvalOptions(string Artifacts, string DataDir, string OutDir, ResampleUnit Unit, int Resamples, int Seed);
+    public sealed record EvalOptions(string Artifacts, string DataDir, string OutDir, ResampleUnit Unit, int Resamples, int Seed, bool AllowMixedData = false);
 
     public static EvalOptions ParseEval(CommandLine c)
     {
@@ -146,7 +146,7 @@ public static class PipelineCommands
         if (!ResampleUnits.Contains(unitText) || !Enum.TryParse<ResampleUnit>(unitText, ignoreCase: true, out var unit))
             throw new CliException($"--resample must be {string.Join(" or ", ResampleUnits)}, got '{unitText}'");
         if (resamples < 10) throw new CliException($"--resamples must be at least 10, got {resamples}");
-        return new EvalOptions(artifacts, data, outDir, unit, resamples, seed);
+        return new EvalOptions(artifacts, data, outDir, unit, resamples, seed, c.Flag("allow-mixed-data"));
     }
 
     /// <summary>The values of <c>eval --resample</c>, as written on the command line.</summary>
@@ -154,7 +154,7 @@ public static class PipelineCommands
 
     public static int Evaluate(EvalOptions o) => ReportingDataErrors("eval", () =>
     {
-        var result = Evaluator.Evaluate(o.Artifacts, o.DataDir, o.OutDir, o.Unit, o.Resamples, o.Seed, Console.Error.WriteLine);
+        var result = Evaluator.Evaluate(o.Artifacts, o.DataDir, o.OutDir, o.Unit, o.Resamples, o.Seed, Console.Error.WriteLine, o.AllowMixedData);
         var report = ComparisonReport.Write(result, o.OutDir);
         Console.WriteLine($"evaluated {result.Models.Count} model(s), skipped {result.Skipped.Count} → {report}");
         foreach (var line in File.ReadLines(report).Where(l => l.StartsWith("| ", StringComparison.Ordinal) && !l.StartsWith("| model", StringComparison.Ordinal)).Take(20))

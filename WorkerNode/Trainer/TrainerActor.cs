@@ -19,7 +19,7 @@ namespace Cis490.WorkerNode.Trainer;
 /// <summary>Runs one lease: starts the trainer process (or adopts one a previous actor system detached), relays its progress as
 /// heartbeats, bundles the checkpoint and streams it to the artifact store, and reports the outcome. Its process is killed whenever
 /// the actor stops, except when it is told to <see cref="Detach"/>: then the process runs on for the next actor system.</summary>
-public sealed class TrainerActor : ReceiveActor, IWithTimers
+public sealed partial class TrainerActor : ReceiveActor, IWithTimers
 {
     /// <summary>From the node, when its actor system ends for a reason other than a signal: hand the running process over to
     /// <paramref name="Into"/> and stop without killing it. <paramref name="LostSince"/>: since when no coordinator has confirmed the lease.</summary>
@@ -46,6 +46,7 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
     private readonly IActorRef _coordinator;
     private readonly ITrainerLauncher? _launcher;
     private readonly DetachedTrainer? _adopted;
+    private readonly IActorRef? _dataSets;
     private readonly string _jobDir;
     private readonly Queue<string> _stderrTail = new();
     private readonly long _startedAt;
@@ -54,6 +55,8 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
     private TrainingProgress _progress;
     private readonly List<TrainingProgress> _unsent = []; // progress lines since the last heartbeat, for the coordinator's `jobs logs`
     private Dictionary<string, double> _metrics = new();
+    /// <summary>The data set the checkpoint says it was trained on (null until it is read, or for an adopted trainer).</summary>
+    private string? _trainedOn;
     private TrainerPhase _phase = TrainerPhase.Training;
     private Task<TrainerBundle>? _bundling;
     private TrainerBundle? _bundle;
@@ -75,8 +78,9 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
 
     /// <summary>Use <see cref="Props"/> or <see cref="Adopt"/>: exactly one of <paramref name="launcher"/> and <paramref name="adopted"/> is set.</summary>
     public TrainerActor(WorkerProtocol.Lease lease, WorkerSettings settings, WorkerCapability capability, IActorRef coordinator,
-        ITrainerLauncher? launcher, DetachedTrainer? adopted)
+        ITrainerLauncher? launcher, DetachedTrainer? adopted, IActorRef? dataSets = null)
     {
+        _dataSets = dataSets;
         _lease = lease;
         _settings = settings;
         _capability = capability;
@@ -89,7 +93,8 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
             _startedAt = Stopwatch.GetTimestamp();
             _relay = new TrainerOutputRelay();
             _progress = new TrainingProgress(0, 0, null, null, 0, "starting");
-            Training();
+            if (lease.Job.DataSet is not null || settings.DataDir is null) Fetching();
+            else Training();
             return;
         }
         _jobDir = adopted.JobDir;
@@ -111,8 +116,11 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
         }
     }
 
-    public static Props Props(WorkerProtocol.Lease lease, WorkerSettings settings, WorkerCapability capability, IActorRef coordinator, ITrainerLauncher launcher) =>
-        Akka.Actor.Props.Create(() => new TrainerActor(lease, settings, capability, coordinator, launcher, null));
+    /// <param name="dataSets">The node's <see cref="Data.DataSetCache"/>: where a lease bound to a data set gets its folder (null: only
+    /// leases bound to none can run, on the worker's <c>--data</c> folder).</param>
+    public static Props Props(WorkerProtocol.Lease lease, WorkerSettings settings, WorkerCapability capability, IActorRef coordinator, ITrainerLauncher launcher,
+        IActorRef? dataSets = null) =>
+        Akka.Actor.Props.Create(() => new TrainerActor(lease, settings, capability, coordinator, launcher, null, dataSets));
 
     /// <summary>A trainer actor for a process a previous actor system detached: it attaches to the process's output and carries on
     /// where the detached actor stopped (training, bundling or uploading); it starts nothing.</summary>
@@ -142,22 +150,31 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
 
         if (Directory.Exists(_jobDir)) Directory.Delete(_jobDir, true);
         Directory.CreateDirectory(_jobDir);
+        if (_lease.Job.DataSet is { } dataSet) AskForData(dataSet); // the process starts once the data set is here
+        else if (_settings.DataDir is { } dataDir) StartProcess(dataDir);
+        else Self.Tell(new DataUnavailable($"job {JobId} is bound to no data set (none was published when it was submitted) and this worker has no --data folder"));
+        // Heartbeats from now on: while the data set travels (the lease is still only leased), then while the process trains.
+        Timers.StartPeriodicTimer("heartbeat", HeartbeatTick.Instance, _settings.HeartbeatInterval);
+    }
+
+    /// <summary>Starts the trainer process on <paramref name="dataDir"/> (the bound data set's folder, or the worker's --data).</summary>
+    private void StartProcess(string dataDir)
+    {
         var spec = _lease.Job;
         var request = new TrainRequest(spec.JobId, LeaseId, spec.Model, spec.Mode, spec.HyperJson, spec.SplitRecipe, spec.TrainHosts, spec.Seed,
-            _settings.DataDir, Path.Combine(_jobDir, "out"), JsonSerializer.SerializeToElement(_capability, Cis490Serializer.CreateOptions(null)));
+            dataDir, Path.Combine(_jobDir, "out"), JsonSerializer.SerializeToElement(_capability, Cis490Serializer.CreateOptions(null)), spec.DataSet);
         var jobFile = Path.Combine(_jobDir, TrainRequest.FileName);
         request.Save(jobFile);
 
         _relay.Attach(Self); // the process's event threads reach this actor (or, once detached, the next one) through the relay
         _process = _launcher!.Start(jobFile, _relay.Output, _relay.Error, _relay.Exit);
-        _log.Info("Job {0} lease {1}: trainer process {2} started in {3}", JobId, LeaseId, _process.Id, _jobDir);
-
+        _log.Info("Job {0} lease {1}: trainer process {2} started in {3} on data {4}", JobId, LeaseId, _process.Id, _jobDir, dataDir);
         _coordinator.Tell(new TrainerProtocol.Started(JobId, LeaseId, _settings.WorkerId));
-        Timers.StartPeriodicTimer("heartbeat", HeartbeatTick.Instance, _settings.HeartbeatInterval);
     }
 
     protected override void PostStop()
     {
+        if (_lease.Job.DataSet is { } dataSet) _dataSets?.Tell(new Data.DataSetCache.Release(dataSet)); // may be evicted once no lease uses it
         if (_detached) return; // the process runs on; the next actor system's trainer adopts it
         KillProcess();
         try { if (Directory.Exists(_jobDir)) Directory.Delete(_jobDir, true); }
@@ -253,7 +270,9 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
             _log.Info("Job {0} lease {1}: training finished in {2:F1} s; bundling", JobId, LeaseId, Elapsed.TotalSeconds);
             try
             {
-                _metrics = new Dictionary<string, double>(Checkpoint.Load(Path.Combine(_jobDir, "out")).Metrics);
+                var checkpoint = Checkpoint.Load(Path.Combine(_jobDir, "out"));
+                _metrics = new Dictionary<string, double>(checkpoint.Metrics);
+                _trainedOn = checkpoint.Lineage.DataSet;
             }
             catch (Exception e) when (e is IOException or InvalidDataException or JsonException)
             {
@@ -352,7 +371,8 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
     private void Offer()
     {
         _uploadAttempts++;
-        _coordinator.Tell(new ArtifactProtocol.OfferUpload(JobId, LeaseId, _lease.Job.Model, _lease.Job.Mode, _bundle!.Sha256, _bundle.Bytes, _metrics));
+        _coordinator.Tell(new ArtifactProtocol.OfferUpload(JobId, LeaseId, _lease.Job.Model, _lease.Job.Mode, _bundle!.Sha256, _bundle.Bytes, _metrics,
+            _trainedOn ?? _lease.Job.DataSet));
         Timers.StartSingleTimer("ack", AckTimeout.Instance, _settings.UploadAckTimeout);
     }
 

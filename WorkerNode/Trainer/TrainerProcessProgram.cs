@@ -1,3 +1,4 @@
+using Cis490.Shared.Capability;
 using Cis490.Training.Runner;
 using Cis490.WorkerNode.Cli;
 
@@ -26,6 +27,23 @@ public static class TrainerProcessProgram
             Console.Error.WriteLine($"job {request.JobId}: {e.Message}");
             return 1;
         }
+    }
+
+    /// <summary>Exit code of <c>trainer self-test</c> when no family can run on this machine.</summary>
+    public const int NothingRuns = 5;
+
+    public static string ParseSelfTest(CommandLine c) => Path.GetFullPath(c.Get("work-dir") ?? Path.GetTempPath());
+
+    /// <summary>The <c>trainer self-test</c> command: every family of the catalog tried for real by this same entry, the report
+    /// printed as one <see cref="SelfTestReport.Marker"/> line on stdout (the worker reads it), a line per family on stderr.</summary>
+    public static int RunSelfTest(string workRoot)
+    {
+        var report = SelfTest.Run(workRoot, line => Console.Error.WriteLine(line));
+        Console.Out.WriteLine(report.ToLine());
+        Console.Out.Flush();
+        if (report.Runnable.Count > 0) return 0;
+        Console.Error.WriteLine($"self-test: NO model family can run on this machine ({report.ProblemSummary()})");
+        return NothingRuns;
     }
 
     private static void Print(string line)

@@ -45,10 +45,13 @@ public sealed partial class ClusterHarness : IAsyncDisposable
         return Coordinator;
     }
 
-    public async Task<NodeProcess> StartWorker(string id, params string[] extra)
+    public Task<NodeProcess> StartWorker(string id, params string[] extra) => StartWorker(id, null, extra);
+
+    /// <summary>As <see cref="StartWorker(string, string[])"/>, with <paramref name="environment"/> set for the worker (and so its trainers).</summary>
+    public async Task<NodeProcess> StartWorker(string id, IReadOnlyDictionary<string, string>? environment, params string[] extra)
     {
         var worker = NodeProcess.Start(id, "Cis490.WorkerNode",
-            ["worker", "--seed", Seed, "--data", Features, "--worker-id", id, "--work-dir", Path.Combine(DataDir, "work", id), .. extra], Logs);
+            ["worker", "--seed", Seed, "--data", Features, "--worker-id", id, "--work-dir", Path.Combine(DataDir, "work", id), .. extra], Logs, environment);
         _nodes.Add(worker);
         await worker.WaitReady(TimeSpan.FromSeconds(60));
         return worker;

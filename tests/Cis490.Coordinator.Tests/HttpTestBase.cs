@@ -34,9 +34,12 @@ public abstract class HttpTestBase : TestKit, IAsyncLifetime
     protected HttpHost Host = null!;
     protected HttpClient Http = null!;
 
-    protected HttpTestBase() : this(Directory.CreateTempSubdirectory("cis490-http-").FullName) { }
+    protected HttpTestBase() : this(Directory.CreateTempSubdirectory("cis490-http-").FullName, "") { }
 
-    private HttpTestBase(string dir) : base(MakeConfig(dir), "http-test") => Dir = dir;
+    /// <param name="extraConfig">HOCON over the tests' own (e.g. a longer claim-wait for a test that times claims).</param>
+    protected HttpTestBase(string extraConfig) : this(Directory.CreateTempSubdirectory("cis490-http-").FullName, extraConfig) { }
+
+    private HttpTestBase(string dir, string extraConfig) : base(ConfigurationFactory.ParseString(extraConfig).WithFallback(MakeConfig(dir)), "http-test") => Dir = dir;
 
     private static Config MakeConfig(string dir)
     {

@@ -61,7 +61,23 @@ public sealed class V1ShapesTests
         Assert.Equal((false, 6.0, "GTX 1060"), (c.Cuda!.Value, c.VramGib!.Value, c.CudaDevice));
     }
 
+    [Fact]
+    public void The_families_a_worker_can_train_come_as_a_list_or_a_string_and_an_unknown_family_is_refused()
+    {
+        var listed = Capability("""{"worker_id":"pi","capability":{"families":["knn","gbt"]}}""");
+        var text = Capability("""{"worker_id":"pi","models":"KNN, gbt"}""");
+        var none = Capability("""{"worker_id":"pi"}""");
+        var unknown = Capability("""{"worker_id":"pi","families":["knn","gpt-9"]}""");
+
+        Assert.Equal(["gbt", "knn"], listed.ToCapability("pi").Families);
+        Assert.Equal(["gbt", "knn"], text.ToCapability("pi").Families);
+        Assert.Null(none.ToCapability("pi").Families); // said nothing: every family is offered
+        Assert.Equal("families", unknown.Problem()!.Field);
+        Assert.Contains("'gpt-9' is not a model family", unknown.Problem()!.Message);
+    }
+
     [Theory]
+    [InlineData("""{"families":{"knn":true}}""", "families", "list of model families")]
     [InlineData("""{"cores":"many"}""", "cores", "must be a number")]
     [InlineData("""{"cores":2.5}""", "cores", "whole number")]
     [InlineData("""{"capability":{"cuda":"perhaps"}}""", "capability.cuda", "true or false")]

@@ -4,6 +4,7 @@ using Akka.Streams;
 using Akka.Streams.Dsl;
 using Cis490.Protocols;
 using Cis490.Protocols.Artifacts;
+using Cis490.Protocols.DataSets;
 using Cis490.Protocols.Jobs;
 using Cis490.Protocols.Operator;
 using Cis490.Protocols.Serialization;
@@ -30,6 +31,12 @@ public sealed class SerializationTests : IDisposable
     private static readonly JobSpec Spec = new(new string('a', 64), "knn", "oracle", "{\"k\":10}", "host", ["elliott-thinkpad"], 7, 2, 3);
     private static readonly TrainingProgress Progress = new(3, 10, 0.5, double.NaN, 12.5, "epoch 3");
     private static readonly WorkerCapability Capability = new("laptop", 8, 15.5, true, 7.8, "RTX 3070", "2.10.0", "deadbeef", "Linux");
+    private static readonly WorkerCapability SelfTested = Capability with
+    {
+        Cuda = false, VramGib = 0, CudaDevice = null, Families = ["knn", "knn_semi", "mlp"], XgboostVersion = null,
+        Unavailable = new Dictionary<string, string> { ["gbt"] = "XGBoost's C library could not be loaded from /x/libxgboost.so.0" },
+        CudaNote = "GPU present (RTX 3070, 7.8 GiB), not usable by this build: a CPU-only libtorch",
+    };
     private static readonly DateTimeOffset At = new(2026, 11, 23, 10, 0, 0, TimeSpan.FromHours(1));
     private static readonly Dictionary<string, double> Metrics = new() { ["val_macro_f1"] = 0.75, ["val_majority_macro_f1"] = double.NaN };
 
@@ -42,6 +49,8 @@ public sealed class SerializationTests : IDisposable
     private static readonly OperatorQueries.WorkerView Worker = new("w1", "akka.tcp://cis490@127.0.0.1:4060", Capability, 2, [Spec.JobId], At, false);
     private static readonly OperatorQueries.ArtifactView Artifact = new(new string('c', 64), "knn", "oracle", Spec.JobId, 99, At);
     private static readonly OperatorQueries.LogLine Line = new(5, 41, At, Progress);
+
+    private static readonly DataSetInfo DataSet = new(new string('d', 64), "small", new string('e', 64), 2048, 5, 8192, At);
 
     public static readonly IReadOnlyList<ICis490Message> Samples =
     [
@@ -75,7 +84,9 @@ public sealed class SerializationTests : IDisposable
         new TrainerProtocol.Acknowledged(Spec.JobId, 41, "running"),
         new TrainerProtocol.ReportMetrics(Spec.JobId, 41, new Dictionary<string, double> { ["val_macro_f1"] = 0.61 }),
         Capability,
+        SelfTested,
         new WorkerProtocol.Register("w1", Capability, 2, [new WorkerProtocol.HeldLease(Spec.JobId, 41)]),
+        new WorkerProtocol.Register("w1", SelfTested, 2, []),
         new WorkerProtocol.HeldLease(Spec.JobId, 41),
         new WorkerProtocol.Registered("w1", 1),
         new WorkerProtocol.Lease(Spec, 41),
@@ -120,6 +131,20 @@ public sealed class SerializationTests : IDisposable
         OperatorQueries.ShowCluster.Instance,
         new OperatorQueries.ClusterView("akka.tcp://cis490@127.0.0.1:4053", [Member], At),
         new OperatorQueries.ChangeMember("akka.tcp://cis490@127.0.0.1:4054", true, "secret"),
+        // data sets
+        Spec with { DataSet = new string('d', 64) },
+        DataSet,
+        new JobEvents.DataSetPublished(DataSet, At),
+        new JobTableSnapshot(41, 7, [SnapshotEntry()], [Host], [DataSet, DataSet with { Name = "again" }]),
+        new ArtifactProtocol.OfferUpload(Spec.JobId, 41, "knn", "oracle", new string('c', 64), 99, Metrics, new string('d', 64)),
+        Artifact with { DataSet = new string('d', 64) },
+        new DataSetProtocol.Publish(new string('d', 64), "small", new string('e', 64), 2048, 5, 8192, "secret"),
+        new DataSetProtocol.Published(DataSet, AlreadyStored: true),
+        new DataSetProtocol.PublishRefused(new string('d', 64), "hash mismatch", ErrorKind.Invalid),
+        DataSetProtocol.ListDataSets.Instance,
+        new DataSetProtocol.DataSetList([DataSet]),
+        new DataSetProtocol.Fetch(Spec.JobId, 41, new string('d', 64), 65536),
+        new DataSetProtocol.FetchRefused(Spec.JobId, 41, new string('d', 64), "stale lease", ErrorKind.StaleLease),
     ];
 
     private static JobState SnapshotEntry() => new(Spec, "completed", 3, 1, 41, "w1", At, At, At, At, new string('b', 64), Metrics, "earlier: exit 1");
@@ -152,7 +177,8 @@ public sealed class SerializationTests : IDisposable
         var messageTypes = typeof(ICis490Message).Assembly.GetTypes()
             .Where(t => typeof(ICis490Message).IsAssignableFrom(t) && t is { IsAbstract: false, IsInterface: false })
             .ToHashSet();
-        var sampled = Samples.Select(s => s.GetType()).Append(typeof(ArtifactProtocol.UploadReady)).Append(typeof(OperatorQueries.ArtifactDownload)).ToHashSet();
+        var sampled = Samples.Select(s => s.GetType()).Append(typeof(ArtifactProtocol.UploadReady)).Append(typeof(OperatorQueries.ArtifactDownload))
+            .Append(typeof(DataSetProtocol.PublishReady)).Append(typeof(DataSetProtocol.FetchReady)).ToHashSet();
 
         Assert.Empty(messageTypes.Except(Manifests.ByType.Keys).Select(t => t.FullName)); // every type has a manifest
         Assert.Empty(messageTypes.Except(sampled).Select(t => t.FullName));               // every type is tested
@@ -203,6 +229,25 @@ public sealed class SerializationTests : IDisposable
     }
 
     [Fact]
+    public void A_capability_from_a_worker_without_a_self_test_reads_as_able_to_train_every_family()
+    {
+        var serializer = (SerializerWithStringManifest)_system.Serialization.FindSerializerForType(typeof(ICis490Message));
+        // The shape every worker sent before the self-test, and the one an earlier-fleet /v1 worker's capability maps to.
+        var old = (WorkerCapability)serializer.FromBinary(System.Text.Encoding.UTF8.GetBytes(
+            """{"hostname":"pi","cores":4,"ram_gib":8,"cuda":false,"vram_gib":0,"cuda_device":null,"torch_version":"none","git_commit":"abc","os":"Linux"}"""), "W1");
+        var back = (WorkerCapability)serializer.FromBinary(serializer.ToBinary(SelfTested), "W1");
+
+        Assert.Null(old.Families);
+        Assert.True(old.CanTrain("gbt") && old.CanTrain("transformer"));
+        Assert.Null(old.WhyNot("gbt"));
+        Assert.Equal(["knn", "knn_semi", "mlp"], back.Families);
+        Assert.False(back.CanTrain("gbt"));
+        Assert.Equal("XGBoost's C library could not be loaded from /x/libxgboost.so.0", back.WhyNot("gbt"));
+        Assert.Equal("its self-test did not list it", back.WhyNot("cnn"));
+        Assert.Equal(SelfTested.CudaNote, back.CudaNote);
+    }
+
+    [Fact]
     public void A_health_answer_from_before_restart_counts_reads_as_serving_with_none()
     {
         var serializer = (SerializerWithStringManifest)_system.Serialization.FindSerializerForType(typeof(ICis490Message));
@@ -240,6 +285,40 @@ public sealed class SerializationTests : IDisposable
 
         Assert.Equal(sourceRef.ToString(), back.Source.ToString());
         Assert.Equal(3, back.Bytes);
+    }
+
+    [Fact]
+    public async Task The_stream_refs_of_a_data_set_publication_and_fetch_are_handed_to_akkas_stream_ref_serializer()
+    {
+        var materializer = _system.Materializer();
+        var sinkRef = await StreamRefs.SinkRef<byte[]>().To(Sink.Ignore<byte[]>()).Run(materializer);
+        var sourceRef = await Source.Single(new byte[] { 1, 2, 3 }).RunWith(StreamRefs.SourceRef<byte[]>(), materializer);
+        var ready = new DataSetProtocol.PublishReady(new string('d', 64), sinkRef);
+        var fetch = new DataSetProtocol.FetchReady(Spec.JobId, 41, new string('d', 64), new string('e', 64), 2048, 1024, sourceRef);
+
+        var serializer = _system.Serialization.FindSerializerFor(ready);
+        var readyBack = (DataSetProtocol.PublishReady)_system.Serialization.Deserialize(serializer.ToBinary(ready), serializer.Identifier, "D3");
+        var fetchBack = (DataSetProtocol.FetchReady)_system.Serialization.Deserialize(serializer.ToBinary(fetch), serializer.Identifier, "D9");
+
+        Assert.Equal(sinkRef.ToString(), readyBack.Sink.ToString());
+        Assert.Equal(sourceRef.ToString(), fetchBack.Source.ToString());
+        Assert.Equal((1024L, 2048L), (fetchBack.Offset, fetchBack.BundleBytes));
+    }
+
+    [Fact]
+    public void Events_snapshots_and_offers_from_before_data_sets_read_as_bound_to_none()
+    {
+        var serializer = (SerializerWithStringManifest)_system.Serialization.FindSerializerForType(typeof(ICis490Message));
+        var added = (JobEvents.JobAdded)serializer.FromBinary(System.Text.Encoding.UTF8.GetBytes(
+            $$$"""{"spec":{"job_id":"{{{Spec.JobId}}}","model":"knn","mode":"oracle","hyper_json":"{}","split_recipe":"host","train_hosts":["h"],"seed":1,"priority":0,"max_attempts":3,"constraints":null},"manifest_file":"m.toml","at":"2026-11-01T00:00:00+00:00"}"""), "JE1");
+        var snapshot = (JobTableSnapshot)serializer.FromBinary(System.Text.Encoding.UTF8.GetBytes(
+            """{"last_lease_id":4,"next_seq":1,"jobs":[],"hosts":null}"""), "JS1");
+        var offer = (ArtifactProtocol.OfferUpload)serializer.FromBinary(System.Text.Encoding.UTF8.GetBytes(
+            $$$"""{"job_id":"{{{Spec.JobId}}}","lease_id":4,"model":"knn","mode":"oracle","sha256":"{{{new string('c', 64)}}}","bytes":9,"metrics":{}}"""), "A1");
+
+        Assert.Null(added.Spec.DataSet);
+        Assert.Null(snapshot.DataSets);
+        Assert.Null(offer.DataSet);
     }
 
     [Fact]

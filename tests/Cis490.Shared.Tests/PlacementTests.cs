@@ -39,6 +39,29 @@ public class PlacementTests
     }
 
     [Fact]
+    public void A_worker_whose_self_test_did_not_list_a_family_is_refused_its_jobs_with_the_reason_and_one_that_did_not_say_runs_all()
+    {
+        var noXgboost = Laptop with
+        {
+            Families = ["cnn", "gru", "knn", "knn_semi", "lstm", "mlp", "transformer"],
+            Unavailable = new Dictionary<string, string> { ["gbt"] = "XGBoost's C library (libxgboost.so.0) is not installed" },
+        };
+
+        Assert.Equal("cannot train gbt: XGBoost's C library (libxgboost.so.0) is not installed", Placement.Refusal(Job("gbt"), noXgboost, []));
+        Assert.Null(Placement.Refusal(Job("knn"), noXgboost, []));
+        Assert.Null(Placement.Refusal(Job("gbt"), Laptop, [])); // Families null: an older or /v1 worker, assumed to run every family
+    }
+
+    [Fact]
+    public void A_require_cuda_refusal_says_why_the_workers_gpu_is_not_usable()
+    {
+        var fakeGpu = Laptop with { CudaNote = "GPU present (NVIDIA X, 24 GiB), not usable by this build: a CPU-only libtorch" };
+
+        Assert.Equal("needs CUDA (require_cuda); laptop has none (GPU present (NVIDIA X, 24 GiB), not usable by this build: a CPU-only libtorch)",
+            Placement.Refusal(Job(needs: Needs(cuda: true)), fakeGpu, []));
+    }
+
+    [Fact]
     public void Vram_counts_on_a_cuda_worker_and_prefer_cuda_alone_never_refuses()
     {
         Assert.Contains("needs 16 GiB of GPU memory; gpu-box has 12", Placement.Refusal(Job(needs: Needs(cuda: true, vram: 16)), GpuBox, []));

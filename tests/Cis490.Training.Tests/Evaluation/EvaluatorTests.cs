@@ -70,4 +70,39 @@ public sealed class EvaluatorTests : IDisposable
         var recomputed = Metrics.MacroF1(rows.Select(r => Data.Labels.IndexOf(r[4])).ToArray(), rows.Select(r => Data.Labels.IndexOf(r[5])).ToArray(), classes.Count);
         Assert.Equal(result.Models.Single(m => m.Name == "knn_realistic_k3").TestMacroF1.Value, recomputed, 12);
     }
+
+    [Fact]
+    public void Models_trained_on_different_data_sets_are_not_ranked_together_unless_asked_and_a_job_never_trains_on_the_wrong_data()
+    {
+        var episodes = Path.Combine(_dir, "episodes");
+        var features = Path.Combine(_dir, "features");
+        SyntheticEpisodes.Generate(episodes, 40, 5);
+        DataBuilder.Build(new BuildOptions(episodes, features, new WindowSettings()));
+        var dataSet = Cis490.Shared.DataSets.DataSetContent.Hash(features);
+        var a = Train(features, "knn", "realistic", "{\"k\":3}");
+        var b = Train(features, "knn", "realistic", "{\"k\":15}");
+        Assert.Equal(dataSet, Checkpoint.Load(a).Lineage.DataSet);
+        // As if b had been trained on another build of the data.
+        var other = new string('e', 64);
+        var ckptPath = Path.Combine(b, Checkpoint.FileName);
+        File.WriteAllText(ckptPath, File.ReadAllText(ckptPath).Replace(dataSet, other));
+
+        var refused = Assert.Throws<InvalidDataException>(() =>
+            Evaluator.Evaluate(Path.Combine(_dir, "artifacts"), features, Path.Combine(_dir, "r1"), ResampleUnit.Episodes, 50, 1));
+        Assert.Contains("2 different data sets", refused.Message);
+        Assert.Contains($"1 on {other}", refused.Message);
+        Assert.Contains("--allow-mixed-data", refused.Message);
+
+        var mixed = Evaluator.Evaluate(Path.Combine(_dir, "artifacts"), features, Path.Combine(_dir, "r2"), ResampleUnit.Episodes, 50, 1, allowMixedData: true);
+        Assert.Equal(2, mixed.Models.Select(m => m.Group).Distinct().Count()); // each data set's models ranked apart
+        Assert.Empty(mixed.Pairs);
+        Assert.Equal(dataSet, mixed.EvaluatedOn);
+        var md = File.ReadAllText(ComparisonReport.Write(mixed, Path.Combine(_dir, "r2")));
+        Assert.Contains($"evaluated on `{dataSet}`", md);
+        Assert.Contains($"`{other}` (1 model)", md);
+
+        var wrong = Assert.Throws<InvalidDataException>(() => TrainerRunner.Run(
+            new TrainRequest("job", 1, "knn", "oracle", "{}", "host", ["elliott-thinkpad"], 0, features, Path.Combine(_dir, "x"), null, other), _ => { }));
+        Assert.Contains($"is bound to data set {other}, but {features} holds data set {dataSet}", wrong.Message);
+    }
 }

@@ -208,6 +208,17 @@ public sealed class GbtTests(GbtData data) : IClassFixture<GbtData>
     }
 
     [Fact]
+    public void A_library_path_that_does_not_load_is_reported_with_the_path_and_the_loaders_reason()
+    {
+        var (version, error) = XgbLibrary.Probe("/nonexistent/libxgboost.so.0");
+
+        Assert.Null(version);
+        Assert.StartsWith("XGBoost's C library could not be loaded from /nonexistent/libxgboost.so.0: ", error!.Message);
+        Assert.Contains("cannot open shared object file", error.Message);
+        Assert.DoesNotContain("consider using a tool like strace", error.Message); // .NET's advice paragraph is cut
+    }
+
+    [Fact]
     public void The_installed_library_is_xgboost_1_7_or_later()
     {
         Assert.True(XgbLibrary.IsAvailable);

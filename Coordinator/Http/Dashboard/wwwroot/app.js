@@ -110,9 +110,17 @@
     fill("members", rows, "no members (the coordinator is not in a cluster?)");
   }
 
+  // Families and engines come from the worker's self-test; a worker that did not say (an earlier-fleet /v1 worker) is assumed to run all.
   function capability(c) {
-    return `${c.hostname}: ${c.cores} cores, ${c.ram_gib.toFixed(1)} GiB` + (c.cuda ? `, CUDA ${c.cuda_device || ""} ${c.vram_gib.toFixed(1)} GiB` : ", no CUDA") +
-      (c.torch_version ? `, torch ${c.torch_version}` : "") + (c.git_commit ? `, ${c.git_commit.slice(0, 8)}` : "");
+    const missing = Object.entries(c.unavailable || {});
+    return [
+      `${c.hostname}: ${c.cores} cores, ${c.ram_gib.toFixed(1)} GiB` + (c.cuda ? `, CUDA ${c.cuda_device || ""} ${c.vram_gib.toFixed(1)} GiB` : ", no CUDA") +
+        (c.torch_version ? `, torch ${c.torch_version}` : "") + (c.xgboost_version ? `, xgboost ${c.xgboost_version}` : "") +
+        (c.git_commit ? `, ${c.git_commit.slice(0, 8)}` : ""),
+      h("div", { class: "muted", "data-families": "" }, c.families ? `families: ${c.families.join(", ")}` : "families: all (not self-tested)"),
+      ...missing.map(([f, why]) => h("div", { class: "muted", "data-unavailable": f }, `cannot train ${f}: ${why}`)),
+      !c.cuda && c.cuda_note ? h("div", { class: "muted", "data-cuda-note": "" }, `cuda: false (${c.cuda_note})`) : "",
+    ];
   }
 
   function renderWorkers() {
