@@ -25,6 +25,11 @@ public sealed record ModelDefinition(string Name, string Input, string Engine, I
 /// Training's trainers implement exactly these declarations (a test checks the two agree).</summary>
 public static class ModelCatalog
 {
+    /// <summary>How inputs are standardised; every family that reads standardised values has it (Training's <c>Normalisation</c>).</summary>
+    public static readonly HyperParameter Normalise = new("normalise", HyperKind.String, "train",
+        "train: statistics of the training rows; per_host: each window first z-scored on every window of its own host (no labels)",
+        Allowed: ["train", "per_host"]);
+
     /// <summary>Threat-model modes: realistic (what a deployed detector sees) ⊂ oracle (everything).</summary>
     public static readonly IReadOnlyList<string> Modes = ["realistic", "oracle"];
 
@@ -38,6 +43,7 @@ public static class ModelCatalog
         [
             new HyperParameter("k", HyperKind.Int, 10L, "number of neighbours that vote", Min: 1, Max: 1000),
             new HyperParameter("weights", HyperKind.String, "uniform", "vote weighting", Allowed: ["uniform", "distance"]),
+            Normalise,
         ]);
 
     public static readonly ModelDefinition KnnSemi = new(
@@ -49,6 +55,7 @@ public static class ModelCatalog
             new HyperParameter("weights", HyperKind.String, "uniform", "vote weighting", Allowed: ["uniform", "distance"]),
             new HyperParameter("label_frac", HyperKind.Float, 0.2, "fraction of training rows that keep their label (chosen by a hash of the row index)", Min: 0.01, Max: 1),
             new HyperParameter("confidence_threshold", HyperKind.Float, 0.6, "a pseudo-label is kept when the labeller's top-class probability is at least this", Min: 0, Max: 1),
+            Normalise,
         ]);
 
     public static readonly ModelDefinition Gbt = new(
@@ -65,6 +72,7 @@ public static class ModelCatalog
             new HyperParameter("min_child_weight", HyperKind.Float, 1.0, "minimum hessian sum in a leaf", Min: 0, Max: 100),
             new HyperParameter("lambda", HyperKind.Float, 1.0, "L2 regularisation of leaf weights", Min: 0, Max: 100),
             new HyperParameter("max_bin", HyperKind.Int, 256L, "histogram bins per feature", Min: 16, Max: 1024),
+            Normalise, // trees need no scaling, but per_host moves each host's features onto a common footing
         ]);
 
     /// <summary>Hyper-parameters every neural family shares: the training loop's (Training/Neural).</summary>
@@ -78,6 +86,7 @@ public static class ModelCatalog
         new HyperParameter("patience", HyperKind.Int, 8L, "epochs without a better validation macro F1 before stopping", Min: 1, Max: 200),
         new HyperParameter("class_weight_clip", HyperKind.Float, 10.0, "inverse-frequency class weights are clipped to at most this", Min: 1, Max: 1000),
         new HyperParameter("device", HyperKind.String, "auto", "where to train: auto picks cuda when present", Allowed: ["auto", "cpu", "cuda"]),
+        Normalise,
     ];
 
     public static readonly ModelDefinition Mlp = new("mlp", "summary features", "TorchSharp multi-layer perceptron",

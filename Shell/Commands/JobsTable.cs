@@ -15,20 +15,20 @@ public static class JobsTable
         return JsonSerializer.Serialize(list, Render.TextTable.JsonOptions(indented: true));
     }
 
+    /// <remarks>No test column: training never scores the test split; test figures come from <c>./cis490 eval</c>.</remarks>
     public static string Text(IReadOnlyList<OperatorProtocol.JobView> jobs)
     {
-        var rows = new List<string[]> { new[] { "JOB", "MODEL", "MODE", "HYPER", "STATUS", "TRIES", "WORKER", "PROGRESS", "DURATION", "VAL F1", "TEST F1", "ARTIFACT" } };
+        var rows = new List<string[]> { new[] { "JOB", "MODEL", "MODE", "HYPER", "STATUS", "TRIES", "WORKER", "PROGRESS", "DURATION", "VAL F1", "ARTIFACT" } };
         foreach (var j in jobs)
         {
             var duration = j.StartedAt is { } s ? ((j.FinishedAt ?? DateTimeOffset.UtcNow) - s).TotalSeconds.ToString("F1", CultureInfo.InvariantCulture) + "s" : "";
             var progress = j.Progress is { } p && p.TotalEpochs > 0 ? $"{100.0 * p.Epoch / p.TotalEpochs:F0}%" : j.Status == "completed" ? "100%" : "";
             var f1 = j.Metrics.TryGetValue("val_macro_f1", out var v) ? v.ToString("F3", CultureInfo.InvariantCulture)
                 : j.Progress?.ValMacroF1?.ToString("F3", CultureInfo.InvariantCulture) ?? "";
-            var testF1 = j.Metrics.TryGetValue("test_macro_f1", out var t) ? t.ToString("F3", CultureInfo.InvariantCulture) : "";
             string[] cells =
             [
                 JobIds.Short(j.JobId), j.Model, j.Mode, j.HyperJson, j.Status, $"{j.FailedAttempts}/{j.MaxAttempts}", j.WorkerId ?? "",
-                progress, duration, f1, testF1, j.ArtifactSha256 is { } a ? a[..16] : j.LastError is { } e && j.Status == "failed" ? "error: " + e : "",
+                progress, duration, f1, j.ArtifactSha256 is { } a ? a[..16] : j.LastError is { } e && j.Status == "failed" ? "error: " + e : "",
             ];
             rows.Add(cells.Select(Shared.Text.SafeText.Escape).ToArray()); // escaped before measuring: aligned, and nothing a terminal acts on
         }

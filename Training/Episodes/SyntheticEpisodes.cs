@@ -33,17 +33,20 @@ public static class SyntheticEpisodes
     private const int Seconds = 240;
     private static readonly DateTimeOffset Epoch = new(2025, 3, 1, 8, 0, 0, TimeSpan.Zero);
 
-    /// <summary>Writes <paramref name="episodes"/> episode files to <paramref name="outDir"/>; same (count, seed) → byte-identical files.</summary>
-    public static IReadOnlyList<string> Generate(string outDir, int episodes, int seed, Action<int>? progress = null)
+    /// <summary>Writes <paramref name="episodes"/> episode files to <paramref name="outDir"/>; same (count, seed, difficulty) →
+    /// byte-identical files. <paramref name="difficulty"/> defaults to <see cref="GeneratorDifficulty.Default"/>.</summary>
+    public static IReadOnlyList<string> Generate(string outDir, int episodes, int seed, Action<int>? progress = null,
+        GeneratorDifficulty? difficulty = null)
     {
         if (episodes < 1) throw new ArgumentOutOfRangeException(nameof(episodes), episodes, "at least one episode");
+        var knobs = (difficulty ?? GeneratorDifficulty.Default).Validated();
         Directory.CreateDirectory(outDir);
         var paths = new string[episodes];
         var done = 0;
         // Each episode has its own generator seeded from (seed, index): order and parallelism cannot change the bytes.
         Parallel.For(0, episodes, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, i =>
         {
-            paths[i] = WriteEpisode(outDir, i, seed);
+            paths[i] = WriteEpisode(outDir, i, seed, knobs);
             var n = Interlocked.Increment(ref done);
             if (progress is not null && (n % 500 == 0 || n == episodes)) progress(n);
         });
@@ -75,20 +78,37 @@ public static class SyntheticEpisodes
         return new EpisodeMeta(EpisodeMeta.CurrentFormat, id, host, profile.Name, sample, start, start + Seconds * 1_000_000_000L, phases, channels);
     }
 
-    private static string WriteEpisode(string outDir, int index, int seed)
+    private static string WriteEpisode(string outDir, int index, int seed, GeneratorDifficulty knobs)
     {
         var rng = new Random(DeriveSeed(seed, index));
         var meta = Plan(index, seed, rng);
+        // The difficulty knobs draw from their own stream, so the legacy knobs leave the main stream (and the bytes) as they were.
+        var knobRng = new Random(DeriveSeed(seed, index) ^ 0x6b6e6f62);
+        var behaviour = knobs.LabelNoise > 0 ? Misalign(meta, knobs.LabelNoise, knobRng) : meta;
         var strength = 0.6 + 0.8 * Unit(meta.Sample); // each sample its own intensity
         var files = new Dictionary<string, byte[]>();
         foreach (var channel in ChannelRegistry.Default.Channels.Where(c => meta.Channels.Contains(c.Name)))
-            files[channel.FileName] = Render(channel, meta, strength, rng);
+            files[channel.FileName] = Render(channel, meta, behaviour, strength, rng, knobs, knobRng);
         var path = Path.Combine(outDir, meta.EpisodeId + EpisodeArchive.Extension);
         EpisodeArchive.Write(path, meta, files);
         return path;
     }
 
-    private static byte[] Render(ChannelSpec channel, EpisodeMeta meta, double strength, Random rng)
+    /// <summary>The behaviour's timeline: each boundary of the label timeline moved by a uniform offset in ±<paramref name="noise"/> s
+    /// (kept at least a second after the previous one).</summary>
+    private static EpisodeMeta Misalign(EpisodeMeta meta, double noise, Random knobRng)
+    {
+        var phases = new List<PhaseSpan> { meta.Phases[0] };
+        for (var i = 1; i < meta.Phases.Count; i++)
+        {
+            var shifted = meta.Phases[i].StartNs + (long)((knobRng.NextDouble() * 2 - 1) * noise * 1e9);
+            phases.Add(meta.Phases[i] with { StartNs = Math.Max(shifted, phases[^1].StartNs + 1_000_000_000L) });
+        }
+        return meta with { Phases = phases };
+    }
+
+    private static byte[] Render(ChannelSpec channel, EpisodeMeta meta, EpisodeMeta behaviour, double strength, Random rng,
+        GeneratorDifficulty knobs, Random knobRng)
     {
         var buffer = new ArrayBufferWriter<byte>(64 * 1024);
         using var w = new Utf8JsonWriter(buffer);
@@ -98,15 +118,24 @@ public static class SyntheticEpisodes
         var offsetNs = (long)(rng.NextDouble() * 400_000_000); // each recorder samples at its own phase within the second
         var monoBase = (long)(rng.Next(1_000, 900_000) * 1e9);   // netflow's clock: the capture box's uptime
         var resetAt = channel.Name == "disk" && rng.NextDouble() < 0.05 ? rng.Next(20, Seconds - 20) : -1; // a counter wrap now and then
+        var baseline = new double[channel.Fields.Count];
+        for (var f = 0; f < channel.Fields.Count; f++)
+            baseline[f] = Baseline(meta.HostId, channel.Name, channel.Fields[f].Name, knobs)
+                          * (knobs.EpisodeSpread > 0 ? Math.Exp(knobs.EpisodeSpread * Gaussian(knobRng)) : 1);
+        var oracle = channel.Name == "sample_tree";
+        var overlapNs = (long)(knobs.PhaseOverlap * 1e9);
         for (var s = 0; s < Seconds; s++)
         {
             var t = meta.StartNs + s * 1_000_000_000L + offsetNs + (long)((rng.NextDouble() - 0.5) * 60_000_000);
-            var phase = meta.PhaseAt(t);
             for (var f = 0; f < channel.Fields.Count; f++)
             {
                 drift[f] = 0.9 * drift[f] + 0.1 * Gaussian(rng);
-                var level = Baseline(meta.HostId, channel.Name, channel.Fields[f].Name) * Math.Exp(0.12 * drift[f] + 0.08 * Gaussian(rng))
-                            + Effect(meta.Profile, phase, channel.Name, channel.Fields[f].Name) * strength * Math.Exp(0.25 * Gaussian(rng));
+                var effect = EffectAt(meta.Profile, behaviour, t, overlapNs, channel.Name, channel.Fields[f].Name);
+                if (oracle) effect *= knobs.OracleSignal;
+                var level = baseline[f] * Math.Exp(0.12 * drift[f] + 0.08 * Gaussian(rng))
+                            + effect * strength * Math.Exp(0.25 * Gaussian(rng));
+                // The tracker's mis-attributed processes come and go second by second, much noisier than a host's own load.
+                if (oracle && knobs.OracleSignal < 1) level *= Math.Exp(0.6 * Gaussian(knobRng));
                 level = Math.Max(0, level);
                 if (channel.Fields[f].Kind == FieldKind.Counter)
                 {
@@ -124,10 +153,34 @@ public static class SyntheticEpisodes
         return buffer.WrittenSpan.ToArray();
     }
 
-    /// <summary>Per-host normal level of a field; the gaming PC is bigger and busier than the laptop.</summary>
-    private static double Baseline(string host, string channel, string field)
+    /// <summary>The effect in force at <paramref name="t"/> on the behaviour's timeline: within <paramref name="overlapNs"/> of a
+    /// boundary, a linear blend from the previous phase's effect to the new one's.</summary>
+    private static double EffectAt(string profile, EpisodeMeta behaviour, long t, long overlapNs, string channel, string field)
     {
-        var big = host == GamingPc;
+        var k = 0;
+        while (k + 1 < behaviour.Phases.Count && behaviour.Phases[k + 1].StartNs <= t) k++;
+        var current = Effect(profile, behaviour.Phases[k].Phase, channel, field);
+        var since = t - behaviour.Phases[k].StartNs;
+        if (k == 0 || overlapNs <= 0 || since >= overlapNs) return current;
+        var w = since / (double)overlapNs;
+        return (1 - w) * Effect(profile, behaviour.Phases[k - 1].Phase, channel, field) + w * current;
+    }
+
+    /// <summary>Normal level of a field on a host: the laptop's, or the gaming PC's moved <see cref="GeneratorDifficulty.HostShift"/>
+    /// of the way (in log space) to its legacy level; the oracle channel's mis-attributed background.</summary>
+    private static double Baseline(string host, string channel, string field, GeneratorDifficulty knobs)
+    {
+        if (channel == "sample_tree")
+            return (1 - knobs.OracleSignal) * field switch { "procs" => 3, "threads" => 14, "cpu_pct" => 8, "rss_mb" => 90, _ => 0 };
+        var laptop = LegacyBaseline(false, channel, field);
+        if (host != GamingPc) return laptop;
+        var big = LegacyBaseline(true, channel, field);
+        return knobs.HostShift == 1 ? big : laptop * Math.Pow(big / laptop, knobs.HostShift);
+    }
+
+    /// <summary>Per-host normal level of a field in the legacy generator; the gaming PC is bigger and busier than the laptop.</summary>
+    private static double LegacyBaseline(bool big, string channel, string field)
+    {
         return (channel, field) switch
         {
             ("proc", "cpu_pct") => big ? 22 : 7,
@@ -145,7 +198,6 @@ public static class SyntheticEpisodes
             ("netflow", "flows") => big ? 45 : 12,
             ("netflow", "dst_ports") => big ? 14 : 6,
             ("netflow", "dst_addrs") => big ? 20 : 8,
-            ("sample_tree", _) => 0,
             _ => throw new ArgumentException($"no baseline for {channel}.{field}"),
         };
     }

@@ -70,5 +70,38 @@ public static class Charts
         plot.SavePng(path, 560, 520);
     }
 
+    /// <summary>Permutation importance: per model a group of bars, one per channel (validation macro F1 lost when it is shuffled),
+    /// with 95 % CI whiskers.</summary>
+    public static void Importance(string path, string title, IReadOnlyList<ModelEvaluation> models, IReadOnlyList<string> channels)
+    {
+        var plot = new Plot();
+        var palette = new ScottPlot.Palettes.Category10();
+        var width = 0.8 / Math.Max(1, channels.Count);
+        for (var c = 0; c < channels.Count; c++)
+        {
+            var bars = new List<Bar>();
+            for (var i = 0; i < models.Count; i++)
+            {
+                var drop = models[i].Explanation!.Permutation.FirstOrDefault(p => p.Channel == channels[c])?.Drop;
+                if (drop is null) continue;
+                var x = i - 0.4 + width * (c + 0.5);
+                bars.Add(new Bar { Position = x, Value = Safe(drop.Value), Size = width * 0.9, FillColor = palette.GetColor(c) });
+                var whisker = plot.Add.Line(x, Safe(drop.Low), x, Safe(drop.High));
+                whisker.Color = Colors.Black;
+                whisker.LineWidth = 1;
+            }
+            var plottable = plot.Add.Bars(bars);
+            plottable.LegendText = channels[c];
+        }
+        plot.Axes.Bottom.SetTicks(Enumerable.Range(0, models.Count).Select(i => (double)i).ToArray(), models.Select(m => m.Name).ToArray());
+        plot.Axes.Bottom.TickLabelStyle.Rotation = 45;
+        plot.Axes.Bottom.TickLabelStyle.Alignment = Alignment.MiddleLeft;
+        plot.Axes.Bottom.MinimumSize = 20 + 6 * models.Select(m => m.Name.Length).DefaultIfEmpty(10).Max();
+        plot.ShowLegend(Alignment.UpperRight);
+        plot.Title(title);
+        plot.YLabel("validation macro F1 lost");
+        plot.SavePng(path, Math.Max(700, 90 * models.Count + 200), 520 + (int)plot.Axes.Bottom.MinimumSize);
+    }
+
     private static double Safe(double v) => double.IsFinite(v) ? v : 0;
 }

@@ -7,7 +7,7 @@ namespace Cis490.Training.Evaluation;
 
 /// <summary>Writes the evaluation: <c>comparison.md</c> (tables per mode, significance, breakdowns, pictures), one
 /// <c>NAME_eval.json</c> per model, and the PNG charts. Predictions CSVs are written by the evaluator as it scores.</summary>
-public static class ComparisonReport
+public static partial class ComparisonReport
 {
     public const string FileName = "comparison.md";
 
@@ -50,13 +50,13 @@ public static class ComparisonReport
             Charts.MacroF1(Path.Combine(outDir, chart), group.Key, models);
             md.AppendLine($"## {group.Key}").AppendLine();
             md.AppendLine($"![macro F1 per model]({chart})").AppendLine();
-            md.AppendLine("| rank | model | hyper | test macro F1 [95 % CI] | val macro F1 | val − test | " +
+            md.AppendLine("| rank | model | hyper | normalise | test macro F1 [95 % CI] | val macro F1 | val − test | " +
                           string.Join(" | ", Labels.Classes.Select(c => $"F1 {c}")) + " | test windows |");
-            md.AppendLine("|---|---|---|---|---|---|" + string.Concat(Labels.Classes.Select(_ => "---|")) + "---|");
+            md.AppendLine("|---|---|---|---|---|---|---|" + string.Concat(Labels.Classes.Select(_ => "---|")) + "---|");
             for (var i = 0; i < models.Count; i++)
             {
                 var m = models[i];
-                md.AppendLine($"| {i + 1} | {m.Name} | `{JsonSerializer.Serialize(m.Hyper)}` | {m.TestMacroF1} | {F(m.ValMacroF1)} | {F(m.ValMacroF1 - m.TestMacroF1.Value)} | " +
+                md.AppendLine($"| {i + 1} | {m.Name} | `{JsonSerializer.Serialize(m.Hyper)}` | {m.Normalise} | {m.TestMacroF1} | {F(m.ValMacroF1)} | {F(m.ValMacroF1 - m.TestMacroF1.Value)} | " +
                               string.Join(" | ", Labels.Classes.Select(c => m.TestClassF1[c].ToString())) + $" | {m.TestWindows} |");
             }
             md.AppendLine();
@@ -85,6 +85,9 @@ public static class ComparisonReport
                 md.AppendLine();
             }
 
+            AppendSignificance(md, result, models);
+            AppendNormalisation(md, result, models);
+            AppendExplanations(md, outDir, group.Key, models);
             AppendBreakdown(md, "Per profile (test macro F1 [95 % CI])", models, m => m.PerProfile);
             AppendBreakdown(md, "Per host (test macro F1 [95 % CI])", models, m => m.PerHost);
             foreach (var semi in models.Where(m => m.LabelerOnlyTestMacroF1 is not null))

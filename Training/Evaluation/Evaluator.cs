@@ -27,7 +27,9 @@ public sealed record ModelEvaluation(
     int TestWindows,
     int TestEpisodes,
     int[][] Confusion,
-    string? DataSet = null)
+    string? DataSet = null,
+    string Normalise = "train",
+    ModelExplanation? Explanation = null)
 {
     /// <summary>Models compare (paired) only on the same test windows: same mode, split recipe, train hosts and seed, and trained on
     /// the same data set (<paramref name="DataSet"/>, the content hash in its checkpoint; null for one written before data sets).</summary>
@@ -104,7 +106,7 @@ public static class Evaluator
             for (var n = 2; !names.Add(name); n++) name = $"{ckpt.Model}_{ckpt.Mode}_{Short(ckpt.Hyper)}_{n}"; // same hyper, other split
             log?.Invoke($"evaluating {name} ({source})");
             var split = Splits.Make(table, ckpt.Split.Recipe, ckpt.Split.TrainHosts.ToHashSet(), ckpt.Split.Seed);
-            var data = new ModelData(table, schema, ckpt.Mode, dataDir, split);
+            var data = new ModelData(table, schema, ckpt.Mode, dataDir, split, normalise: ckpt.Normalise);
             var model = ModelFamilies.Get(ckpt.Model).Load(dir, ckpt);
             var rows = split.Test;
             var proba = model.PredictProba(data, rows);
@@ -122,7 +124,8 @@ public static class Evaluator
                 Breakdown(rows, table.Profiles, truth, pred, table, unit, resamples, seed, data.Classes),
                 Breakdown(rows, table.Hosts, truth, pred, table, unit, resamples, seed, data.Classes),
                 split.UntestedProfiles, labelerOnly, rows.Length, rows.Select(r => table.EpisodeIds[r]).Distinct().Count(),
-                Confusion(truth, pred, data.Classes), ckpt.Lineage.DataSet));
+                Confusion(truth, pred, data.Classes), ckpt.Lineage.DataSet, ckpt.Normalise,
+                Importance.Explain(model, data, unit, resamples, seed)));
             predictions[name] = pred;
             truths[name] = truth;
             WritePredictions(outDir, name, rows, table, proba, pred, ckpt);

@@ -156,6 +156,9 @@ public sealed class GbtModel : ITrainedModel, IDisposable
         return proba;
     }
 
+    /// <summary>XGBoost's total gain of each column index (columns no tree splits on are absent).</summary>
+    public IReadOnlyDictionary<int, double> TotalGain() => _booster.FeatureScore("total_gain");
+
     public string Save(string dir)
     {
         _booster.Save(Path.Combine(dir, GbtFamily.SidecarName));

@@ -12,7 +12,7 @@ public sealed record TensorBatch(float[] X, byte[] Mask, int[] Y, int Channels, 
 
 /// <summary>The data a model family trains and predicts on: the feature table, the schema, the mode's summary columns and
 /// tensor channels, and the split. Tensors are read from the build's npz shards on first use.</summary>
-public sealed class ModelData
+public sealed partial class ModelData
 {
     private readonly Lazy<TensorStore> _tensors;
 
@@ -28,8 +28,14 @@ public sealed class ModelData
     /// <summary>The job's seed: families that draw random numbers (initialisation, shuffling) derive theirs from it.</summary>
     public long Seed { get; }
 
-    public ModelData(FeatureTable table, FeatureSchema schema, string mode, string dataDir, Split split, long seed = 0)
+    /// <param name="normalise"><see cref="Normalisation.Train"/> (the family standardises on its training rows) or
+    /// <see cref="Normalisation.PerHost"/> (every window is first z-scored on its own host's statistics).</param>
+    public ModelData(FeatureTable table, FeatureSchema schema, string mode, string dataDir, Split split, long seed = 0,
+        string normalise = Normalisation.Train)
     {
+        Normalise = Normalisation.Check(normalise);
+        _summaryStats = new(SummaryStatsByHost);
+        _tensorStats = new(TensorStatsByHost);
         Seed = seed;
         Table = table;
         Schema = schema;
@@ -42,10 +48,23 @@ public sealed class ModelData
     }
 
     /// <summary>Summary features of the mode's columns for the given rows, and their labels.</summary>
-    public (float[] X, int[] Y) Summary(IReadOnlyList<int> rows) => Table.Select(rows, Columns);
+    public (float[] X, int[] Y) Summary(IReadOnlyList<int> rows)
+    {
+        var (x, y) = Table.Select(rows, Columns);
+        Adjust(rows, x);
+        return (x, y);
+    }
 
     /// <summary>Tensor windows of the mode's channels for the given rows.</summary>
-    public TensorBatch Tensors(IReadOnlyList<int> rows) => _tensors.Value.Get(rows, TensorChannels, Table.Labels);
+    public TensorBatch Tensors(IReadOnlyList<int> rows)
+    {
+        var batch = RawTensors(rows, TensorChannels);
+        Adjust(rows, batch);
+        return batch;
+    }
+
+    /// <summary>Tensor windows as the build wrote them (no per-host scaling, no permutation).</summary>
+    private TensorBatch RawTensors(IReadOnlyList<int> rows, IReadOnlyList<int> channels) => _tensors.Value.Get(rows, channels, Table.Labels);
 
     /// <summary>All tensors of every host shard, keyed back to table rows through each shard's <c>row</c> array.</summary>
     private sealed class TensorStore

@@ -26,7 +26,8 @@ public sealed record SplitInfo(
     IReadOnlyList<string> UntestedProfiles,
     IReadOnlyList<ExcludedProfile> ExcludedProfiles);
 
-/// <summary><c>ckpt.json</c>: what the model is, which features it reads (by schema hash), how well it did, and its lineage.</summary>
+/// <summary><c>ckpt.json</c>: what the model is, which features it reads (by schema hash), how well it did on validation, and its
+/// lineage. <see cref="Normalise"/> is how its inputs are standardised (<c>train</c> when a checkpoint predates the setting).</summary>
 public sealed record Checkpoint(
     string Format,
     string Model,
@@ -38,7 +39,8 @@ public sealed record Checkpoint(
     string Sidecar,
     IReadOnlyDictionary<string, double> Metrics,
     SplitInfo Split,
-    Lineage Lineage)
+    Lineage Lineage,
+    string Normalise = "train")
 {
     public const string FileName = "ckpt.json";
     public const string CurrentFormat = "cis490.ckpt/v1";

@@ -32,7 +32,7 @@ public static class Predictor
             "all" => Enumerable.Range(0, table.Rows).ToArray(),
             _ => throw new ArgumentException($"unknown split '{splitName}' (known: {string.Join(", ", SplitNames)})"),
         };
-        var data = new ModelData(table, schema, ckpt.Mode, dataDir, split);
+        var data = new ModelData(table, schema, ckpt.Mode, dataDir, split, normalise: ckpt.Normalise);
         var model = ModelFamilies.Get(ckpt.Model).Load(modelDir, ckpt);
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var proba = model.PredictProba(data, rows);

@@ -9,7 +9,8 @@ using Cis490.Training.Models;
 
 namespace Cis490.Training.Runner;
 
-/// <summary>Runs one training job: loads the data, splits it, trains the model family, scores validation and test, writes the checkpoint folder.</summary>
+/// <summary>Runs one training job: loads the data, splits it, trains the model family, scores validation, writes the checkpoint folder.
+/// The test split is never scored here: only <c>eval</c> touches it (whoever tunes sees validation figures only).</summary>
 public static class TrainerRunner
 {
     /// <summary>Trains <paramref name="request"/> and returns its checkpoint (also written to <c>OutDir</c>).</summary>
@@ -31,18 +32,16 @@ public static class TrainerRunner
         var schema = FeatureSchema.Load(request.DataDir);
         var table = FeatureTable.Load(request.DataDir);
         var split = Splits.Make(table, request.SplitRecipe, request.TrainHosts.ToHashSet(), request.Seed);
-        var data = new ModelData(table, schema, request.Mode, request.DataDir, split, request.Seed);
+        var normalise = hyper.GetString(Normalisation.HyperName);
+        var data = new ModelData(table, schema, request.Mode, request.DataDir, split, request.Seed, normalise);
         cancel.ThrowIfCancellationRequested();
 
         var trained = family.Train(data, hyper, progress, cancel);
         cancel.ThrowIfCancellationRequested();
         var yTrain = split.Train.Select(r => table.Labels[r]).ToArray();
         var yVal = split.Val.Select(r => table.Labels[r]).ToArray();
-        var yTest = split.Test.Select(r => table.Labels[r]).ToArray();
         var valF1 = Metrics.MacroF1(yVal, KnnClassifier.ArgMax(trained.PredictProba(data, split.Val), data.Classes), data.Classes);
         progress(new ProgressReport(1, 1, null, valF1, clock.Elapsed.TotalSeconds, "validation scored"));
-        var testF1 = yTest.Length == 0 ? double.NaN
-            : Metrics.MacroF1(yTest, KnnClassifier.ArgMax(trained.PredictProba(data, split.Test), data.Classes), data.Classes);
         cancel.ThrowIfCancellationRequested();
 
         var metrics = new Dictionary<string, double>
@@ -52,7 +51,6 @@ public static class TrainerRunner
             ["val_rows"] = split.Val.Length,
             ["test_rows"] = split.Test.Length,
             ["val_macro_f1"] = valF1,
-            ["test_macro_f1"] = testF1,
             ["val_majority_macro_f1"] = Metrics.MajorityBaseline(yTrain, yVal, data.Classes),
             ["train_seconds"] = clock.Elapsed.TotalSeconds,
         };
@@ -66,7 +64,8 @@ public static class TrainerRunner
             [.. data.Columns], Labels.Classes, sidecar, metrics,
             new SplitInfo(split.Recipe, split.Description, request.TrainHosts, request.Seed, split.UntestedProfiles, split.ExcludedProfiles),
             new Lineage(request.JobId, request.LeaseId, FeatureTable.DatasetSha256(request.DataDir), MachineProbe.GitCommit(),
-                request.Worker, started, DateTimeOffset.UtcNow, dataSet));
+                request.Worker, started, DateTimeOffset.UtcNow, dataSet),
+            normalise);
         ckpt.Save(request.OutDir);
         progress(new ProgressReport(1, 1, null, valF1, clock.Elapsed.TotalSeconds, "checkpoint written"));
         return ckpt;

@@ -55,4 +55,13 @@ public sealed class CommandLine
             ? i
             : throw new CliException($"option --{name} must be an integer, got '{text}'");
     }
+
+    /// <summary>A number option; the entry must give it a default when it is optional.</summary>
+    public double GetDouble(string name)
+    {
+        var text = Get(name) ?? throw new InvalidOperationException($"{_spec.Name}: --{name} is read as a number but its entry gives no default");
+        return double.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var d) && double.IsFinite(d)
+            ? d
+            : throw new CliException($"option --{name} must be a number, got '{text}'");
+    }
 }

@@ -1,5 +1,6 @@
 using Cis490.Shared.Manifest;
 using Cis490.Shared.Models;
+using Cis490.Training.Episodes;
 using Cis490.Training.Runner;
 using Cis490.WorkerNode.Node;
 using Cis490.WorkerNode.Pipeline;
@@ -41,8 +42,15 @@ public static class WorkerCommands
             "trains one job file (a worker starts it for each lease)",
             c => Run(TrainerProcessProgram.ParseJobFile(c), TrainerProcessProgram.Run)),
         new("data generate",
-            [new("out", "DIR", Required: true), new("episodes", "N", Default: "567"), new("seed", "S", Default: "490")],
-            "the synthetic episode set (the same seed gives the same bytes)",
+            [
+                new("out", "DIR", Required: true), new("episodes", "N", Default: "567"), new("seed", "S", Default: "490"),
+                new("host-shift", "X", Default: Knob(GeneratorDifficulty.Default.HostShift), Note: "0: one baseline; 1: legacy 2.7-6.7x"),
+                new("episode-spread", "X", Default: Knob(GeneratorDifficulty.Default.EpisodeSpread), Note: "log-sd of an episode's baseline"),
+                new("label-noise", "S", Default: Knob(GeneratorDifficulty.Default.LabelNoise), Note: "+/- s between label and behaviour"),
+                new("phase-overlap", "S", Default: Knob(GeneratorDifficulty.Default.PhaseOverlap), Note: "s over which phases blend"),
+                new("oracle-signal", "X", Default: Knob(GeneratorDifficulty.Default.OracleSignal), Note: "0-1; 1: legacy sample_tree"),
+            ],
+            "synthetic episodes (same seed and knobs: same bytes)",
             c => Run(PipelineCommands.ParseGenerate(c), PipelineCommands.Generate)),
         new("data build",
             [
@@ -94,6 +102,8 @@ public static class WorkerCommands
         }
         return (null, []);
     }
+
+    private static string Knob(double value) => value.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     private static CommandRun Run<T>(T options, Func<T, int> run) => () => Task.FromResult(run(options));
 

@@ -15,11 +15,20 @@ namespace Cis490.WorkerNode.Pipeline;
 public static class PipelineCommands
 {
     /// <summary>The options of <c>data generate</c>.</summary>
-    public sealed record GenerateOptions(string OutDir, int Episodes, int Seed);
+    public sealed record GenerateOptions(string OutDir, int Episodes, int Seed, GeneratorDifficulty Difficulty);
 
     public static GenerateOptions ParseGenerate(CommandLine c)
     {
-        var options = new GenerateOptions(c.Require("out"), c.GetInt("episodes"), c.GetInt("seed"));
+        var knobs = new GeneratorDifficulty(c.GetDouble("host-shift"), c.GetDouble("episode-spread"), c.GetDouble("label-noise"),
+            c.GetDouble("phase-overlap"), c.GetDouble("oracle-signal"));
+        try { knobs = knobs.Validated(); }
+        catch (ArgumentOutOfRangeException e)
+        {
+            // OracleSignal → --oracle-signal: name the option the person typed.
+            var option = string.Concat((e.ParamName ?? "").Select((ch, i) => char.IsUpper(ch) ? (i > 0 ? "-" : "") + char.ToLowerInvariant(ch) : ch.ToString()));
+            throw new CliException($"--{option}: {e.Message.Split('\n')[0].Trim()}");
+        }
+        var options = new GenerateOptions(c.Require("out"), c.GetInt("episodes"), c.GetInt("seed"), knobs);
         if (options.Episodes < 1) throw new CliException($"--episodes must be at least 1, got {options.Episodes}");
         return options;
     }
@@ -27,8 +36,8 @@ public static class PipelineCommands
     public static int Generate(GenerateOptions o)
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        SyntheticEpisodes.Generate(o.OutDir, o.Episodes, o.Seed, n => Console.Error.WriteLine($"  {n}/{o.Episodes} episodes"));
-        Console.WriteLine($"wrote {o.Episodes} episodes to {Path.GetFullPath(o.OutDir)} (seed {o.Seed}) in {clock.Elapsed.TotalSeconds:F1} s");
+        SyntheticEpisodes.Generate(o.OutDir, o.Episodes, o.Seed, n => Console.Error.WriteLine($"  {n}/{o.Episodes} episodes"), o.Difficulty);
+        Console.WriteLine($"wrote {o.Episodes} episodes to {Path.GetFullPath(o.OutDir)} (seed {o.Seed}; {o.Difficulty}) in {clock.Elapsed.TotalSeconds:F1} s");
         return 0;
     }
 
@@ -97,7 +106,7 @@ public static class PipelineCommands
     {
         var ckpt = TrainerRunner.Run(request, p => Console.Error.Write($"\r{p.Message} {p.Epoch}/{p.TotalEpochs}   "));
         Console.Error.WriteLine();
-        Console.WriteLine($"{request.Model}/{request.Mode}: val macro F1 {ckpt.Metrics["val_macro_f1"]:F3}, test macro F1 {ckpt.Metrics["test_macro_f1"]:F3} → {request.OutDir}");
+        Console.WriteLine($"{request.Model}/{request.Mode}: val macro F1 {ckpt.Metrics["val_macro_f1"]:F3} (normalise {ckpt.Normalise}; the test split is scored only by eval) → {request.OutDir}");
         return 0;
     });
 

@@ -39,7 +39,7 @@ public sealed class SerializationTests : IDisposable
         CudaNote = "GPU present (RTX 3070, 7.8 GiB), not usable by this build: a CPU-only libtorch",
     };
     private static readonly DateTimeOffset At = new(2026, 11, 23, 10, 0, 0, TimeSpan.FromHours(1));
-    private static readonly Dictionary<string, double> Metrics = new() { ["val_macro_f1"] = 0.75, ["test_macro_f1"] = double.NaN };
+    private static readonly Dictionary<string, double> Metrics = new() { ["val_macro_f1"] = 0.75, ["val_majority_macro_f1"] = double.NaN };
 
     /// <summary>One representative instance of every type in <see cref="Manifests"/> (the stream-ref carrier is tested below).</summary>
     private static readonly JobConstraints Needs = new(true, false, 6, 8.5, ["gpu-box"]);

@@ -14,7 +14,7 @@ public class CheckpointTests
     private static Checkpoint For(FeatureSchema schema, string mode = "realistic") => new(
         Checkpoint.CurrentFormat, "knn", mode, JsonDocument.Parse("{\"k\":3}").RootElement.Clone(), schema.Sha256For(mode),
         schema.ColumnsFor(mode), Labels.Classes, "knn_sidecar.bin",
-        new Dictionary<string, double> { ["val_macro_f1"] = 0.5, ["test_macro_f1"] = double.NaN },
+        new Dictionary<string, double> { ["val_macro_f1"] = 0.5, ["val_majority_macro_f1"] = double.NaN },
         new SplitInfo("host", "train on elliott-thinkpad", ["elliott-thinkpad"], 3, ["scan-and-dial"], [new ExcludedProfile("cpu-saturate", "1 distinct sample(s)")]),
         new Lineage("job", 7, "data-sha", "commit", null, DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch.AddMinutes(1)));
 
@@ -50,10 +50,24 @@ public class CheckpointTests
         Assert.Equal(ckpt.FeatureSchemaSha256, loaded.FeatureSchemaSha256);
         Assert.Equal(ckpt.Columns, loaded.Columns);
         Assert.Equal(ckpt.Lineage, loaded.Lineage);
-        Assert.True(double.IsNaN(loaded.Metrics["test_macro_f1"]));
+        Assert.True(double.IsNaN(loaded.Metrics["val_majority_macro_f1"]));
         Assert.Equal(3, loaded.Hyper.GetProperty("k").GetInt32());
         Assert.Equal(["scan-and-dial"], loaded.Split.UntestedProfiles);
         Assert.Equal(ckpt.Split.ExcludedProfiles, loaded.Split.ExcludedProfiles);
+    }
+
+    [Fact]
+    public void The_normalisation_round_trips_and_a_checkpoint_written_before_it_reads_as_train()
+    {
+        using var tmp = new TempDir();
+        (For(Schema) with { Normalise = "per_host" }).Save(tmp.Path);
+        Assert.Equal("per_host", Checkpoint.Load(tmp.Path).Normalise);
+
+        var path = Path.Combine(tmp.Path, Checkpoint.FileName);
+        var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(path))!.AsObject();
+        Assert.True(json.Remove("normalise"), "ckpt.json should carry a normalise field");
+        File.WriteAllText(path, json.ToJsonString());
+        Assert.Equal("train", Checkpoint.Load(tmp.Path).Normalise);
     }
 
     [Fact]

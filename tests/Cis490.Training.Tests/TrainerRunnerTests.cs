@@ -1,3 +1,4 @@
+using EvalMetrics = Cis490.Training.Evaluation.Metrics;
 using System.Collections.Concurrent;
 using Cis490.Shared.Models;
 using Cis490.Training.Data;
@@ -41,13 +42,42 @@ public class TrainerRunnerTests(SmallBuild build) : IClassFixture<SmallBuild>
 
         var m = saved.Metrics;
         Assert.True(m["val_macro_f1"] > m["val_majority_macro_f1"], $"val {m["val_macro_f1"]} vs majority {m["val_majority_macro_f1"]}");
-        Assert.InRange(m["test_macro_f1"], 0, 1);
         Assert.Equal(build.Table.Rows, m["train_rows"] + m["val_rows"] + m["test_rows"]);
 
         var sidecar = KnnClassifier.Load(tmp.Combine("out", saved.Sidecar));
         Assert.Equal((15, saved.Columns.Count), (sidecar.K, sidecar.Dims));
         Assert.Equal("checkpoint written", reports.Last().Message);
         Assert.Contains(reports, r => r.ValMacroF1 == m["val_macro_f1"]);
+    }
+
+    [Fact]
+    public void Training_produces_no_test_figure_in_the_checkpoint_or_its_progress()
+    {
+        // The test split belongs to eval: whoever tunes on train's output must never see a test score.
+        using var tmp = new TempDir();
+        var reports = new ConcurrentQueue<ProgressReport>();
+        var ckpt = TrainerRunner.Run(Request(tmp, "realistic", "gbt", "{\"num_boost_round\":20}"), reports.Enqueue);
+
+        Assert.Equal(["test_rows"], ckpt.Metrics.Keys.Where(k => k.Contains("test", StringComparison.OrdinalIgnoreCase)));
+        Assert.True(ckpt.Metrics["test_rows"] > 0); // a count of the held-out windows, not a figure about them
+        Assert.DoesNotContain("test_macro", File.ReadAllText(tmp.Combine("out", Checkpoint.FileName)));
+        Assert.All(reports, r => Assert.DoesNotMatch(@"(?i)\btest\b|test_", r.Message)); // (the temp folder's name has "tests")
+    }
+
+    [Fact]
+    public void Per_host_normalisation_is_recorded_in_the_checkpoint_and_used_again_when_it_predicts()
+    {
+        using var tmp = new TempDir();
+        var ckpt = TrainerRunner.Run(Request(tmp, "realistic", hyper: "{\"k\":5,\"normalise\":\"per_host\"}"), _ => { });
+        Assert.Equal("per_host", ckpt.Normalise);
+        Assert.Equal("per_host", Checkpoint.Load(tmp.Combine("out")).Normalise);
+
+        // Scoring the validation rows again through the predictor (which reads the setting from the checkpoint) gives the
+        // validation figure training reported; read with train normalisation, the same model would see other inputs.
+        var predictions = Predictor.Predict(tmp.Combine("out"), build.DataDir, "val");
+        var f1 = EvalMetrics.MacroF1(predictions.Select(p => Labels.IndexOf(p.TrueLabel)).ToArray(),
+            predictions.Select(p => Labels.IndexOf(p.PredictedLabel)).ToArray(), Labels.Classes.Count);
+        Assert.Equal(ckpt.Metrics["val_macro_f1"], f1, 12);
     }
 
     [Fact]

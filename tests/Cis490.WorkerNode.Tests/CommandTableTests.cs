@@ -17,6 +17,7 @@ public sealed class CommandTableTests
         ["--model"] = "knn", ["--mode"] = "oracle", ["--hyper"] = "{\"k\": 5}", ["train --split"] = "time",
         ["--train-hosts"] = "k-gamingcom", ["predict --split"] = "val", ["--resample"] = "episodes", ["--resamples"] = "100",
         ["--out"] = "out", ["--data"] = "data", ["--model-dir"] = "model", ["--artifacts"] = "models", ["--work-dir"] = "work", ["--tls"] = "enrolment", ["--metrics-port"] = "9465",
+        ["--host-shift"] = "0.5", ["--episode-spread"] = "0.2", ["--label-noise"] = "2", ["--phase-overlap"] = "4", ["--oracle-signal"] = "0.6",
     };
 
     public static TheoryData<string> Commands() => new(WorkerCommands.All.Select(c => c.Name));
@@ -90,6 +91,16 @@ public sealed class CommandTableTests
         var e = Assert.Throws<CliException>(() => Spec("data generate").Prepare(["episodes/", "--out", "x"]));
 
         Assert.Contains("unexpected argument 'episodes/'", e.Message);
+    }
+
+    [Theory]
+    [InlineData("--oracle-signal 1.5", "--oracle-signal: generator difficulty OracleSignal must be within [0, 1]")]
+    [InlineData("--host-shift much", "--host-shift must be a number")]
+    public void Data_generate_refuses_a_difficulty_knob_it_cannot_use_and_says_which(string knob, string expected)
+    {
+        var e = Assert.Throws<CliException>(() => Spec("data generate").Prepare(["--out", "x", .. knob.Split(' ')]));
+
+        Assert.Contains(expected, e.Message);
     }
 
     [Theory]

@@ -33,6 +33,7 @@ public sealed class HyperParameterTests
     [InlineData("gbt", "hyper = { eta = 1, max_depth = 4 }", "{\"max_depth\": 4, \"eta\": 1}")]          // an integer for a float
     [InlineData("gbt", "[jobs.hyper]\neta = 5e-2\nsubsample = 0.5", "{\"subsample\": 0.50, \"eta\": 0.05}")]
     [InlineData("mlp", "", "{}")]
+    [InlineData("knn", "hyper = { k = 10, normalise = \"per_host\" }", "{\"normalise\": \"per_host\", \"k\": 10}")]
     public void Train_with_a_manifest_job_s_hyper_gets_its_canonical_json_and_its_job_id(string model, string tomlHyper, string jsonHyper)
     {
         var job = OneJob($"[[jobs]]\nmodel = \"{model}\"\nmode = \"oracle\"\n{tomlHyper}\n");
@@ -45,9 +46,10 @@ public sealed class HyperParameterTests
 
     [Theory]
     [InlineData("{\"k\": 0}", "hyper.k = 0 is outside [1, 1000]", "hyper = { k = 0 }")]
-    [InlineData("{\"depth\": 3}", "unknown hyper-parameter 'depth' (known: k, weights)", "hyper = { depth = 3 }")]
+    [InlineData("{\"depth\": 3}", "unknown hyper-parameter 'depth' (known: k, weights, normalise)", "hyper = { depth = 3 }")]
     [InlineData("{\"k\": \"ten\"}", "hyper.k must be int", "hyper = { k = \"ten\" }")]
     [InlineData("{\"weights\": \"cosine\"}", "hyper.weights = 'cosine' is not one of: uniform, distance", "hyper = { weights = \"cosine\" }")]
+    [InlineData("{\"normalise\": \"per-host\"}", "hyper.normalise = 'per-host' is not one of: train, per_host", "hyper = { normalise = \"per-host\" }")]
     public void Train_refuses_the_hyper_a_manifest_refuses_in_the_same_words(string json, string problem, string tomlHyper)
     {
         var manifest = ManifestLoader.Parse("test.toml", $"[[jobs]]\nmodel = \"knn\"\nmode = \"realistic\"\n{tomlHyper}\n");
@@ -80,5 +82,14 @@ public sealed class HyperParameterTests
         // The host split trains on this host and tests on the others: the synthetic set must have it, and another.
         Assert.Contains(ManifestLoader.DefaultTrainHost, SyntheticEpisodes.Hosts);
         Assert.True(SyntheticEpisodes.Hosts.Count > 1);
+    }
+
+    [Fact]
+    public void The_normalisation_is_part_of_the_job_id()
+    {
+        var train = OneJob("[[jobs]]\nmodel = \"gbt\"\nmode = \"oracle\"\n");
+        var perHost = OneJob("[[jobs]]\nmodel = \"gbt\"\nmode = \"oracle\"\nhyper = { normalise = \"per_host\" }\n");
+
+        Assert.NotEqual(train.JobId, perHost.JobId);
     }
 }

@@ -14,7 +14,7 @@ namespace Cis490.WorkerNode.Tests;
 /// artifact store until the store acknowledges it (or refuses it for good, or the attempts run out).</summary>
 public sealed class TrainerActorTests(ITestOutputHelper output) : WorkerNodeTestBase(output)
 {
-    private static readonly Dictionary<string, double> Metrics = new() { ["val_macro_f1"] = 0.75, ["test_macro_f1"] = 0.5 };
+    private static readonly Dictionary<string, double> Metrics = new() { ["val_macro_f1"] = 0.75, ["val_majority_macro_f1"] = 0.5 };
 
     /// <summary>A finished training, up to the first offer of its bundle.</summary>
     private async Task<(FakeTrainer Trainer, ArtifactProtocol.OfferUpload Offer)> TrainToOffer(Akka.Actor.IActorRef node)

@@ -194,6 +194,34 @@ internal sealed class XgbBooster : IDisposable
         }
     }
 
+    /// <summary>XGBoost's own importance of each feature index (summed over classes where it reports them per class); features no
+    /// tree splits on are absent. <paramref name="type"/>: weight, gain, total_gain, cover, total_cover.</summary>
+    public IReadOnlyDictionary<int, double> FeatureScore(string type)
+    {
+        lock (_gate)
+        {
+            XgbLibrary.Check(XgbNative.XGBoosterFeatureScore(_handle, $"{{\"importance_type\": \"{type}\", \"feature_map\": \"\"}}",
+                out var n, out var namesPtr, out var dims, out var shapePtr, out var scoresPtr), $"XGBoosterFeatureScore({type})");
+            var count = checked((int)n);
+            var shape = new long[dims];
+            for (var d = 0; d < (int)dims; d++) shape[d] = Marshal.ReadInt64(shapePtr, d * sizeof(long));
+            var perFeature = dims == 2 ? checked((int)shape[1]) : 1;
+            var scores = new float[count * perFeature];
+            if (scores.Length > 0) Marshal.Copy(scoresPtr, scores, 0, scores.Length);
+            var result = new Dictionary<int, double>();
+            for (var i = 0; i < count; i++)
+            {
+                var name = Marshal.PtrToStringUTF8(Marshal.ReadIntPtr(namesPtr, i * IntPtr.Size))!;
+                if (name.Length < 2 || name[0] != 'f' || !int.TryParse(name.AsSpan(1), NumberStyles.None, CultureInfo.InvariantCulture, out var index))
+                    throw new XgbException($"XGBoosterFeatureScore named a feature '{name}'; expected f<index> (the model has no feature names)");
+                double sum = 0;
+                for (var g = 0; g < perFeature; g++) sum += scores[i * perFeature + g];
+                result[index] = result.GetValueOrDefault(index) + sum;
+            }
+            return result;
+        }
+    }
+
     public void Dispose() => _handle.Dispose();
 
     private int BoostedRoundsLocked()

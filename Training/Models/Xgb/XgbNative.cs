@@ -18,7 +18,7 @@ internal static partial class XgbNative
         nameof(XGDMatrixFree), nameof(XGBoosterCreate), nameof(XGBoosterFree), nameof(XGBoosterSetParam),
         nameof(XGBoosterUpdateOneIter), nameof(XGBoosterEvalOneIter), nameof(XGBoosterPredictFromDMatrix),
         nameof(XGBoosterSlice), nameof(XGBoosterBoostedRounds), nameof(XGBoosterGetNumFeature), nameof(XGBoosterSaveModel),
-        nameof(XGBoosterLoadModel), nameof(XGBoosterSetAttr), nameof(XGBoosterGetAttr),
+        nameof(XGBoosterLoadModel), nameof(XGBoosterSetAttr), nameof(XGBoosterGetAttr), nameof(XGBoosterFeatureScore),
     ];
 
     [LibraryImport(Library)]
@@ -83,6 +83,12 @@ internal static partial class XgbNative
     /// <param name="success">1 when the attribute exists (then <paramref name="value"/> is a C string owned by the booster).</param>
     [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int XGBoosterGetAttr(XgbBoosterHandle handle, string key, out IntPtr value, out int success);
+
+    /// <summary>Feature importance (<c>{"importance_type": ..., "feature_map": ""}</c>): the names of the features that were used
+    /// (<c>f0</c>, <c>f1</c>, … without names), and a scores array of the given shape (features, or features × groups).</summary>
+    [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int XGBoosterFeatureScore(XgbBoosterHandle handle, string config, out ulong features, out IntPtr names,
+        out ulong dims, out IntPtr shape, out IntPtr scores);
 }
 
 /// <summary>A DMatrixHandle, freed with XGDMatrixFree.</summary>

@@ -54,7 +54,7 @@ public sealed class EvaluatorTests : IDisposable
         Assert.Contains("Skipped artifacts", md);
         foreach (var png in Directory.GetFiles(outDir, "*.png"))
             Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], File.ReadAllBytes(png)[..4]);
-        Assert.Equal(4, Directory.GetFiles(outDir, "*.png").Length); // three confusion matrices and one macro-F1 chart
+        Assert.Equal(5, Directory.GetFiles(outDir, "*.png").Length); // three confusion matrices, a macro-F1 chart, an importance chart
 
         using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "knn_realistic_k3_eval.json")));
         var f1 = json.RootElement.GetProperty("evaluation").GetProperty("test_macro_f1");
