@@ -25,7 +25,7 @@ param(
     [int]$Port = 4054,
     [int]$Slots = 1,
     # The feature folder the worker trains on.
-    [string]$Data = "C:\ProgramData\Cis490\features",
+    [string]$Data = "",
     [string]$WorkDir = "C:\ProgramData\Cis490\work",
     # This machine's enrolment folder (./cis490 certs issue NAME --role worker): ca.crt, node.crt, node.key.
     [string]$Tls = "",
@@ -101,7 +101,9 @@ if (-not $SkipSelfTest) {
 }
 
 # ---- TLS and the launcher ----
-New-Item -ItemType Directory -Force -Path $Data, $WorkDir | Out-Null
+New-Item -ItemType Directory -Force -Path $WorkDir | Out-Null
+# Data sets are pulled from the coordinator into WorkDir\data-sets; -Data is only a folder built or copied by hand.
+$dataOption = if ($Data) { "--data `"$Data`"" } else { "" }
 $tlsOption = '--insecure'
 if ($Tls) {
     $tlsDest = Join-Path $Prefix 'tls'
@@ -124,7 +126,7 @@ $lines = @(
     'set DOTNET_CLI_TELEMETRY_OPTOUT=1'
 )
 $lines += ":run"
-$lines += "`"$dotnet`" `"$(Join-Path $dest 'Cis490.WorkerNode.dll')`" worker --seed $Seed --hostname $Hostname --port $Port --slots $Slots --data `"$Data`" --work-dir `"$WorkDir`" $tlsOption $idOption $WorkerArgs >> `"$log`" 2>&1"
+$lines += "`"$dotnet`" `"$(Join-Path $dest 'Cis490.WorkerNode.dll')`" worker --seed $Seed --hostname $Hostname --port $Port --slots $Slots --work-dir `"$WorkDir`" $dataOption $tlsOption $idOption $WorkerArgs >> `"$log`" 2>&1"
 $lines += 'set RC=%ERRORLEVEL%'
 $lines += 'if %RC%==0 exit /b 0'
 $lines += 'if %RC%==2 exit /b 2'
@@ -135,8 +137,8 @@ $lines += 'goto run'
 Set-Content -LiteralPath $launcher -Value $lines -Encoding ascii
 Say "wrote $launcher (output in $log)"
 
-if (-not (Test-Path -LiteralPath (Join-Path $Data 'features_window_v1.parquet'))) {
-    Say "NOTE: $Data holds no feature build yet; the worker refuses to start (exit 2) until it does (copy one there from the coordinator)"
+if ($Data -and -not (Test-Path -LiteralPath (Join-Path $Data 'features_window_v1.parquet'))) {
+    Say "NOTE: $Data holds no feature build; the worker refuses to start (exit 2) until it does, or drop -Data: published data sets are pulled from the coordinator"
 }
 
 # ---- the Scheduled Task: at start-up, as SYSTEM, restarted after a failure ----
@@ -154,4 +156,4 @@ if ($NoRegister) {
     Start-ScheduledTask -TaskName $TaskName
     Say "registered and started the Scheduled Task '$TaskName' (Get-ScheduledTask -TaskName '$TaskName'; log $log)"
 }
-Say "done: worker ${Hostname}:$Port -> $Seed, $Slots slot(s), data $Data"
+Say "done: worker ${Hostname}:$Port -> $Seed, $Slots slot(s), data-set cache $WorkDir\data-sets$(if ($Data) { ", pre-seeded $Data" })"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Enrols this Linux machine as a worker of a Cis490 fleet in one command: installs the worker program, runs its self-test
-# (refusing a machine that can run no model family), writes the systemd unit with the seed address, data folder and slots,
+# (refusing a machine that can run no model family), writes the systemd unit with the seed address, data cache and slots,
 # and enables it. Run it as root from a checkout (it builds), or with --binaries DIR (a build output to install).
 # ./deploy/install-worker.sh --help lists the options; README.md "A fleet of three machines" walks through a whole fleet.
 set -euo pipefail
@@ -16,8 +16,11 @@ usage: deploy/install-worker.sh --seed akka.tcp://cis490@COORDINATOR:4053 [optio
   --hostname H          the address other nodes reach this machine on (default: the first of 'hostname -I')
   --port P              the worker's Akka.Remote port (default 4054)
   --slots N             trainer processes at once (default 1)
-  --data DIR            the feature folder the worker trains on (default /var/lib/cis490/features)
-  --work-dir DIR        where trainers write their jobs (default /var/lib/cis490/work)
+  --work-dir DIR        where trainers write their jobs, and the data-set cache: data sets the coordinator publishes are
+                        pulled into DIR/data-sets/<content hash> (default /var/lib/cis490/work)
+  --cache-size SIZE     the data-set cache's limit (HOCON size, e.g. 20GiB, 4GiB on a Pi; default: worker.conf's 20GiB);
+                        written to /etc/cis490/worker.conf, passed with --config
+  --data DIR            optional: a feature folder built or copied by hand, used as a pre-seeded data set (README "Data sets")
   --tls DIR             this machine's enrolment folder (./cis490 certs issue NAME --role worker): installed as /etc/cis490/tls
   --insecure            no TLS: every machine on the network is trusted (the worker warns); one of --tls / --insecure is needed
   --worker-id ID        default: the certificate's name with --tls, else MACHINE-PORT
@@ -36,7 +39,7 @@ families) is listed, and the worker advertises only what it can run.
 USAGE
 }
 
-SEED="" HOST="" PORT=4054 SLOTS=1 DATA=/var/lib/cis490/features WORK=/var/lib/cis490/work TLS="" INSECURE=0 WORKER_ID="" WORKER_ARGS=""
+SEED="" HOST="" PORT=4054 SLOTS=1 DATA="" WORK=/var/lib/cis490/work CACHE_SIZE="" TLS="" INSECURE=0 WORKER_ID="" WORKER_ARGS=""
 BINARIES="" PREFIX=/opt/cis490 SVC_USER=cis490 ROOT=/ ENABLE=1 SELF_TEST=1
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -47,6 +50,7 @@ while [ $# -gt 0 ]; do
     --slots) SLOTS=$(need "${2:-}" "$1"); shift ;;
     --data) DATA=$(need "${2:-}" "$1"); shift ;;
     --work-dir) WORK=$(need "${2:-}" "$1"); shift ;;
+    --cache-size) CACHE_SIZE=$(need "${2:-}" "$1"); shift ;;
     --tls) TLS=$(need "${2:-}" "$1"); shift ;;
     --insecure) INSECURE=1 ;;
     --worker-id) WORKER_ID=$(need "${2:-}" "$1"); shift ;;
@@ -72,9 +76,14 @@ done
 [ -n "$HOST" ] || HOST=$(default_hostname)
 port_number "$PORT" --port
 positive_int "$SLOTS" --slots
-for v in "$HOST:--hostname" "$DATA:--data" "$WORK:--work-dir" "$PREFIX:--prefix" "$SVC_USER:--user"; do plain_value "${v%:--*}" "--${v##*:--}"; done
+for v in "$HOST:--hostname" "$WORK:--work-dir" "$PREFIX:--prefix" "$SVC_USER:--user"; do plain_value "${v%:--*}" "--${v##*:--}"; done
 [ -z "$WORKER_ID" ] || plain_value "$WORKER_ID" --worker-id
-[[ "$DATA" = /* && "$WORK" = /* && "$PREFIX" = /* ]] || usage_error "--data, --work-dir and --prefix must be absolute paths"
+[ -z "$DATA" ] || plain_value "$DATA" --data
+[[ ( -z "$DATA" || "$DATA" = /* ) && "$WORK" = /* && "$PREFIX" = /* ]] || usage_error "--data, --work-dir and --prefix must be absolute paths"
+if [ -n "$CACHE_SIZE" ]; then
+  [[ "$CACHE_SIZE" =~ ^[0-9]+(\.[0-9]+)?\ ?([kKmMgGtT]i?B?)?$ ]] || usage_error "--cache-size '$CACHE_SIZE' is not a size like 20GiB or 500MiB"
+  [[ "$WORKER_ARGS" != *--config* ]] || usage_error "--cache-size writes /etc/cis490/worker.conf and passes it with --config; --worker-args has its own --config: put the size in that file instead"
+fi
 if [ -n "$TLS" ] && [ "$INSECURE" = 1 ]; then usage_error "give --tls DIR or --insecure, not both"; fi
 if [ -z "$TLS" ] && [ "$INSECURE" = 0 ] && [ "$HOST" != 127.0.0.1 ] && [ "$HOST" != localhost ]; then
   usage_error "--hostname $HOST is beyond loopback: give --tls DIR (this machine's enrolment folder, docs/tls.md) or --insecure"
@@ -109,7 +118,19 @@ else
 fi
 
 # ---- configuration, TLS, account, unit ----
-mkdir -p "$R/etc/default" "$R/etc/systemd/system" "$R$WORK" "$R$DATA"
+mkdir -p "$R/etc/default" "$R/etc/systemd/system" "$R$WORK"
+data_option=""; [ -z "$DATA" ] || data_option="--data $DATA"
+config_option=""
+if [ -n "$CACHE_SIZE" ]; then
+  mkdir -p "$R/etc/cis490"
+  cat >"$R/etc/cis490/worker.conf" <<CONF
+# Written by deploy/install-worker.sh (--cache-size): over hocon/worker.conf.
+# Pulled data sets (WORK-DIR/data-sets) past this size are evicted, least recently used first.
+cis490.worker.data-cache-size = $CACHE_SIZE
+CONF
+  chmod 0644 "$R/etc/cis490/worker.conf"
+  config_option="--config /etc/cis490/worker.conf"
+fi
 tls_option="--insecure"
 if [ -n "$TLS" ]; then install_tls "$TLS" "$R/etc/cis490/tls"; tls_option="--tls /etc/cis490/tls"; fi
 id_option=""; [ -z "$WORKER_ID" ] || id_option="--worker-id $WORKER_ID"
@@ -123,9 +144,7 @@ CIS490_HOSTNAME=$HOST
 CIS490_PORT=$PORT
 # Trainer processes at once.
 CIS490_SLOTS=$SLOTS
-# The feature folder the worker trains on (./cis490 data build --out DIR; README "A fleet of three machines").
-CIS490_DATA=$DATA
-# Where trainers write their job folders.
+# Where trainers write their job folders; data sets pulled from the coordinator are cached in its data-sets/ folder.
 CIS490_WORK_DIR=$WORK
 # More options for 'worker', as given to --worker-args.
 CIS490_WORKER_ARGS=$WORKER_ARGS
@@ -148,12 +167,12 @@ User=$SVC_USER
 WorkingDirectory=$PREFIX/worker
 EnvironmentFile=/etc/default/cis490-worker
 Environment=DOTNET_CLI_TELEMETRY_OPTOUT=1
-ExecStart=$DOTNET $PREFIX/worker/Cis490.WorkerNode.dll worker --seed \${CIS490_SEED} --hostname \${CIS490_HOSTNAME} --port \${CIS490_PORT} --slots \${CIS490_SLOTS} --data \${CIS490_DATA} --work-dir \${CIS490_WORK_DIR} $tls_option $id_option \$CIS490_WORKER_ARGS
+ExecStart=$DOTNET $PREFIX/worker/Cis490.WorkerNode.dll worker --seed \${CIS490_SEED} --hostname \${CIS490_HOSTNAME} --port \${CIS490_PORT} --slots \${CIS490_SLOTS} --work-dir \${CIS490_WORK_DIR} $data_option $config_option $tls_option $id_option \$CIS490_WORKER_ARGS
 # SIGTERM drains: running jobs get cis490.worker.drain-grace (60 s) to finish, the rest is handed back, then the node leaves.
 KillSignal=SIGTERM
 TimeoutStopSec=120
-# A worker downed by the cluster rejoins by itself; a crash restarts it here. Exit 2 (a usage error: no feature build in
-# CIS490_DATA, a bad seed), 4 (its worker id is held by another node) and 5 (it can run no model family) need the operator.
+# A worker downed by the cluster rejoins by itself; a crash restarts it here. Exit 2 (a usage error: a --data folder that is
+# not a feature build, a bad seed), 4 (its worker id is held by another node) and 5 (it can run no model family) need the operator.
 Restart=on-failure
 RestartSec=5
 RestartPreventExitStatus=2 4 5
@@ -172,13 +191,13 @@ fi
 verify_unit "$unit"
 
 # ---- the data set ----
-# (Data sets by content hash: where the coordinator publishes feature sets, the worker fetches them itself and this
-# check is the fallback for a folder provisioned by hand.)
-if [ ! -f "$R$DATA/features_window_v1.parquet" ]; then
-  say "NOTE: $DATA holds no feature build yet; the worker refuses to start (exit 2) until it does. Build or copy one there:"
-  say "      ./cis490 data generate --out EPISODES && ./cis490 data build --episodes EPISODES --out $DATA   (or rsync it from the coordinator)"
+# The worker pulls each job's data set from the coordinator (published with './cis490 data publish'); a --data folder is
+# only a pre-seeded one, and the worker refuses to start (exit 2) when it is not a feature build.
+if [ -n "$DATA" ] && [ ! -f "$R$DATA/features_window_v1.parquet" ]; then
+  say "NOTE: $DATA holds no feature build; the worker refuses to start (exit 2) until it does, or drop --data: data sets are"
+  say "      pulled from the coordinator once published (./cis490 data publish DIR --coordinator HOST:PORT)"
 fi
 
 if [ "$ENABLE" = 1 ]; then enable_unit cis490-worker.service
 else say "not enabled (--no-enable or --root): on the machine, systemctl daemon-reload && systemctl enable --now cis490-worker"; fi
-say "done: worker $HOST:$PORT → $SEED, $SLOTS slot(s), data $DATA"
+say "done: worker $HOST:$PORT → $SEED, $SLOTS slot(s), data-set cache $WORK/data-sets${CACHE_SIZE:+ (up to $CACHE_SIZE)}${DATA:+, pre-seeded $DATA}"

@@ -83,13 +83,13 @@ public sealed class InstallScriptTests(ITestOutputHelper output) : IDisposable
         var unit = Path.Combine(root, "etc", "systemd", "system", "cis490-worker.service");
         var text = File.ReadAllText(unit);
         Assert.Contains(" /opt/cis490/worker/Cis490.WorkerNode.dll worker --seed ${CIS490_SEED} --hostname ${CIS490_HOSTNAME} --port ${CIS490_PORT} " +
-                        "--slots ${CIS490_SLOTS} --data ${CIS490_DATA} --work-dir ${CIS490_WORK_DIR} --tls /etc/cis490/tls", text);
+                        "--slots ${CIS490_SLOTS} --work-dir ${CIS490_WORK_DIR} --data /srv/cis490/features --tls /etc/cis490/tls", text);
         Assert.Contains("EnvironmentFile=/etc/default/cis490-worker", text);
         Assert.Contains("RestartPreventExitStatus=2 4 5", text);
         var env = File.ReadAllLines(Path.Combine(root, "etc", "default", "cis490-worker"));
         Assert.Contains("CIS490_SEED=akka.tcp://cis490@192.168.1.10:4053", env);
         Assert.Contains("CIS490_SLOTS=3", env);
-        Assert.Contains("CIS490_DATA=/srv/cis490/features", env);
+        Assert.Contains("CIS490_WORK_DIR=/var/lib/cis490/work", env);
         Assert.Contains("CIS490_WORKER_ARGS=--config /etc/cis490/worker-extra.conf", env);
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(root, "etc", "cis490", "tls", "node.key")));
         Assert.Contains("not enabled (--no-enable or --root)", stderr);
@@ -119,6 +119,7 @@ public sealed class InstallScriptTests(ITestOutputHelper output) : IDisposable
     [InlineData("--seed akka.tcp://cis490@h:4053 --insecure --slots 0", "--slots must be a positive integer, got '0'")]
     [InlineData("--seed akka.tcp://cis490@h:4053 --insecure --data relative/dir", "must be absolute paths")]
     [InlineData("--seed akka.tcp://cis490@h:4053 --insecure --no-such-option", "unknown option '--no-such-option'")]
+    [InlineData("--seed akka.tcp://cis490@h:4053 --insecure --cache-size lots", "--cache-size 'lots' is not a size")]
     public async Task Install_worker_refuses_bad_options_by_name_with_exit_2_before_changing_anything(string options, string message)
     {
         var root = Path.Combine(_root, "usage");
