@@ -151,6 +151,7 @@ CIS490_WORKER_ARGS=$WORKER_ARGS
 ENV
 chmod 0644 "$R/etc/default/cis490-worker"
 
+options=$(echo "$data_option $config_option $tls_option $id_option" | tr -s ' ' | sed 's/^ //; s/ $//')
 unit="$R/etc/systemd/system/cis490-worker.service"
 cat >"$unit" <<UNIT
 # A worker node of a Cis490 fleet, written by deploy/install-worker.sh. Its settings are in /etc/default/cis490-worker.
@@ -167,7 +168,7 @@ User=$SVC_USER
 WorkingDirectory=$PREFIX/worker
 EnvironmentFile=/etc/default/cis490-worker
 Environment=DOTNET_CLI_TELEMETRY_OPTOUT=1
-ExecStart=$DOTNET $PREFIX/worker/Cis490.WorkerNode.dll worker --seed \${CIS490_SEED} --hostname \${CIS490_HOSTNAME} --port \${CIS490_PORT} --slots \${CIS490_SLOTS} --work-dir \${CIS490_WORK_DIR} $data_option $config_option $tls_option $id_option \$CIS490_WORKER_ARGS
+ExecStart=$DOTNET $PREFIX/worker/Cis490.WorkerNode.dll worker --seed \${CIS490_SEED} --hostname \${CIS490_HOSTNAME} --port \${CIS490_PORT} --slots \${CIS490_SLOTS} --work-dir \${CIS490_WORK_DIR} $options \$CIS490_WORKER_ARGS
 # SIGTERM drains: running jobs get cis490.worker.drain-grace (60 s) to finish, the rest is handed back, then the node leaves.
 KillSignal=SIGTERM
 TimeoutStopSec=120
