@@ -44,15 +44,16 @@ public static class Predictor
             Labels.Classes[table.Labels[r]], ckpt.Classes[pred[i]], proba.AsSpan(i * classes, classes).ToArray())).ToList();
     }
 
-    /// <summary>Writes predictions as CSV: window_id, episode_id, host, profile, t_start_ns, true_label, pred_label, then p_CLASS per class.</summary>
+    /// <summary>Writes predictions as CSV: window_id, episode_id, host, profile, true_label, pred_label, p_CLASS per class, then t_start_ns (added last,
+    /// so that readers of the earlier columns by position are unaffected).</summary>
     public static void WriteCsv(string path, IReadOnlyList<Prediction> predictions, IReadOnlyList<string> classes)
     {
         var dir = Path.GetDirectoryName(Path.GetFullPath(path));
         if (dir is not null) Directory.CreateDirectory(dir);
         using var w = new StreamWriter(path, false, new UTF8Encoding(false)) { NewLine = "\n" };
-        w.WriteLine("window_id,episode_id,host,profile,t_start_ns,true_label,pred_label," + string.Join(',', classes.Select(c => "p_" + c)));
+        w.WriteLine("window_id,episode_id,host,profile,true_label,pred_label," + string.Join(',', classes.Select(c => "p_" + c)) + ",t_start_ns");
         foreach (var p in predictions)
-            w.WriteLine($"{p.WindowId},{p.EpisodeId},{p.Host},{p.Profile},{p.StartNs.ToString(CultureInfo.InvariantCulture)},{p.TrueLabel},{p.PredictedLabel}," +
-                        string.Join(',', p.Probabilities.Select(v => v.ToString("R", CultureInfo.InvariantCulture))));
+            w.WriteLine($"{p.WindowId},{p.EpisodeId},{p.Host},{p.Profile},{p.TrueLabel},{p.PredictedLabel}," +
+                        string.Join(',', p.Probabilities.Select(v => v.ToString("R", CultureInfo.InvariantCulture))) + "," + p.StartNs.ToString(CultureInfo.InvariantCulture));
     }
 }

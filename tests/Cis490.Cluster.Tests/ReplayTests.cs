@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using Cis490.Shell.Demo;
 using Microsoft.Playwright;
 using Xunit;
 using Xunit.Abstractions;
@@ -44,7 +45,7 @@ public sealed class ReplayTests(DataFixture data, ITestOutputHelper output)
         page.Console += (_, m) => { if (m.Type == "error") errors.Add($"{m.Text} ({m.Location})"); };
         page.PageError += (_, e) => errors.Add(e);
         await page.GotoAsync($"http://127.0.0.1:{httpPort}/");
-        await WaitFor(page, $"() => [...document.querySelectorAll('#replay-run option')].some(o => o.value === '{name}')", "the prediction run listed");
+        await WaitFor(page, $"() => [...document.querySelectorAll('#replay-run option')].some(o => o.value === '{name}')", "the prediction run listed", errors);
 
         // The longest test episode whose truth changes phase (the most to see), at 3000× so the test does not wait.
         var episode = await page.EvaluateAsync<string>($$"""
@@ -62,7 +63,7 @@ public sealed class ReplayTests(DataFixture data, ITestOutputHelper output)
         await page.SelectOptionAsync("#replay-episode", episode);
         await page.SelectOptionAsync("#replay-speed", "3000");
         await page.ClickAsync("#replay-play");
-        await WaitFor(page, "() => document.getElementById('replay').dataset.state === 'done'", "the replay played to its last window");
+        await WaitFor(page, "() => document.getElementById('replay').dataset.state === 'done'", "the replay played to its last window", errors);
 
         var windows = await page.EvaluateAsync<int>($"async () => (await (await fetch('/api/replay/{name}/{episode}')).json()).windows.length");
         Assert.Equal(windows.ToString(), await page.Locator("#replay-chart svg").GetAttributeAsync("data-shown"));
@@ -83,7 +84,7 @@ public sealed class ReplayTests(DataFixture data, ITestOutputHelper output)
         Assert.Empty(errors);
     }
 
-    private static async Task WaitFor(IPage page, string predicate, string what)
+    private static async Task WaitFor(IPage page, string predicate, string what, List<string> errors)
     {
         try
         {
@@ -91,7 +92,7 @@ public sealed class ReplayTests(DataFixture data, ITestOutputHelper output)
         }
         catch (TimeoutException e)
         {
-            throw new TimeoutException($"{what}: not seen on the page ({e.Message.Split('\n')[0]}).\nReplay section:\n{await page.Locator("#replay").InnerTextAsync()}");
+            throw new TimeoutException($"{what}: not seen on the page ({e.Message.Split('\n')[0]}).\nReplay section:\n{await page.Locator("#replay").InnerTextAsync()}\nBrowser errors: {string.Join("\n", errors)}");
         }
     }
 }

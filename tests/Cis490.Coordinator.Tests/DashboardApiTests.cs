@@ -103,11 +103,11 @@ public sealed class DashboardApiTests : HttpTestBase
         var dir = Directory.CreateDirectory(Path.Combine(Dir, "reports", "eval")).FullName;
         // The columns eval writes (Training/Runner/Predictor.cs WriteCsv), rows out of time order as a split may list them.
         File.WriteAllText(Path.Combine(dir, "knn_oracle_predictions.csv"), """
-            window_id,episode_id,host,profile,t_start_ns,true_label,pred_label,p_clean,p_armed
-            e1-w2,e1,gaming-pc,steam,1000020000000000,armed,armed,0.25,0.75
-            e1-w0,e1,gaming-pc,steam,1000000000000000,clean,clean,0.9,0.1
-            e1-w1,e1,gaming-pc,steam,1000010000000000,clean,armed,0.4,0.6
-            e2-w0,e2,gaming-pc,idle,2000000000000000,clean,clean,1,0
+            window_id,episode_id,host,profile,true_label,pred_label,p_clean,p_armed,t_start_ns
+            e1-w2,e1,gaming-pc,steam,armed,armed,0.25,0.75,1000020000000000
+            e1-w0,e1,gaming-pc,steam,clean,clean,0.9,0.1,1000000000000000
+            e1-w1,e1,gaming-pc,steam,clean,armed,0.4,0.6,1000010000000000
+            e2-w0,e2,gaming-pc,idle,clean,clean,1,0,2000000000000000
 
             """);
         File.WriteAllText(Path.Combine(dir, "gru_oracle_predictions.csv"), "window_id,episode_id,host,profile,true_label,pred_label,p_clean\n");

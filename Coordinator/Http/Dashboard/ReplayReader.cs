@@ -21,7 +21,8 @@ public sealed record ReplayWindow(string WindowId, double T, string True, string
 public sealed class ReplayReader(string dir)
 {
     private const string Suffix = "_predictions.csv";
-    private static readonly string[] Fixed = ["window_id", "episode_id", "host", "profile", "t_start_ns", "true_label", "pred_label"];
+    private static readonly string[] Fixed = ["window_id", "episode_id", "host", "profile", "true_label", "pred_label"];
+    private const string Start = "t_start_ns"; // the last column
     private readonly Dictionary<string, (DateTime Stamp, Parsed Run)> _cache = new(StringComparer.Ordinal);
     private readonly object _gate = new();
 
@@ -82,9 +83,10 @@ public sealed class ReplayReader(string dir)
         var name = Path.GetFileName(file)[..^Suffix.Length];
         using var reader = new StreamReader(file);
         var header = (reader.ReadLine() ?? throw new InvalidDataException($"{file}: empty")).Split(',');
-        if (header.Length <= Fixed.Length || !header.Take(Fixed.Length).SequenceEqual(Fixed) || header.Skip(Fixed.Length).Any(h => !h.StartsWith("p_", StringComparison.Ordinal)))
-            throw new InvalidDataException($"{file}: the header is not {string.Join(",", Fixed)},p_CLASS… (written by an older eval? run ./cis490 eval again)");
-        var classes = header.Skip(Fixed.Length).Select(h => h[2..]).ToList();
+        if (header.Length <= Fixed.Length + 1 || !header.Take(Fixed.Length).SequenceEqual(Fixed) || header[^1] != Start
+            || header[Fixed.Length..^1].Any(h => !h.StartsWith("p_", StringComparison.Ordinal)))
+            throw new InvalidDataException($"{file}: the header is not {string.Join(",", Fixed)},p_CLASS…,{Start} (written by an older eval? run ./cis490 eval again)");
+        var classes = header[Fixed.Length..^1].Select(h => h[2..]).ToList();
         var episodes = new Dictionary<string, List<Row>>(StringComparer.Ordinal);
         var line = 1;
         for (var text = reader.ReadLine(); text is not null; text = reader.ReadLine())
@@ -93,14 +95,14 @@ public sealed class ReplayReader(string dir)
             if (text.Length == 0) continue;
             var f = text.Split(',');
             if (f.Length != header.Length) throw new InvalidDataException($"{file}:{line}: {f.Length} fields, the header has {header.Length}");
-            if (!long.TryParse(f[4], NumberStyles.Integer, CultureInfo.InvariantCulture, out var start))
-                throw new InvalidDataException($"{file}:{line}: t_start_ns '{f[4]}' is not an integer");
+            if (!long.TryParse(f[^1], NumberStyles.Integer, CultureInfo.InvariantCulture, out var start))
+                throw new InvalidDataException($"{file}:{line}: {Start} '{f[^1]}' is not an integer");
             var p = new float[classes.Count];
             for (var k = 0; k < p.Length; k++)
                 if (!float.TryParse(f[Fixed.Length + k], NumberStyles.Float, CultureInfo.InvariantCulture, out p[k]))
                     throw new InvalidDataException($"{file}:{line}: p_{classes[k]} '{f[Fixed.Length + k]}' is not a number");
             if (!episodes.TryGetValue(f[1], out var list)) episodes[f[1]] = list = [];
-            list.Add(new Row(f[0], f[2], f[3], start, f[5], f[6], p));
+            list.Add(new Row(f[0], f[2], f[3], start, f[4], f[5], p));
         }
         foreach (var list in episodes.Values) list.Sort((a, b) => a.StartNs.CompareTo(b.StartNs));
         return new Parsed(name, classes, episodes);

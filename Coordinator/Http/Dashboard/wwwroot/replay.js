@@ -107,7 +107,7 @@
     }
     svg.appendChild(el("line", { class: "cursor", x1: x(st.clock + stride), x2: x(st.clock + stride), y1: 4, y2: probTop + probH }));
     // Colours go through the CSSOM (style.setProperty): the page's Content-Security-Policy refuses inline style attributes.
-    $("replay-legend").replaceChildren(...v.classes.flatMap((c, k) => [span("key", "", COLORS[k % COLORS.length]), document.createTextNode(` ${c} `)]));
+    $("replay-legend").replaceChildren(...v.classes.flatMap((c, k) => [chip("key", "", COLORS[k % COLORS.length]), document.createTextNode(` ${c} `)]));
     $("replay-chart").replaceChildren(svg);
     const now = shown[shown.length - 1];
     if (now) {
@@ -118,15 +118,15 @@
         const row = document.createElement("div");
         row.className = "replay-bar";
         row.dataset.class = c;
-        const bar = span("bar", "", COLORS[k % COLORS.length]);
+        const bar = chip("bar", "", COLORS[k % COLORS.length]);
         bar.style.setProperty("--w", `${(now.p[k] * 100).toFixed(1)}%`);
-        row.append(span("name", c), bar, span("value", now.p[k].toFixed(3)));
+        row.append(chip("name", c), bar, chip("value", now.p[k].toFixed(3)));
         return row;
       }));
     }
   }
 
-  function span(cls, text, color) {
+  function chip(cls, text, color) {
     const e = document.createElement("span");
     e.className = cls;
     e.textContent = text;
