@@ -197,7 +197,7 @@ public static class Evaluator
     private static void WritePredictions(string outDir, string name, int[] rows, FeatureTable table, float[] proba, int[] pred, Checkpoint ckpt)
     {
         var classes = ckpt.Classes.Count;
-        var list = rows.Select((r, i) => new Prediction(table.RowIds[r], table.EpisodeIds[r], table.Hosts[r], table.Profiles[r],
+        var list = rows.Select((r, i) => new Prediction(table.RowIds[r], table.EpisodeIds[r], table.Hosts[r], table.Profiles[r], table.StartNs[r],
             Labels.Classes[table.Labels[r]], ckpt.Classes[pred[i]], proba.AsSpan(i * classes, classes).ToArray())).ToList();
         Predictor.WriteCsv(Path.Combine(outDir, $"{name}_predictions.csv"), list, ckpt.Classes);
     }

@@ -18,6 +18,20 @@ public static partial class NpyReader
     /// <summary>Reads one array from the current position; the stream need not be seekable (a zip entry is not).</summary>
     public static (NpyDType DType, int[] Shape, byte[] Data) Read(Stream stream)
     {
+        var (dtype, dims, _) = ReadHeader(stream);
+        var elements = dims.Aggregate(1L, (a, d) => checked(a * d)); // shape () is a scalar: one element
+        var byteCount = checked(elements * NpyFormat.ItemSize(dtype));
+        if (byteCount > Array.MaxLength) throw new InvalidDataException($".npy array of {byteCount} bytes is too large to read whole");
+        var data = new byte[byteCount];
+        ReadExactly(stream, data, "data");
+        return (dtype, dims, data);
+    }
+
+    /// <summary>Reads an array's preamble and header and stops where its data begins: <paramref name="stream"/> is then
+    /// <c>HeaderLength</c> bytes further on (a reader that reads rows in place, as <see cref="NpzIndex"/>'s callers do, needs
+    /// no more).</summary>
+    public static (NpyDType DType, int[] Shape, int HeaderLength) ReadHeader(Stream stream)
+    {
         ArgumentNullException.ThrowIfNull(stream);
         Span<byte> preamble = stackalloc byte[8];
         ReadExactly(stream, preamble, "preamble");
@@ -45,13 +59,7 @@ public static partial class NpyReader
             .Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
             .Select(d => int.Parse(d.TrimEnd('L'), NumberStyles.None, CultureInfo.InvariantCulture))
             .ToArray();
-
-        var elements = dims.Aggregate(1L, (a, d) => checked(a * d)); // shape () is a scalar: one element
-        var byteCount = checked(elements * NpyFormat.ItemSize(dtype));
-        if (byteCount > Array.MaxLength) throw new InvalidDataException($".npy array of {byteCount} bytes is too large to read whole");
-        var data = new byte[byteCount];
-        ReadExactly(stream, data, "data");
-        return (dtype, dims, data);
+        return (dtype, dims, preamble.Length + lengthBytes.Length + (int)headerLength);
     }
 
     public static float[] ToSingles((NpyDType DType, int[] Shape, byte[] Data) array) =>

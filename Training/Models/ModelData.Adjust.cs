@@ -106,6 +106,32 @@ public sealed partial class ModelData
         }
     }
 
+    /// <summary>One window of every shard channel, read in place from the shards into <paramref name="x"/> and <paramref name="mask"/>
+    /// (channel-major, <see cref="TensorShards.Steps"/> cells each) as this view sees it: the mode's channels standardised on the
+    /// row's own host (per_host), and a permuted channel taken from its source row — the same values <see cref="Tensors"/>
+    /// gives, for readers that stream a split a window at a time.</summary>
+    public void ReadWindow(int row, float[] x, byte[] mask)
+    {
+        var shards = Shards;
+        var steps = shards.Steps;
+        shards.Read(row, x, mask);
+        if (_permutation is { } p && p.From.TryGetValue(row, out var source))
+        {
+            var (sx, sm) = (new float[x.Length], new byte[mask.Length]);
+            shards.Read(source, sx, sm);
+            foreach (var ch in TensorChannels.Where(c => Schema.TensorChannels[c].StartsWith(p.Channel + ".", StringComparison.Ordinal)))
+            {
+                Array.Copy(sx, ch * steps, x, ch * steps, steps);
+                Array.Copy(sm, ch * steps, mask, ch * steps, steps);
+            }
+        }
+        if (Normalise != Normalisation.PerHost) return;
+        var (mean, std) = _tensorStats.Value[Table.Hosts[row]];
+        for (var k = 0; k < TensorChannels.Count; k++)
+            for (int t = 0, at = TensorChannels[k] * steps; t < steps; t++)
+                if (mask[at + t] != 0) x[at + t] = (x[at + t] - mean[k]) / std[k];
+    }
+
     private IEnumerable<(string Host, int[] Rows)> RowsByHost() =>
         Table.Hosts.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)
             .Select(h => (h, Enumerable.Range(0, Table.Rows).Where(r => Table.Hosts[r] == h).ToArray()));

@@ -11,10 +11,10 @@ public sealed record TensorBatch(float[] X, byte[] Mask, int[] Y, int Channels, 
 }
 
 /// <summary>The data a model family trains and predicts on: the feature table, the schema, the mode's summary columns and
-/// tensor channels, and the split. Tensors are read from the build's npz shards on first use.</summary>
+/// tensor channels, and the split. Tensor windows are read from the build's npz shards where they lie, only the rows asked for.</summary>
 public sealed partial class ModelData
 {
-    private readonly Lazy<TensorStore> _tensors;
+    private readonly Lazy<TensorShards> _tensors;
 
     public FeatureTable Table { get; }
     public FeatureSchema Schema { get; }
@@ -44,7 +44,7 @@ public sealed partial class ModelData
         Split = split;
         Columns = schema.ColumnsFor(mode);
         TensorChannels = schema.ModeTensorChannels.TryGetValue(mode, out var ch) ? ch : throw new ArgumentException($"schema has no tensor channels for '{mode}'");
-        _tensors = new Lazy<TensorStore>(() => new TensorStore(Path.Combine(dataDir, DataBuilder.TensorsDir), table));
+        _tensors = new Lazy<TensorShards>(() => new TensorShards(Path.Combine(dataDir, DataBuilder.TensorsDir), table));
     }
 
     /// <summary>Summary features of the mode's columns for the given rows, and their labels.</summary>
@@ -55,7 +55,8 @@ public sealed partial class ModelData
         return (x, y);
     }
 
-    /// <summary>Tensor windows of the mode's channels for the given rows.</summary>
+    /// <summary>Tensor windows of the mode's channels for the given rows, all in memory (for a slice of rows; a whole
+    /// training split at scale is read a window at a time through <see cref="ReadWindow"/>).</summary>
     public TensorBatch Tensors(IReadOnlyList<int> rows)
     {
         var batch = RawTensors(rows, TensorChannels);
@@ -66,54 +67,6 @@ public sealed partial class ModelData
     /// <summary>Tensor windows as the build wrote them (no per-host scaling, no permutation).</summary>
     private TensorBatch RawTensors(IReadOnlyList<int> rows, IReadOnlyList<int> channels) => _tensors.Value.Get(rows, channels, Table.Labels);
 
-    /// <summary>All tensors of every host shard, keyed back to table rows through each shard's <c>row</c> array.</summary>
-    private sealed class TensorStore
-    {
-        private readonly Dictionary<int, (float[] X, byte[] Mask, int Index)> _byRow = new();
-        private readonly int _channels;
-        private readonly int _steps;
-
-        public TensorStore(string dir, FeatureTable table)
-        {
-            if (!Directory.Exists(dir)) throw new DirectoryNotFoundException($"no tensors in {dir}: rebuild with './cis490 data build'");
-            int channels = -1, steps = -1;
-            foreach (var file in Directory.EnumerateFiles(dir, "*.npz").Order(StringComparer.Ordinal))
-            {
-                using var npz = NpzReader.Open(file);
-                var x = npz.Read("x");
-                var mask = NpyReader.ToBytes(npz.Read("mask"));
-                var rows = NpyReader.ToInt64s(npz.Read("row"));
-                (channels, steps) = (x.Shape[1], x.Shape[2]);
-                var xs = NpyReader.ToSingles(x);
-                for (var i = 0; i < rows.Length; i++)
-                {
-                    if (rows[i] < 0 || rows[i] >= table.Rows) throw new InvalidDataException($"{file}: row {rows[i]} is outside the feature table");
-                    _byRow[(int)rows[i]] = (xs, mask, i);
-                }
-            }
-            if (channels < 0) throw new InvalidDataException($"no .npz shards in {dir}");
-            _channels = channels;
-            _steps = steps;
-        }
-
-        public TensorBatch Get(IReadOnlyList<int> rows, IReadOnlyList<int> channels, int[] labels)
-        {
-            var c = channels.Count;
-            var x = new float[rows.Count * c * _steps];
-            var m = new byte[rows.Count * c * _steps];
-            var y = new int[rows.Count];
-            for (var r = 0; r < rows.Count; r++)
-            {
-                if (!_byRow.TryGetValue(rows[r], out var src)) throw new InvalidDataException($"table row {rows[r]} has no tensor window");
-                for (var k = 0; k < c; k++)
-                {
-                    var from = (src.Index * _channels + channels[k]) * _steps;
-                    Array.Copy(src.X, from, x, (r * c + k) * _steps, _steps);
-                    Array.Copy(src.Mask, from, m, (r * c + k) * _steps, _steps);
-                }
-                y[r] = labels[rows[r]];
-            }
-            return new TensorBatch(x, m, y, c, _steps);
-        }
-    }
+    /// <summary>The build's tensor shards, read in place row by row.</summary>
+    public TensorShards Shards => _tensors.Value;
 }

@@ -46,10 +46,10 @@ public abstract class NeuralFamily : IModelFamily
         NeuralSidecar sidecar;
         if (ReadsTensors)
         {
-            var batch = data.Tensors(data.Split.Train);
-            var norm = SequenceRows.Fit(batch);
-            sidecar = NewSidecar(data, architecture, data.TensorChannels.Select(c => data.Schema.TensorChannels[c]).ToList(), batch.Steps, norm);
-            train = new SequenceRows(batch, norm);
+            // Streamed from the shards a batch at a time: the training windows are never all in memory.
+            var norm = ShardRows.Fit(data, data.Split.Train);
+            sidecar = NewSidecar(data, architecture, data.TensorChannels.Select(c => data.Schema.TensorChannels[c]).ToList(), data.Shards.Steps, norm);
+            train = new ShardRows(data, data.Split.Train, norm);
         }
         else
         {

@@ -115,10 +115,9 @@ public sealed class NeuralModel : ITrainedModel, IDisposable
                                            $"({sidecar.Features.Count}); the data's {data.Mode} mode has {features.Count}, not the same: use data of the model's schema and mode");
         if (sidecar.Input == "tensor")
         {
-            var batch = data.Tensors(rows);
-            if (batch.Steps != sidecar.Steps)
-                throw new InvalidDataException($"the {sidecar.Family} model reads {sidecar.Steps}-second windows, the data has {batch.Steps}");
-            return new SequenceRows(batch, sidecar.Norm);
+            if (data.Shards.Steps != sidecar.Steps)
+                throw new InvalidDataException($"the {sidecar.Family} model reads {sidecar.Steps}-second windows, the data has {data.Shards.Steps}");
+            return new ShardRows(data, rows, sidecar.Norm);
         }
         var (x, y) = data.Summary(rows);
         return new SummaryRows(x, y, sidecar.Norm);

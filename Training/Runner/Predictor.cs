@@ -6,7 +6,8 @@ using Cis490.Training.Models;
 namespace Cis490.Training.Runner;
 
 /// <summary>One scored window: who it is, the truth, the prediction, and the probability of each class.</summary>
-public sealed record Prediction(string WindowId, string EpisodeId, string Host, string Profile, string TrueLabel, string PredictedLabel, float[] Probabilities);
+/// <param name="StartNs">the window's start, as the feature table has it (the episode's clock, ns): a replay orders and places windows by it.</param>
+public sealed record Prediction(string WindowId, string EpisodeId, string Host, string Profile, long StartNs, string TrueLabel, string PredictedLabel, float[] Probabilities);
 
 /// <summary>Scores windows with a trained checkpoint (<c>./cis490 predict</c>; evaluation reads the same rows).</summary>
 public static class Predictor
@@ -39,19 +40,20 @@ public static class Predictor
         LastScoringSeconds = clock.Elapsed.TotalSeconds;
         var classes = ckpt.Classes.Count;
         var pred = KnnClassifier.ArgMax(proba, classes);
-        return rows.Select((r, i) => new Prediction(table.RowIds[r], table.EpisodeIds[r], table.Hosts[r], table.Profiles[r],
+        return rows.Select((r, i) => new Prediction(table.RowIds[r], table.EpisodeIds[r], table.Hosts[r], table.Profiles[r], table.StartNs[r],
             Labels.Classes[table.Labels[r]], ckpt.Classes[pred[i]], proba.AsSpan(i * classes, classes).ToArray())).ToList();
     }
 
-    /// <summary>Writes predictions as CSV: window_id, episode_id, host, profile, true_label, pred_label, then p_CLASS per class.</summary>
+    /// <summary>Writes predictions as CSV: window_id, episode_id, host, profile, true_label, pred_label, p_CLASS per class, then t_start_ns (added last,
+    /// so that readers of the earlier columns by position are unaffected).</summary>
     public static void WriteCsv(string path, IReadOnlyList<Prediction> predictions, IReadOnlyList<string> classes)
     {
         var dir = Path.GetDirectoryName(Path.GetFullPath(path));
         if (dir is not null) Directory.CreateDirectory(dir);
         using var w = new StreamWriter(path, false, new UTF8Encoding(false)) { NewLine = "\n" };
-        w.WriteLine("window_id,episode_id,host,profile,true_label,pred_label," + string.Join(',', classes.Select(c => "p_" + c)));
+        w.WriteLine("window_id,episode_id,host,profile,true_label,pred_label," + string.Join(',', classes.Select(c => "p_" + c)) + ",t_start_ns");
         foreach (var p in predictions)
             w.WriteLine($"{p.WindowId},{p.EpisodeId},{p.Host},{p.Profile},{p.TrueLabel},{p.PredictedLabel}," +
-                        string.Join(',', p.Probabilities.Select(v => v.ToString("R", CultureInfo.InvariantCulture))));
+                        string.Join(',', p.Probabilities.Select(v => v.ToString("R", CultureInfo.InvariantCulture))) + "," + p.StartNs.ToString(CultureInfo.InvariantCulture));
     }
 }

@@ -95,6 +95,46 @@ public sealed class DashboardApiTests : HttpTestBase
         Assert.Contains("gru_oracle_eval.json", body.GetProperty("problems")[0].GetString());
     }
 
+    [Fact]
+    public async Task The_replay_lists_evals_prediction_runs_and_serves_one_episode_in_time_order_with_its_probabilities()
+    {
+        var (_, empty) = await Get("/api/replay");
+        Assert.Empty(empty.GetProperty("runs").EnumerateArray());
+        var dir = Directory.CreateDirectory(Path.Combine(Dir, "reports", "eval")).FullName;
+        // The columns eval writes (Training/Runner/Predictor.cs WriteCsv), rows out of time order as a split may list them.
+        File.WriteAllText(Path.Combine(dir, "knn_oracle_predictions.csv"), """
+            window_id,episode_id,host,profile,true_label,pred_label,p_clean,p_armed,t_start_ns
+            e1-w2,e1,gaming-pc,steam,armed,armed,0.25,0.75,1000020000000000
+            e1-w0,e1,gaming-pc,steam,clean,clean,0.9,0.1,1000000000000000
+            e1-w1,e1,gaming-pc,steam,clean,armed,0.4,0.6,1000010000000000
+            e2-w0,e2,gaming-pc,idle,clean,clean,1,0,2000000000000000
+
+            """);
+        File.WriteAllText(Path.Combine(dir, "gru_oracle_predictions.csv"), "window_id,episode_id,host,profile,true_label,pred_label,p_clean\n");
+
+        var (status, list) = await Get("/api/replay");
+        Assert.Equal(HttpStatusCode.OK, status);
+        var run = list.GetProperty("runs").EnumerateArray().Single();
+        Assert.Equal("knn_oracle", run.GetProperty("name").GetString());
+        Assert.Equal(["clean", "armed"], run.GetProperty("classes").EnumerateArray().Select(c => c.GetString()));
+        var e1 = run.GetProperty("episodes")[0];
+        Assert.Equal(("e1", 3, 2, 20.0), (e1.GetProperty("episode_id").GetString(), e1.GetProperty("windows").GetInt32(), e1.GetProperty("correct").GetInt32(),
+            e1.GetProperty("seconds").GetDouble()));
+        Assert.Contains("gru_oracle_predictions.csv", list.GetProperty("problems")[0].GetString());
+
+        var (_, episode) = await Get("/api/replay/knn_oracle/e1");
+        var windows = episode.GetProperty("windows").EnumerateArray().ToList();
+        Assert.Equal(["e1-w0", "e1-w1", "e1-w2"], windows.Select(w => w.GetProperty("window_id").GetString()));
+        Assert.Equal([0.0, 10.0, 20.0], windows.Select(w => w.GetProperty("t").GetDouble()));
+        Assert.Equal(("clean", "armed"), (windows[1].GetProperty("true").GetString(), windows[1].GetProperty("predicted").GetString()));
+        Assert.Equal([0.4f, 0.6f], windows[1].GetProperty("p").EnumerateArray().Select(p => p.GetSingle()));
+        Assert.Equal("steam", episode.GetProperty("profile").GetString());
+
+        AssertError(HttpStatusCode.NotFound, await Get("/api/replay/knn_oracle/e9"), "not_found", "no test episode 'e9'");
+        AssertError(HttpStatusCode.NotFound, await Get("/api/replay/lstm_oracle/e1"), "not_found", "no prediction run 'lstm_oracle'");
+        AssertError(HttpStatusCode.NotFound, await Get("/api/replay/gru_oracle/e1"), "not_found", "the header is not");
+    }
+
     /// <summary>Reads server-sent events off a stream: "event:" and "data:" lines, a blank line ends one.</summary>
     private sealed class EventReader(Stream stream) : IDisposable
     {

@@ -11,7 +11,8 @@ using Microsoft.Extensions.Hosting;
 namespace Cis490.Coordinator.Http.Dashboard;
 
 /// <summary>The cluster dashboard: the page at <c>/</c> and its assets (embedded in this assembly, nothing fetched at run time), the
-/// live feed <c>/api/events</c> (server-sent events) and the evaluation comparison <c>/api/evaluation</c>. docs/dashboard.md.</summary>
+/// live feed <c>/api/events</c> (server-sent events), the evaluation comparison <c>/api/evaluation</c> and the episode replay
+/// <c>/api/replay</c>. docs/dashboard.md.</summary>
 public static class DashboardEndpoints
 {
     /// <summary>The page's files: name → (content type, bytes, ETag). Hand-written HTML, CSS, JS and SVG; no framework.</summary>
@@ -36,6 +37,25 @@ public static class DashboardEndpoints
         app.MapGet("/api/evaluation", () => evaluation.Read() is { } view
             ? ApiJson.Ok(view)
             : ApiJson.NotFound($"no evaluation yet: no *_eval.json in {evaluation.Dir} (run ./cis490 eval --out {evaluation.Dir}; the demo does)"));
+        // Episode replay: the saved prediction runs that eval wrote beside its report (docs/dashboard.md, "Episode replay").
+        var replay = new ReplayReader(settings.EvaluationDir);
+        app.MapGet("/api/replay", () =>
+        {
+            var (runs, problems) = replay.List();
+            return ApiJson.Ok(new { dir = replay.Dir, runs, problems });
+        });
+        app.MapGet("/api/replay/{name}/{episode}", (string name, string episode) =>
+        {
+            try
+            {
+                var (view, missing) = replay.Episode(name, episode);
+                return view is not null ? ApiJson.Ok(view) : ApiJson.NotFound(missing!);
+            }
+            catch (Exception e) when (e is InvalidDataException or IOException)
+            {
+                return ApiJson.NotFound($"prediction run '{name}' cannot be read: {e.Message}");
+            }
+        });
     }
 
     private static IResult Asset(HttpContext ctx, string file)

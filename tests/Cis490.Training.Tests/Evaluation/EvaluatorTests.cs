@@ -62,7 +62,7 @@ public sealed class EvaluatorTests : IDisposable
         Assert.True(f1.GetProperty("value").GetDouble() <= f1.GetProperty("high").GetDouble());
 
         var csv = File.ReadAllLines(Path.Combine(outDir, "knn_realistic_k3_predictions.csv"));
-        Assert.Equal("window_id,episode_id,host,profile,true_label,pred_label,p_clean,p_armed,p_infecting,p_infected_running", csv[0]);
+        Assert.Equal("window_id,episode_id,host,profile,true_label,pred_label,p_clean,p_armed,p_infecting,p_infected_running,t_start_ns", csv[0]);
         Assert.Equal(result.Models.Single(m => m.Name == "knn_realistic_k3").TestWindows, csv.Length - 1);
         // The CSV reproduces the reported figure with another tool's arithmetic.
         var rows = csv.Skip(1).Select(l => l.Split(',')).ToList();

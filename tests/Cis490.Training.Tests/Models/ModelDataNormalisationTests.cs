@@ -71,4 +71,30 @@ public sealed class ModelDataNormalisationTests(SmallBuild build) : IClassFixtur
         Assert.NotEqual(ownT.X, tensors.X);
         Assert.Equal(ownT.Y, tensors.Y); // labels are never moved
     }
+
+    [Theory]
+    [InlineData(Normalisation.Train, false)]
+    [InlineData(Normalisation.PerHost, false)]
+    [InlineData(Normalisation.PerHost, true)]
+    public void A_window_streamed_from_the_shards_is_what_the_whole_batch_gives_per_host_and_permuted_alike(string normalise, bool permuted)
+    {
+        // The sequence families stream their splits a window at a time (ShardRows); evaluation and importance read batches.
+        var data = Data(normalise, "oracle");
+        var rows = Enumerable.Range(0, build.Table.Rows).Where(r => r % 7 == 0).Take(30).ToArray();
+        var view = permuted ? data.WithChannelFrom("proc", rows.ToDictionary(r => r, r => (r + 50) % build.Table.Rows)) : data;
+        var batch = view.Tensors(rows);
+        var (x, mask) = (new float[data.Shards.Channels * data.Shards.Steps], new byte[data.Shards.Channels * data.Shards.Steps]);
+        for (var i = 0; i < rows.Length; i++)
+        {
+            view.ReadWindow(rows[i], x, mask);
+            for (var k = 0; k < batch.Channels; k++)
+                for (var t = 0; t < batch.Steps; t++)
+                {
+                    var at = (i * batch.Channels + k) * batch.Steps + t;
+                    var src = data.TensorChannels[k] * batch.Steps + t;
+                    Assert.Equal(batch.Mask[at], mask[src]);
+                    if (mask[src] != 0) Assert.Equal(batch.X[at], x[src], 5);
+                }
+        }
+    }
 }

@@ -1,0 +1,126 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using Cis490.Training.Data;
+using Cis490.Training.Features;
+
+namespace Cis490.Bench;
+
+/// <summary><c>bench scale-data</c>: the earlier fleet's data set size (24 000 episodes) through the real programs, each in its
+/// own process: <c>data generate</c>, <c>data build</c>, then <c>train</c> of every family, printing wall time, the
+/// process's peak resident memory (VmHWM, sampled from /proc while it runs) and what it wrote (sidecars, shards); then the
+/// largest model folder, bundled, travels through the artifact store beside a raw socket copy (<see cref="StoreTransfer"/>).</summary>
+public static class ScaleDataBench
+{
+    public const string Usage = "usage: bench scale-data [--episodes 24000] [--families knn,knn_semi,gbt,mlp,cnn,gru,lstm,transformer] [--mode oracle]\n" +
+                                "                        [--epochs 2] [--dir DIR] [--reuse] [--artifact-mb 500]";
+
+    public static int Run(string[] args, Func<string[], string, string, string> option)
+    {
+        string Opt(string name, string fallback) => option(args, name, fallback);
+        var episodes = int.Parse(Opt("--episodes", "24000"), CultureInfo.InvariantCulture);
+        var families = Opt("--families", string.Join(",", ModelBench.Models)).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var mode = Opt("--mode", "oracle");
+        var epochs = int.Parse(Opt("--epochs", "2"), CultureInfo.InvariantCulture);
+        var artifactMb = int.Parse(Opt("--artifact-mb", "500"), CultureInfo.InvariantCulture);
+        var root = Path.GetFullPath(Opt("--dir", Path.Combine(Path.GetTempPath(), "cis490-bench-scale")));
+        var reuse = args.Contains("--reuse");
+        if (episodes < 1 || epochs < 1 || families.Length == 0) { Console.Error.WriteLine(Usage); return 2; }
+        var unknown = families.Except(ModelBench.Models).ToList();
+        if (unknown.Count > 0) { Console.Error.WriteLine($"unknown families: {string.Join(", ", unknown)} (known: {string.Join(", ", ModelBench.Models)})"); return 2; }
+
+        var (episodesDir, features) = (Path.Combine(root, "episodes"), Path.Combine(root, "features"));
+        Console.WriteLine($"scale-data benchmark: {episodes} episodes, {mode} mode, neural families {epochs} epoch(s), {Environment.ProcessorCount} cores, in {root}");
+        Console.WriteLine($"{"step",-22} {"wall s",8} {"peak RSS MiB",13} {"written MB",11} {"notes"}");
+        if (!(reuse && File.Exists(Path.Combine(features, FeatureTable.FileName))))
+        {
+            if (Directory.Exists(root)) Directory.Delete(root, true);
+            var gen = Measured.Run("data", "generate", "--out", episodesDir, "--episodes", episodes.ToString(CultureInfo.InvariantCulture), "--seed", "490");
+            Row("data generate", gen, Megabytes(episodesDir), $"{episodes / gen.Wall.TotalSeconds:F0} episodes/s");
+            var build = Measured.Run("data", "build", "--episodes", episodesDir, "--out", features);
+            Row("data build", build, Megabytes(features), "");
+        }
+        var summary = JsonSerializer.Deserialize<BuildSummary>(File.ReadAllText(Path.Combine(features, BuildSummary.FileName)), Json.Options)!;
+        Console.WriteLine($"{"",-22} {summary.Windows} windows; tensor shards {Megabytes(Path.Combine(features, DataBuilder.TensorsDir)):F0} MB" +
+                          (reuse ? " (reused: --reuse)" : ""));
+
+        var largest = ("", 0.0);
+        var moved = false;
+        foreach (var family in families)
+        {
+            var outDir = Path.Combine(root, "models", family);
+            if (Directory.Exists(outDir)) Directory.Delete(outDir, true);
+            var hyper = Array.IndexOf(ModelBench.Models, family) >= 3 ? $"{{\"max_epochs\": {epochs}}}" : "{}";
+            Measured.Result train;
+            try
+            {
+                train = Measured.Run("train", "--model", family, "--mode", mode, "--data", features, "--out", outDir, "--hyper", hyper);
+            }
+            catch (InvalidOperationException e)
+            {
+                Console.WriteLine($"{"train " + family,-22} failed: {e.Message.Split('\n')[0]}");
+                continue;
+            }
+            using var ckpt = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "ckpt.json")));
+            var metrics = ckpt.RootElement.GetProperty("metrics");
+            var val = metrics.TryGetProperty("val_macro_f1", out var v) ? v.GetDouble() : double.NaN;
+            var epochsRun = metrics.TryGetProperty("epochs_run", out var e2) ? $", {e2.GetDouble():F0} epoch(s)" : "";
+            var mb = Megabytes(outDir);
+            Row("train " + family, train, mb, $"val F1 {val:F3}{epochsRun}, train_seconds {metrics.GetProperty("train_seconds").GetDouble():F1}");
+            if (mb > largest.Item2) largest = (outDir, mb);
+            // The first model large enough travels at once (a long run stopped later still has its transfer figures).
+            if (!moved && mb >= artifactMb) { StoreTransfer.Measure(outDir, family, mode, root, artifactMb); moved = true; Console.WriteLine(); }
+        }
+
+        if (!moved && largest.Item1.Length > 0) StoreTransfer.Measure(largest.Item1, Path.GetFileName(largest.Item1), mode, root, artifactMb);
+        return 0;
+    }
+
+    private static void Row(string step, Measured.Result r, double writtenMb, string notes) =>
+        Console.WriteLine($"{step,-22} {r.Wall.TotalSeconds,8:F1} {r.PeakRssBytes / 1048576.0,13:F0} {writtenMb,11:F1} {notes}");
+
+    /// <summary>Bytes under a folder (or one file), in MB (10⁶).</summary>
+    public static double Megabytes(string path) =>
+        (File.Exists(path) ? new FileInfo(path).Length
+            : Directory.Exists(path) ? new DirectoryInfo(path).EnumerateFiles("*", SearchOption.AllDirectories).Sum(f => f.Length) : 0) / 1e6;
+
+}
+
+/// <summary>Runs the WorkerNode program (the one <c>./cis490 data|train</c> runs) and samples its peak resident set size
+/// (VmHWM in /proc/PID/status, a high-water mark kept by the kernel) every 100 ms until it exits.</summary>
+public static class Measured
+{
+    public sealed record Result(TimeSpan Wall, long PeakRssBytes, string Stdout);
+
+    public static Result Run(params string[] args)
+    {
+        var here = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
+        var dll = Path.Combine(here.Parent!.Parent!.FullName, "Cis490.WorkerNode", here.Name, "Cis490.WorkerNode.dll");
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        psi.ArgumentList.Add(dll);
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        var clock = Stopwatch.StartNew();
+        using var p = Process.Start(psi)!;
+        var stderr = p.StandardError.ReadToEndAsync();
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        long peak = 0;
+        var status = $"/proc/{p.Id}/status";
+        while (!p.WaitForExit(100))
+            peak = Math.Max(peak, HighWaterMark(status));
+        p.WaitForExit();
+        if (p.ExitCode != 0) throw new InvalidOperationException($"{string.Join(' ', args)} failed (exit {p.ExitCode}): {stderr.Result}");
+        return new Result(clock.Elapsed, peak, stdout.Result);
+    }
+
+    private static long HighWaterMark(string statusFile)
+    {
+        try
+        {
+            foreach (var line in File.ReadLines(statusFile))
+                if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
+                    return long.Parse(line[6..].Trim().Split(' ')[0], CultureInfo.InvariantCulture) * 1024;
+        }
+        catch (IOException) { } // the process ended between two samples: the last sample stands
+        return 0;
+    }
+}
