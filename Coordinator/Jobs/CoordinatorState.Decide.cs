@@ -57,7 +57,10 @@ public sealed partial record CoordinatorState
             case OperatorProtocol.SubmitManifest m: step.Manifest(m.FileName, m.Text); step.Dispatch(); break;
             case OperatorProtocol.CancelJob m: step.Operate(m.JobId, id => step.State.Table.Cancel(id, m.Reason, now)); step.Dispatch(); break;
             case OperatorProtocol.RequeueJob m: step.Operate(m.JobId, id => step.State.Table.Requeue(id, now)); step.Dispatch(); break;
-            case OperatorProtocol.ListJobs m: step.Reply(ListJobs(m, now)); break;
+            case OperatorProtocol.ListJobs m:
+                if (ListJobs(m, now, out var listProblem) is { } list) step.Reply(list);
+                else step.Refuse(ErrorKind.Invalid, listProblem!, r => new OperatorProtocol.OperatorError(r.Message, r.Kind));
+                break;
             case ShowJob m: step.ShowJob(m.JobId); break;
             case GetJobLogs m: step.JobLogs(m); break;
             case GetStatus: step.Reply(Status(now)); break;
@@ -75,14 +78,6 @@ public sealed partial record CoordinatorState
     }
 
     // ---------- views (replies to queries) ----------
-
-    private OperatorProtocol.JobList ListJobs(OperatorProtocol.ListJobs m, DateTimeOffset now) =>
-        new(Table.Jobs.Values
-            .Where(j => m.Status is null || j.Status == m.Status)
-            .Where(j => m.Model is null || j.Spec.Model == m.Model)
-            .OrderBy(j => j.Seq)
-            .Select(JobView)
-            .ToList(), now);
 
     /// <summary>One job's row as operators see it.</summary>
     public OperatorProtocol.JobView JobView(JobState j) => OperatorViews.JobView(j, Progress.GetValueOrDefault(j.JobId), Unschedulable(j));
@@ -418,7 +413,7 @@ public sealed partial record CoordinatorState
             if (!result.IsValid)
             {
                 Log(LogLevel.WarningLevel, $"Rejected manifest {fileName}: {result.Errors.Count} error(s), first: {result.Errors[0]}");
-                Refuse(ErrorKind.Invalid, $"{fileName}: {result.Errors.Count} error(s)", _ => new OperatorProtocol.ManifestRejected(fileName, result.Errors));
+                Refuse(ErrorKind.Invalid, $"{fileName}: {result.Errors.Count} error(s)", _ => Summarise(fileName, result.Errors, State.Policy.ErrorsShown));
                 return;
             }
             // A manifest that declares [[hosts]] replaces the fleet's declaration; one without (extra jobs, say) leaves it alone.
@@ -430,7 +425,7 @@ public sealed partial record CoordinatorState
             if (_events.Count > 0)
                 Log(LogLevel.InfoLevel, $"Manifest {fileName}: {added.Count} new job(s), {known.Count} already known" +
                                         (declaresHosts ? $"; {result.HostPolicies.Count} host declaration(s)" : ""));
-            Reply(new OperatorProtocol.ManifestAccepted(fileName, added.Select(a => a.JobId).ToList(), known));
+            Reply(Summarise(fileName, added.Select(a => a.JobId).ToList(), known, State.Policy.IdsShown));
         }
 
         /// <summary>Cancel or requeue: resolve the id, decide; a cancelled live lease's worker is told to stop once it is written.</summary>
