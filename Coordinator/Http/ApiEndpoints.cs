@@ -156,7 +156,7 @@ public static class ApiEndpoints
         }
         else return ApiJson.BadRequest("send the manifest's TOML as the request body (Content-Type: application/toml)");
         if (text.Length == 0 && bytes.Length > 0) return ApiJson.BadRequest("the manifest is not valid UTF-8 text");
-        var (reply, failure) = await c.AskOperator(new OperatorProtocol.SubmitManifest(name, text, token), $"manifest {name}");
+        var (reply, failure) = await c.AskOperator(new OperatorProtocol.SubmitManifest(name, text, token, AllIds: true), $"manifest {name}");
         return failure ?? OperatorReplies.Manifest(reply);
     }
 

@@ -57,7 +57,7 @@ public static class OpenApiDocument
         [R(200, "done", "OperatorResult"), R(401, "no token"), R(403, "wrong token"), R(404, "unknown job"), R(409, "refused (e.g. already cancelled)"), R(504, "no answer")];
 
     private static (int, string, string?)[] ManifestOps =>
-        [R(200, "accepted", "ManifestAccepted"), R(400, "invalid manifest: every error with its line, nothing changed"), R(401, "no token"), R(403, "wrong token"), R(413, "too large"), R(504, "no answer")];
+        [R(200, "accepted", "ManifestAccepted"), R(400, "invalid manifest, nothing changed: the first 50 errors with their lines (manifest-errors-shown), the total in the message"), R(401, "no token"), R(403, "wrong token"), R(413, "too large"), R(504, "no answer")];
 
     private static (int, string, string?)[] LeaseOps =>
         [R(200, "accepted", "LeaseResponse"), R(400, "malformed body, worker_id, lease_id or progress value"), R(401, "no worker token, or a wrong one"),
@@ -138,7 +138,7 @@ public static class OpenApiDocument
             ("detail", "object?"), ("problem", "string?")),
         ["JobList"] = Obj(("jobs", "array"), ("at", "string"), ("next", "integer?"), ("total", "integer?")),
         ["OperatorResult"] = Obj(("ok", "boolean"), ("job_id", "string"), ("status", "string"), ("message", "string")),
-        ["ManifestAccepted"] = Obj(("file_name", "string"), ("added_job_ids", "array"), ("known_job_ids", "array")),
+        ["ManifestAccepted"] = Obj(("file_name", "string"), ("added_job_ids", "array"), ("known_job_ids", "array"), ("added", "integer?"), ("known", "integer?")),
         ["CancelRequest"] = Obj(("reason", "string")),
         ["Capability"] = Obj(("hostname", "string"), ("cores", "integer"), ("ram_gib", "number"), ("cuda", "boolean"), ("vram_gib", "number"),
             ("cuda_device", "string?"), ("torch_version", "string"), ("git_commit", "string"), ("os", "string"), ("families", "array?"),

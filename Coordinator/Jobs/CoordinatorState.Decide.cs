@@ -54,7 +54,7 @@ public sealed partial record CoordinatorState
                 break;
             case ArtifactProtocol.OfferUpload m: step.Offer(m); break;
             case Stored m: step.Stored(m); step.Dispatch(); break;
-            case OperatorProtocol.SubmitManifest m: step.Manifest(m.FileName, m.Text); step.Dispatch(); break;
+            case OperatorProtocol.SubmitManifest m: step.Manifest(m.FileName, m.Text, m.AllIds); step.Dispatch(); break;
             case OperatorProtocol.CancelJob m: step.Operate(m.JobId, id => step.State.Table.Cancel(id, m.Reason, now)); step.Dispatch(); break;
             case OperatorProtocol.RequeueJob m: step.Operate(m.JobId, id => step.State.Table.Requeue(id, now)); step.Dispatch(); break;
             case OperatorProtocol.ListJobs m:
@@ -407,7 +407,7 @@ public sealed partial record CoordinatorState
         // ---------- operators ----------
 
         /// <summary>Validates a whole manifest; its new jobs (and host declarations, when it has any that differ) are persisted.</summary>
-        public void Manifest(string fileName, string text)
+        public void Manifest(string fileName, string text, bool allIds = false)
         {
             var result = ManifestLoader.Parse(fileName, text);
             if (!result.IsValid)
@@ -425,7 +425,7 @@ public sealed partial record CoordinatorState
             if (_events.Count > 0)
                 Log(LogLevel.InfoLevel, $"Manifest {fileName}: {added.Count} new job(s), {known.Count} already known" +
                                         (declaresHosts ? $"; {result.HostPolicies.Count} host declaration(s)" : ""));
-            Reply(Summarise(fileName, added.Select(a => a.JobId).ToList(), known, State.Policy.IdsShown));
+            Reply(Summarise(fileName, added.Select(a => a.JobId).ToList(), known, allIds ? int.MaxValue : State.Policy.IdsShown));
         }
 
         /// <summary>Cancel or requeue: resolve the id, decide; a cancelled live lease's worker is told to stop once it is written.</summary>

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Cis490.Protocols.Jobs;
 using Cis490.Protocols.Operator;
 
 namespace Cis490.Coordinator.Jobs;
@@ -18,17 +19,22 @@ public sealed partial record CoordinatorState
             problem = $"limit must be at least 1, got {m.Limit}";
             return null;
         }
+        if (m.Status is null && m.Model is null) return Page(Table.JobsAfter(m.After), m.Limit, Table.Jobs.Count, now); // the index: no scan
         var matching = Table.Jobs.Values
             .Where(j => m.Status is null || j.Status == m.Status)
             .Where(j => m.Model is null || j.Spec.Model == m.Model)
             .ToList();
         var after = m.After ?? long.MinValue;
-        var rows = matching.Where(j => j.Seq > after).OrderBy(j => j.Seq);
-        if (m.Limit is not { } limit) return new(rows.Select(JobView).ToList(), now, null, matching.Count);
-        var page = rows.Take(limit + 1).ToList(); // one more than asked: whether a next page exists
-        var next = page.Count > limit ? page[limit - 1].Seq : (long?)null;
-        if (next is not null) page.RemoveAt(limit);
-        return new(page.Select(JobView).ToList(), now, next, matching.Count);
+        return Page(matching.Where(j => j.Seq > after).OrderBy(j => j.Seq), m.Limit, matching.Count, now);
+    }
+
+    private OperatorProtocol.JobList Page(IEnumerable<JobState> rows, int? limit, int total, DateTimeOffset now)
+    {
+        if (limit is not { } n) return new(rows.Select(JobView).ToList(), now, null, total);
+        var page = rows.Take(n + 1).ToList(); // one more than asked: whether a next page exists
+        var next = page.Count > n ? page[n - 1].Seq : (long?)null;
+        if (next is not null) page.RemoveAt(n);
+        return new(page.Select(JobView).ToList(), now, next, total);
     }
 
     /// <summary>A rejection with the first <paramref name="shown"/> errors in full, the total and the count of each kind.</summary>

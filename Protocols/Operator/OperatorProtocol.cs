@@ -6,8 +6,10 @@ namespace Cis490.Protocols.Operator;
 /// <summary>Requests from operator tools (shell, manifest submit) to the coordinator node, and replies.</summary>
 public static class OperatorProtocol
 {
-    /// <summary>Load a manifest's text; the coordinator validates all of it before persisting anything.</summary>
-    public sealed record SubmitManifest(string FileName, string Text, string? Token = null) : ICis490Message;
+    /// <summary>Load a manifest's text; the coordinator validates all of it before persisting anything. The acceptance names
+    /// the first few job ids (cis490.coordinator.manifest-ids-shown), or every one with <paramref name="AllIds"/> (the HTTP API,
+    /// which has no message size limit and whose clients read the ids).</summary>
+    public sealed record SubmitManifest(string FileName, string Text, string? Token = null, bool AllIds = false) : ICis490Message;
 
     /// <summary>Reload the manifest the coordinator node was started with (<c>--manifest PATH</c>); answered like <see cref="SubmitManifest"/>,
     /// or with <see cref="OperatorError"/> when the node has no manifest path or cannot read the file.</summary>

@@ -35,7 +35,7 @@ public sealed record CommandSpec(string Palette, string? Verb, ArgSpec[] Args, s
 public static class CommandCatalog
 {
     /// <summary>Options that take no value (for <see cref="Shared.Cli.CliArgs"/>).</summary>
-    public static readonly string[] Flags = ["json", "follow", "all"];
+    public static readonly string[] Flags = ["json", "follow", "all", "all-errors"];
 
     private static readonly ArgSpec JobArg = new("ID", ArgKind.JobId);
 
@@ -67,10 +67,11 @@ public static class CommandCatalog
             "ADDRESS is akka.tcp://cis490@HOST:PORT or HOST:PORT, as 'cluster show' lists it."),
         new("cluster", "down", [new("ADDRESS", ArgKind.Address)], ["token"], true, "mark a member down: for one that is gone and will not come back",
             "Its leases end and its jobs are retried elsewhere. ADDRESS as in 'cluster leave'."),
-        new("manifest", "reload", [new("PATH", ArgKind.Path, Optional: true)], ["token"], true,
-            "load a manifest: PATH (read here, sent as text), or without PATH the coordinator's own --manifest file",
-            "Known jobs keep their status; the whole manifest is validated before anything changes."),
-        new("manifest", "submit", [new("PATH", ArgKind.Path)], ["token"], true, "the same as 'manifest reload PATH'"),
+        new("manifest", "reload", [new("PATH", ArgKind.Path, Optional: true)], ["token", "all-errors"], true,
+            "load a manifest: PATH (read here, streamed: any size), or without PATH the coordinator's own --manifest file",
+            "Known jobs keep their status; the whole manifest is validated before anything changes.\n" +
+            "A rejection shows the first 50 errors and counts the rest by kind; --all-errors lists every one."),
+        new("manifest", "submit", [new("PATH", ArgKind.Path)], ["token", "all-errors"], true, "the same as 'manifest reload PATH'"),
         new("help", null, [], [], false, "this list, or one command's usage: help jobs, help jobs show"),
         new("exit", null, [], [], false, "leave the interactive shell (also: quit, Ctrl+D)"),
     ];

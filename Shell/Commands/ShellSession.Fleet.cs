@@ -111,6 +111,7 @@ public sealed partial class ShellSession
     private async Task<int> Manifest(string? path, CliArgs o)
     {
         var tokenValue = TokenOf(o);
+        var allErrors = o.Flag("all-errors");
         o.RejectUnknown();
         object reply;
         if (path is null) reply = await Ask<object>(new OperatorProtocol.ReloadManifest(tokenValue));
@@ -135,9 +136,15 @@ public sealed partial class ShellSession
             case OperatorProtocol.ManifestRejected bad:
                 Err.WriteLine($"{bad.FileName}: rejected, nothing changed ({bad.TotalCount} error(s)):");
                 foreach (var e in bad.Errors) Err.WriteLine("  " + e);
-                if (bad.TotalCount > bad.Errors.Count)
+                if (bad.TotalCount > bad.Errors.Count && allErrors && path is not null)
                 {
-                    Err.WriteLine($"  … and {bad.TotalCount - bad.Errors.Count} more; by kind:");
+                    // The coordinator's answer holds the first errors; the same validation (Shared's ManifestLoader) run here lists all.
+                    foreach (var e in Cis490.Shared.Manifest.ManifestLoader.Parse(path, await File.ReadAllTextAsync(path)).Errors.Skip(bad.Errors.Count))
+                        Err.WriteLine("  " + e);
+                }
+                else if (bad.TotalCount > bad.Errors.Count)
+                {
+                    Err.WriteLine($"  … and {bad.TotalCount - bad.Errors.Count} more (all of them: --all-errors); by kind:");
                     foreach (var k in bad.Kinds ?? []) Err.WriteLine($"  {k.Count,7} × {k.Kind}  (first: {k.Example})");
                 }
                 return Failed;

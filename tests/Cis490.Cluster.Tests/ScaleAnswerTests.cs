@@ -97,6 +97,10 @@ public sealed class ScaleAnswerTests(DataFixture data, ITestOutputHelper output)
         Assert.Contains("rejected, nothing changed", rejected.Stderr);
         Assert.Contains("more; by kind:", rejected.Stderr);
         Assert.DoesNotContain("is it running", rejected.Stderr);
+        var every = await Operator(h, "manifest", "submit", garbage, "--all-errors");
+        Assert.Equal(1, every.Exit);
+        var errorLines = every.Stderr.Split('\n').Count(l => l.StartsWith("  ") && l.Contains("garbage.toml:"));
+        Assert.True(errorLines > 1000, $"{errorLines} error lines with --all-errors:\n{every.Stderr[..Math.Min(2000, every.Stderr.Length)]}");
         Assert.Contains("no jobs", (await Shell(h, "jobs", "list")).Stdout);
 
         // 2 000 jobs listed with one request for all of them (an older client's unpaged shape does the same) do not fit a frame.

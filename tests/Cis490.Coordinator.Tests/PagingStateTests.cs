@@ -65,6 +65,18 @@ public sealed class PagingStateTests
     }
 
     [Fact]
+    public void A_table_restored_from_its_snapshot_pages_the_same_and_filtered_pages_agree_with_the_index()
+    {
+        var s = With(25);
+        var restored = CoordinatorState.Initial(Policy, JobTable.FromSnapshot(s.Table.ToSnapshot()));
+
+        Assert.Equal(All(s, 4, out _), All(restored, 4, out _));
+        var byIndex = Page(s, 7, Page(s, 7, null).Next).Jobs.Select(j => j.JobId);
+        var byScan = Page(s, 7, Page(s, 7, null, JobStatus.Pending).Next, JobStatus.Pending).Jobs.Select(j => j.JobId);
+        Assert.Equal(byIndex, byScan); // all pending: the filtered scan and the index give the same page
+    }
+
+    [Fact]
     public void The_last_page_has_no_next_cursor_and_an_empty_table_is_one_empty_page()
     {
         var empty = Page(CoordinatorState.Initial(Policy), 5, null);
@@ -131,6 +143,10 @@ public sealed class PagingStateTests
         var again = o.State.Decide(new OperatorProtocol.SubmitManifest("many.toml", KnnManifest(50)), T0);
         var known = Assert.IsType<OperatorProtocol.ManifestAccepted>(again.Replies.Single());
         Assert.Equal((0, 50, 2), (known.AddedCount, known.KnownCount, known.KnownJobIds.Count));
+
+        var http = o.State.Decide(new OperatorProtocol.SubmitManifest("many.toml", KnnManifest(60), AllIds: true), T0); // the HTTP API's ask
+        var all = Assert.IsType<OperatorProtocol.ManifestAccepted>(http.Replies.Single());
+        Assert.Equal((10, 50), (all.AddedJobIds.Count, all.KnownJobIds.Count));
     }
 
     [Fact]
