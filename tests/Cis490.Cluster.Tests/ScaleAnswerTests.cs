@@ -95,7 +95,7 @@ public sealed class ScaleAnswerTests(DataFixture data, ITestOutputHelper output)
         var rejected = await Operator(h, "manifest", "submit", garbage);
         Assert.Equal(1, rejected.Exit);
         Assert.Contains("rejected, nothing changed", rejected.Stderr);
-        Assert.Contains("more; by kind:", rejected.Stderr);
+        Assert.Contains("more (all of them: --all-errors); by kind:", rejected.Stderr);
         Assert.DoesNotContain("is it running", rejected.Stderr);
         var every = await Operator(h, "manifest", "submit", garbage, "--all-errors");
         Assert.Equal(1, every.Exit);
