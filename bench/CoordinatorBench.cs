@@ -123,7 +123,7 @@ public static class CoordinatorBench
         {
             var coordinator = system.ActorOf(JobCoordinator.Props(CoordinatorSettings.From(system.Settings.Config)), "coordinator");
             var accepted = await coordinator.Ask<object>(new OperatorProtocol.SubmitManifest("bench.toml", Manifest(jobs), Token), TimeSpan.FromMinutes(2));
-            if (accepted is not OperatorProtocol.ManifestAccepted { AddedJobIds.Count: var added } || added != jobs)
+            if (accepted is not OperatorProtocol.ManifestAccepted { AddedCount: var added } || added != jobs)
                 throw new InvalidOperationException($"the bench manifest was not accepted: {accepted}");
             var counter = new LeaseCounter(jobs);
             var clock = Stopwatch.StartNew();

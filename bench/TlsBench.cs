@@ -117,7 +117,7 @@ public static class TlsBench
             var coordinator = c.ActorOf(JobCoordinator.Props(CoordinatorSettings.From(c.Settings.Config)), "coordinator");
             var manifest = string.Join("\n", Enumerable.Range(1, jobs).Select(i => $"[[jobs]]\nmodel = \"knn\"\nmode = \"realistic\"\nseed = {i}\nmax_attempts = 1\n"));
             var accepted = await coordinator.Ask<object>(new OperatorProtocol.SubmitManifest("bench.toml", manifest, Token), TimeSpan.FromMinutes(2));
-            if (accepted is not OperatorProtocol.ManifestAccepted { AddedJobIds.Count: var added } || added != jobs)
+            if (accepted is not OperatorProtocol.ManifestAccepted { AddedCount: var added } || added != jobs)
                 throw new InvalidOperationException($"the bench manifest was not accepted: {accepted}");
             var sink = c.ActorOf(Props.Create(() => new HashingSink()), "sink");
 

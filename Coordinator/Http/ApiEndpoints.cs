@@ -73,7 +73,9 @@ public static class ApiEndpoints
         return Results.Json(view, ApiJson.Options, statusCode: ok ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
     }
 
-    /// <summary>The job list, filtered by <c>status</c> and <c>model</c>; an unknown status is a 400 that lists the known ones.</summary>
+    /// <summary>The job list, filtered by <c>status</c> and <c>model</c>; an unknown status is a 400 that lists the known ones. Paged with
+    /// <c>?limit=N</c> (and <c>&amp;after=CURSOR</c>, the <c>next</c> of the previous page; <c>next</c> is null on the last page);
+    /// without <c>limit</c>, every row in one answer (the shape older clients read).</summary>
     public static async Task<IResult> Jobs(HttpRequest request, CoordinatorApi c)
     {
         var status = NullIfEmpty(request.Query["status"]);
@@ -82,7 +84,19 @@ public static class ApiEndpoints
         var model = NullIfEmpty(request.Query["model"]);
         if (status is not null && !JobStatus.All.Contains(status))
             return ApiJson.BadRequest($"unknown status '{status}'; use one of {string.Join(", ", JobStatus.All)}", "status");
-        return await Query<OperatorProtocol.JobList>(c, new OperatorProtocol.ListJobs(status, model), "the job list");
+        int? limit = null;
+        if (NullIfEmpty(request.Query["limit"]) is { } l)
+        {
+            if (!int.TryParse(l, out var n) || n < 1) return ApiJson.BadRequest($"limit must be a whole number of rows, at least 1, got '{l}'", "limit");
+            limit = n;
+        }
+        long? after = null;
+        if (NullIfEmpty(request.Query["after"]) is { } a)
+        {
+            if (!long.TryParse(a, out var cursor)) return ApiJson.BadRequest($"after must be the cursor a previous page gave as next (a number), got '{a}'", "after");
+            after = cursor;
+        }
+        return await Query<OperatorProtocol.JobList>(c, new OperatorProtocol.ListJobs(status, model, limit, after), "the job list");
     }
 
     private static async Task<IResult> Logs(string id, HttpRequest request, CoordinatorApi c)
@@ -142,7 +156,7 @@ public static class ApiEndpoints
         }
         else return ApiJson.BadRequest("send the manifest's TOML as the request body (Content-Type: application/toml)");
         if (text.Length == 0 && bytes.Length > 0) return ApiJson.BadRequest("the manifest is not valid UTF-8 text");
-        var (reply, failure) = await c.AskOperator(new OperatorProtocol.SubmitManifest(name, text, token), $"manifest {name}");
+        var (reply, failure) = await c.AskOperator(new OperatorProtocol.SubmitManifest(name, text, token, AllIds: true), $"manifest {name}");
         return failure ?? OperatorReplies.Manifest(reply);
     }
 

@@ -18,7 +18,7 @@ public static class OpenApiDocument
         new("get", "/api/health", "api", "Health of the HTTP server and whether the coordinator answers", null, false,
             [R(200, "coordinator reachable", "Health"), R(503, "coordinator unreachable", "Health")]),
         new("get", "/api/status", "api", "Cluster and queue at a glance", null, false, [R(200, "status", "Object"), R(504, "no answer")]),
-        new("get", "/api/jobs", "api", "Jobs, filtered by ?status= and ?model=", null, false, [R(200, "the jobs", "JobList"), R(400, "unknown status"), R(504, "no answer")]),
+        new("get", "/api/jobs", "api", "Jobs, filtered by ?status= and ?model=; paged by ?limit=N&after=CURSOR (next: the next page's cursor, null on the last)", null, false, [R(200, "the jobs", "JobList"), R(400, "unknown status"), R(504, "no answer")]),
         new("get", "/api/jobs/{id}", "api", "One job: spec, attempts, lease history", null, false, [R(200, "the job", "Object"), R(404, "unknown job"), R(504, "no answer")]),
         new("get", "/api/jobs/{id}/logs", "api", "A job's progress lines after ?after=N", null, false, [R(200, "lines", "Object"), R(400, "bad after"), R(404, "unknown job"), R(504, "no answer")]),
         new("post", "/api/jobs/{id}/cancel", "api", "Cancel a job (stops a running trainer)", "CancelRequest", true, OperatorOps),
@@ -59,7 +59,7 @@ public static class OpenApiDocument
         [R(200, "done", "OperatorResult"), R(401, "no token"), R(403, "wrong token"), R(404, "unknown job"), R(409, "refused (e.g. already cancelled)"), R(504, "no answer")];
 
     private static (int, string, string?)[] ManifestOps =>
-        [R(200, "accepted", "ManifestAccepted"), R(400, "invalid manifest: every error with its line, nothing changed"), R(401, "no token"), R(403, "wrong token"), R(413, "too large"), R(504, "no answer")];
+        [R(200, "accepted", "ManifestAccepted"), R(400, "invalid manifest, nothing changed: the first 50 errors with their lines (manifest-errors-shown), the total in the message"), R(401, "no token"), R(403, "wrong token"), R(413, "too large"), R(504, "no answer")];
 
     private static (int, string, string?)[] LeaseOps =>
         [R(200, "accepted", "LeaseResponse"), R(400, "malformed body, worker_id, lease_id or progress value"), R(401, "no worker token, or a wrong one"),
@@ -138,9 +138,9 @@ public static class OpenApiDocument
         ["Object"] = new JsonObject { ["type"] = "object", ["description"] = "See docs/http-api.md for the fields." },
         ["Health"] = Obj(("ok", "boolean"), ("status", "string"), ("coordinator", "string"), ("node", "string"), ("member_status", "string?"), ("at", "string"),
             ("detail", "object?"), ("problem", "string?")),
-        ["JobList"] = Obj(("jobs", "array"), ("at", "string")),
+        ["JobList"] = Obj(("jobs", "array"), ("at", "string"), ("next", "integer?"), ("total", "integer?")),
         ["OperatorResult"] = Obj(("ok", "boolean"), ("job_id", "string"), ("status", "string"), ("message", "string")),
-        ["ManifestAccepted"] = Obj(("file_name", "string"), ("added_job_ids", "array"), ("known_job_ids", "array")),
+        ["ManifestAccepted"] = Obj(("file_name", "string"), ("added_job_ids", "array"), ("known_job_ids", "array"), ("added", "integer?"), ("known", "integer?")),
         ["CancelRequest"] = Obj(("reason", "string")),
         ["Capability"] = Obj(("hostname", "string"), ("cores", "integer"), ("ram_gib", "number"), ("cuda", "boolean"), ("vram_gib", "number"),
             ("cuda_device", "string?"), ("torch_version", "string"), ("git_commit", "string"), ("os", "string"), ("families", "array?"),

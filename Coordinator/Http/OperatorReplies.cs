@@ -46,7 +46,7 @@ public static class OperatorReplies
     {
         OperatorProtocol.ManifestAccepted a => ApiJson.Ok(a),
         OperatorProtocol.ManifestRejected r => ApiJson.Error(StatusCodes.Status400BadRequest, "manifest_invalid",
-            $"{r.FileName}: {r.Errors.Count} error(s), nothing changed: {string.Join("; ", r.Errors.Take(5))}", details: r.Errors.Cast<object>().ToList()),
+            $"{r.FileName}: {r.TotalCount} error(s), nothing changed: {string.Join("; ", r.Errors.Take(5))}", details: r.Errors.Cast<object>().ToList()),
         OperatorProtocol.OperatorError e => Refused(e.Kind, e.Message),
         _ => Unexpected(reply, nameof(OperatorProtocol.ManifestAccepted)),
     };

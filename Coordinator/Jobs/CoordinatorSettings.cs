@@ -18,7 +18,9 @@ public sealed record CoordinatorSettings(
     TimeSpan? OperatorAskTimeout = null,
     TimeSpan RecoveredLeaseGrace = default,
     int RestartLimit = 10,
-    TimeSpan? OperatorReadTry = null)
+    TimeSpan? OperatorReadTry = null,
+    int ManifestErrorsShown = 50,
+    int ManifestIdsShown = 10)
 {
     public string ModelsDir => Path.Combine(DataDir, "models");
 
@@ -69,6 +71,8 @@ public sealed record CoordinatorSettings(
             c.GetTimeSpan("operator-ask-timeout", TimeSpan.FromSeconds(5)),
             c.GetTimeSpan("recovered-lease-grace", TimeSpan.FromMinutes(2)),
             RestartLimitFrom(c),
-            c.GetTimeSpan("operator-read-try", TimeSpan.FromSeconds(1)));
+            c.GetTimeSpan("operator-read-try", TimeSpan.FromSeconds(1)),
+            c.GetInt("manifest-errors-shown", 50),
+            c.GetInt("manifest-ids-shown", 10));
     }
 }

@@ -55,10 +55,13 @@ public sealed partial record CoordinatorState
                 break;
             case ArtifactProtocol.OfferUpload m: step.Offer(m); break;
             case Stored m: step.Stored(m); step.Dispatch(); break;
-            case OperatorProtocol.SubmitManifest m: step.Manifest(m.FileName, m.Text); step.Dispatch(); break;
+            case OperatorProtocol.SubmitManifest m: step.Manifest(m.FileName, m.Text, m.AllIds); step.Dispatch(); break;
             case OperatorProtocol.CancelJob m: step.Operate(m.JobId, id => step.State.Table.Cancel(id, m.Reason, now)); step.Dispatch(); break;
             case OperatorProtocol.RequeueJob m: step.Operate(m.JobId, id => step.State.Table.Requeue(id, now)); step.Dispatch(); break;
-            case OperatorProtocol.ListJobs m: step.Reply(ListJobs(m, now)); break;
+            case OperatorProtocol.ListJobs m:
+                if (ListJobs(m, now, out var listProblem) is { } list) step.Reply(list);
+                else step.Refuse(ErrorKind.Invalid, listProblem!, r => new OperatorProtocol.OperatorError(r.Message, r.Kind));
+                break;
             case ShowJob m: step.ShowJob(m.JobId); break;
             case GetJobLogs m: step.JobLogs(m); break;
             case GetStatus: step.Reply(Status(now)); break;
@@ -80,14 +83,6 @@ public sealed partial record CoordinatorState
     }
 
     // ---------- views (replies to queries) ----------
-
-    private OperatorProtocol.JobList ListJobs(OperatorProtocol.ListJobs m, DateTimeOffset now) =>
-        new(Table.Jobs.Values
-            .Where(j => m.Status is null || j.Status == m.Status)
-            .Where(j => m.Model is null || j.Spec.Model == m.Model)
-            .OrderBy(j => j.Seq)
-            .Select(JobView)
-            .ToList(), now);
 
     /// <summary>One job's row as operators see it.</summary>
     public OperatorProtocol.JobView JobView(JobState j) => OperatorViews.JobView(j, Progress.GetValueOrDefault(j.JobId), Unschedulable(j));
@@ -421,13 +416,13 @@ public sealed partial record CoordinatorState
         // ---------- operators ----------
 
         /// <summary>Validates a whole manifest; its new jobs (and host declarations, when it has any that differ) are persisted.</summary>
-        public void Manifest(string fileName, string text)
+        public void Manifest(string fileName, string text, bool allIds = false)
         {
             var result = ManifestLoader.Parse(fileName, text);
             if (!result.IsValid)
             {
                 Log(LogLevel.WarningLevel, $"Rejected manifest {fileName}: {result.Errors.Count} error(s), first: {result.Errors[0]}");
-                Refuse(ErrorKind.Invalid, $"{fileName}: {result.Errors.Count} error(s)", _ => new OperatorProtocol.ManifestRejected(fileName, result.Errors));
+                Refuse(ErrorKind.Invalid, $"{fileName}: {result.Errors.Count} error(s)", _ => Summarise(fileName, result.Errors, State.Policy.ErrorsShown));
                 return;
             }
             // Each job is bound to the data set it names, else to the latest published one (else none: the workers' --data folder).
@@ -447,7 +442,7 @@ public sealed partial record CoordinatorState
             if (_events.Count > 0)
                 Log(LogLevel.InfoLevel, $"Manifest {fileName}: {added.Count} new job(s), {known.Count} already known" +
                                         (declaresHosts ? $"; {result.HostPolicies.Count} host declaration(s)" : ""));
-            Reply(new OperatorProtocol.ManifestAccepted(fileName, added.Select(a => a.JobId).ToList(), known));
+            Reply(Summarise(fileName, added.Select(a => a.JobId).ToList(), known, allIds ? int.MaxValue : State.Policy.IdsShown));
         }
 
         /// <summary>Cancel or requeue: resolve the id, decide; a cancelled live lease's worker is told to stop once it is written.</summary>

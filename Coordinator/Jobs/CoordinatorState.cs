@@ -10,9 +10,13 @@ namespace Cis490.Coordinator.Jobs;
 /// <summary>The rules a coordinator decides by, from HOCON (<c>cis490.coordinator</c>; coordinator.conf says why each value).</summary>
 /// <param name="RecoveredLeaseGrace">After a recovery, how long a recovered lease cannot expire: its worker has this long to
 /// come back and report it (a coordinator restart must not cost the trainers their work).</param>
-public sealed record CoordinatorPolicy(TimeSpan HeartbeatDeadline, RetryPolicy Retry, TimeSpan PreferCudaWait, TimeSpan RecoveredLeaseGrace = default)
+/// <param name="ErrorsShown">How many of a rejected manifest's errors its answer gives in full (the rest are counted by kind).</param>
+/// <param name="IdsShown">How many new and known job ids a manifest's acceptance gives (the rest are counted).</param>
+public sealed record CoordinatorPolicy(TimeSpan HeartbeatDeadline, RetryPolicy Retry, TimeSpan PreferCudaWait, TimeSpan RecoveredLeaseGrace = default,
+    int ErrorsShown = 50, int IdsShown = 10)
 {
-    public static CoordinatorPolicy From(CoordinatorSettings s) => new(s.HeartbeatDeadline, s.Retry, s.PreferCudaWait, s.RecoveredLeaseGrace);
+    public static CoordinatorPolicy From(CoordinatorSettings s) =>
+        new(s.HeartbeatDeadline, s.Retry, s.PreferCudaWait, s.RecoveredLeaseGrace, s.ManifestErrorsShown, s.ManifestIdsShown);
 }
 
 /// <summary>A registered worker as the coordinator sees it (volatile: workers re-register after a coordinator restart).</summary>

@@ -24,6 +24,30 @@ public sealed partial record JobTable
 
     private ImmutableSortedSet<PendingKey> PendingOrder { get; init; } = ImmutableSortedSet<PendingKey>.Empty;
 
+    /// <summary>Every job in the order it was added (its seq, which only grows): a page of `jobs list` is a binary search and
+    /// the rows after it, not a scan and a sort of the whole table.</summary>
+    private ImmutableList<SeqKey> BySeq { get; init; } = ImmutableList<SeqKey>.Empty;
+
+    private readonly record struct SeqKey(long Seq, string JobId);
+
+    private sealed class BySeqOrder : IComparer<SeqKey>
+    {
+        public static readonly BySeqOrder Instance = new();
+        public int Compare(SeqKey x, SeqKey y) => x.Seq.CompareTo(y.Seq);
+    }
+
+    /// <summary>The jobs added after seq <paramref name="after"/> (null: from the first), in the order they were added.</summary>
+    public IEnumerable<JobState> JobsAfter(long? after)
+    {
+        var start = 0;
+        if (after is { } a)
+        {
+            var i = BySeq.BinarySearch(new SeqKey(a, ""), BySeqOrder.Instance);
+            start = i >= 0 ? i + 1 : ~i;
+        }
+        for (var i = start; i < BySeq.Count; i++) yield return Jobs[BySeq[i].JobId];
+    }
+
     private ImmutableDictionary<string, ImmutableHashSet<string>> LiveByWorker { get; init; } =
         ImmutableDictionary.Create<string, ImmutableHashSet<string>>(StringComparer.Ordinal);
 
@@ -58,7 +82,9 @@ public sealed partial record JobTable
             live = live.SetItem(worker, (live.TryGetValue(worker, out var h) ? h : ImmutableHashSet.Create<string>(StringComparer.Ordinal)).Add(after.JobId));
             liveCount++;
         }
-        return this with { Jobs = Jobs.SetItem(after.JobId, after), PendingOrder = pending, LiveByWorker = live, LiveCount = liveCount };
+        // A new job's seq is the table's next, above every other: appending keeps BySeq in order.
+        var bySeq = before is null ? BySeq.Add(new SeqKey(after.Seq, after.JobId)) : BySeq;
+        return this with { Jobs = Jobs.SetItem(after.JobId, after), PendingOrder = pending, LiveByWorker = live, LiveCount = liveCount, BySeq = bySeq };
     }
 
     /// <summary>A table of <paramref name="jobs"/> with its indexes built.</summary>
@@ -83,6 +109,7 @@ public sealed partial record JobTable
             PendingOrder = pending.ToImmutable(),
             LiveByWorker = live.ToImmutableDictionary(kv => kv.Key, kv => kv.Value.ToImmutable(), StringComparer.Ordinal),
             LiveCount = live.Values.Sum(b => b.Count),
+            BySeq = all.OrderBy(j => j.Seq).Select(j => new SeqKey(j.Seq, j.JobId)).ToImmutableList(),
         };
     }
 }

@@ -26,6 +26,7 @@ public sealed partial class OperatorEndpoint : ReceiveActor
     private readonly string? _manifestPath;
     private readonly TimeSpan _askTimeout;
     private readonly TimeSpan _readTry;
+    private readonly Limits _limits = Limits.From(Context.System.Settings.Config);
 
     /// <param name="coordinator">The JobCoordinator singleton's proxy.</param>
     /// <param name="manifestPath">This node's <c>--manifest</c>: submitted once when the endpoint starts (idempotent: known jobs keep
@@ -50,6 +51,8 @@ public sealed partial class OperatorEndpoint : ReceiveActor
             if (Authorized(m.Token, "manifest reload", r => new OperatorProtocol.OperatorError(r.Message, r.Kind))) ReadManifest(Sender);
         });
         Receive<ManifestRead>(Submit);
+        Receive<OperatorProtocol.SubmitManifestStream>(SubmitStream);
+        Receive<ManifestStreamed>(Streamed);
         Receive<OperatorProtocol.CancelJob>(m =>
         {
             if (Authorized(m.Token, $"cancel {m.JobId}", r => OperatorProtocol.OperatorResult.Refused(r.Kind, m.JobId, "", r.Message)))
@@ -88,9 +91,9 @@ public sealed partial class OperatorEndpoint : ReceiveActor
         ReceiveDiagnostics(); // OperatorEndpoint.Diagnostics.cs: log peek/tail, actor hierarchy, cluster tail
         // The start-up load's answer (the singleton logs the details).
         Receive<OperatorProtocol.ManifestAccepted>(a =>
-            _log.Info("Manifest {0} loaded at start: {1} new job(s), {2} already known", a.FileName, a.AddedJobIds.Count, a.KnownJobIds.Count));
+            _log.Info("Manifest {0} loaded at start: {1} new job(s), {2} already known", a.FileName, a.AddedCount, a.KnownCount));
         Receive<OperatorProtocol.ManifestRejected>(r =>
-            _log.Error("Manifest {0} given at start was rejected: {1} error(s), first: {2}", r.FileName, r.Errors.Count, r.Errors[0]));
+            _log.Error("Manifest {0} given at start was rejected: {1} error(s), first: {2}", r.FileName, r.TotalCount, r.Errors[0]));
         Receive<OperatorProtocol.OperatorError>(e => _log.Error("Manifest given at start was not loaded: {0}", e.Message));
     }
 
@@ -109,8 +112,7 @@ public sealed partial class OperatorEndpoint : ReceiveActor
     /// it is answered as soon as the singleton runs on its new node. Reads only: asking twice changes nothing.</summary>
     private void Read(object query)
     {
-        var replyTo = Sender;
-        AskRead(query).PipeTo(replyTo);
+        Relay(AskRead(query), Sender);
     }
 
     private async Task<object> AskRead(object query)

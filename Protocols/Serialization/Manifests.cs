@@ -76,6 +76,8 @@ public static class Manifests
         (typeof(OperatorProtocol.RequeueJob), "O10"),
         (typeof(OperatorProtocol.OperatorResult), "O11"),
         (typeof(OperatorProtocol.ReloadManifest), "O12"),
+        (typeof(OperatorProtocol.SubmitManifestStream), "O13"),
+        (typeof(OperatorProtocol.ErrorKindCount), "O14"),
         (typeof(OperatorQueries.GetStatus), "Q1"),
         (typeof(OperatorQueries.StatusView), "Q2"),
         (typeof(OperatorQueries.MemberView), "Q3"),

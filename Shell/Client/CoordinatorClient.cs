@@ -70,25 +70,34 @@ public sealed class CoordinatorClient : IAsyncDisposable
     /// (<see cref="IOperatorRead"/>) is sent again every read-try: the ClusterClient talks to one coordinator node's receptionist
     /// (not necessarily the one named by --coordinator), and a request sent to a node that just crashed is lost; the next try
     /// goes to another node once the client has noticed. A write is sent once: whether it was applied is the operator's call.</summary>
-    public async Task<object> Ask(object request)
+    public Task<object> Ask(object request) => Ask(request, _timeout);
+
+    /// <summary><see cref="Ask(object)"/> with its own <paramref name="timeout"/> (a manifest's answer takes longer). A request that
+    /// would not fit one Akka.Remote frame is refused here as "too large": Akka.Remote would drop it without a word.</summary>
+    public async Task<object> Ask(object request, TimeSpan timeout)
     {
+        var bytes = _system.Serialization.FindSerializerFor(request).ToBinary(request).Length;
+        var frame = _system.Settings.Config.GetByteSize("akka.remote.dot-netty.tcp.maximum-frame-size") ?? 128000;
+        if (bytes > frame - FrameMargin)
+            throw new CliException($"the request ({request.GetType().Name}) is too large: {bytes} bytes, one message holds {frame - FrameMargin} " +
+                                   "(akka.remote.dot-netty.tcp.maximum-frame-size); send less at a time");
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var envelope = new ClusterClient.Send("/user/operator", request);
         while (true)
         {
-            var left = _timeout - clock.Elapsed;
+            var left = timeout - clock.Elapsed;
             var tryFor = request is IOperatorRead && Settings.ReadTry < left ? Settings.ReadTry : left;
             try
             {
                 return await _client.Ask<object>(envelope, tryFor);
             }
-            catch (AskTimeoutException) when (_timeout - clock.Elapsed > Settings.ReadTry / 10)
+            catch (AskTimeoutException) when (timeout - clock.Elapsed > Settings.ReadTry / 10)
             {
                 // a read whose try went unanswered: ask again (see above)
             }
             catch (AskTimeoutException)
             {
-                throw new CliException($"no answer from a coordinator at {Address} within {_timeout.TotalSeconds:F0} s: is it running, and is that its address?" +
+                throw new CliException($"no answer from a coordinator at {Address} within {timeout.TotalSeconds:F0} s: is it running, and is that its address?" +
                                        (Tls ? " (TLS: is it a node of the fleet whose CA issued this operator certificate?)"
                                             : " If the fleet uses TLS, give --tls DIR (an operator enrolment folder) or set CIS490_TLS_DIR."));
             }
@@ -102,24 +111,61 @@ public sealed class CoordinatorClient : IAsyncDisposable
     /// <summary>Starts an actor in the shell's own actor system (the other end of a <see cref="Tell"/> conversation).</summary>
     public IActorRef Spawn(Props props, string name) => _system.ActorOf(props, name);
 
-    public async Task<OperatorProtocol.JobList> ListJobs(string? status = null, string? model = null) =>
-        await Ask(new OperatorProtocol.ListJobs(status, model)) switch
+    /// <summary>Room left in a frame for the envelope around a request (recipient path, ClusterClient's Send, manifests).</summary>
+    private const int FrameMargin = 4096;
+
+    /// <summary>Every job (matching the filters), page by page (<see cref="ShellSettings.ListPage"/> rows a page).</summary>
+    public async Task<OperatorProtocol.JobList> ListJobs(string? status = null, string? model = null)
+    {
+        var rows = new List<OperatorProtocol.JobView>();
+        OperatorProtocol.JobList? page = null;
+        long? after = null;
+        var limit = Settings.ListPage;
+        do
         {
-            OperatorProtocol.JobList list => list,
-            var other => throw new CliException($"unexpected reply {other.GetType().Name}"),
-        };
+            switch (await Ask(new OperatorProtocol.ListJobs(status, model, limit, after)))
+            {
+                case OperatorProtocol.JobList list:
+                    page = list;
+                    rows.AddRange(list.Jobs);
+                    after = list.Next;
+                    break;
+                case OperatorProtocol.OperatorError { Kind: Cis490.Protocols.ErrorKind.TooLarge } when limit > 1:
+                    limit /= 2; // rows bigger than usual: ask again for half as many
+                    break;
+                case OperatorProtocol.OperatorError e:
+                    throw new CliException(e.Message);
+                case var other:
+                    throw new CliException($"unexpected reply {other.GetType().Name}");
+            }
+        } while (page is null || after is not null);
+        return page with { Jobs = rows, Next = null };
+    }
+
+    /// <summary>Sends a manifest file of any size as a stream of chunks (a source ref the operator endpoint pulls) and waits for
+    /// the coordinator's answer (ManifestAccepted, ManifestRejected or OperatorError) up to manifest-timeout.</summary>
+    public async Task<object> SubmitManifest(string path, string? token)
+    {
+        var bytes = await File.ReadAllBytesAsync(path);
+        var chunk = Settings.ManifestChunk;
+        var chunks = Enumerable.Range(0, (bytes.Length + chunk - 1) / chunk)
+            .Select(i => bytes.AsSpan(i * chunk, Math.Min(chunk, bytes.Length - i * chunk)).ToArray());
+        var source = await Akka.Streams.Dsl.Source.From(chunks).RunWith(Akka.Streams.Dsl.StreamRefs.SourceRef<byte[]>(), Materializer);
+        return await Ask(new OperatorProtocol.SubmitManifestStream(path, bytes.Length, source, token), Settings.ManifestTimeout);
+    }
 
     public async ValueTask DisposeAsync() => await _system.Terminate();
 }
 
 /// <summary>The shell's settings, read once from <c>cis490.shell</c> (hocon/shell.conf says why each value).</summary>
 public sealed record ShellSettings(TimeSpan AskTimeout, TimeSpan FollowInterval, TimeSpan DownloadIdleTimeout, TimeSpan CompletionTimeout, TimeSpan CompletionCache,
-    TimeSpan ReadTry, TimeSpan PublishTimeout = default)
+    TimeSpan ReadTry, TimeSpan ManifestTimeout, int ListPage, int ManifestChunk, TimeSpan PublishTimeout = default)
 {
     public static ShellSettings From(Akka.Configuration.Config config)
     {
         var c = config.GetConfig("cis490.shell") ?? throw new InvalidOperationException("HOCON has no cis490.shell section (is shell.conf loaded?)");
         return new ShellSettings(c.GetTimeSpan("ask-timeout"), c.GetTimeSpan("follow-interval"), c.GetTimeSpan("download-idle-timeout"),
-            c.GetTimeSpan("completion-timeout"), c.GetTimeSpan("completion-cache"), c.GetTimeSpan("read-try"), c.GetTimeSpan("publish-timeout"));
+            c.GetTimeSpan("completion-timeout"), c.GetTimeSpan("completion-cache"), c.GetTimeSpan("read-try"), c.GetTimeSpan("manifest-timeout"),
+            c.GetInt("list-page"), (int)(c.GetByteSize("manifest-chunk") ?? 65536), c.GetTimeSpan("publish-timeout"));
     }
 }

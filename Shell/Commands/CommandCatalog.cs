@@ -35,7 +35,7 @@ public sealed record CommandSpec(string Palette, string? Verb, ArgSpec[] Args, s
 public static class CommandCatalog
 {
     /// <summary>Options that take no value (for <see cref="Shared.Cli.CliArgs"/>).</summary>
-    public static readonly string[] Flags = ["json", "follow"];
+    public static readonly string[] Flags = ["json", "follow", "all", "all-errors"];
 
     private static readonly ArgSpec JobArg = new("ID", ArgKind.JobId);
     private static readonly ArgSpec NodeArg = new("NODE", ArgKind.Address);
@@ -46,8 +46,10 @@ public static class CommandCatalog
         new("health", null, [], ["json"], false, "is the coordinator serving: its journal position and writes in flight, or that it is restarting and why",
             "Exit 0 when the coordinator serves, 1 when it is restarting on its node (restarts, failed starts and the last failure are shown)\n" +
             "or does not answer."),
-        new("jobs", "list", [], ["status", "model", "json"], false, "the job table, optionally only one status or model",
-            "--status is one of pending, leased, running, completed, failed, cancelled."),
+        new("jobs", "list", [], ["status", "model", "limit", "after", "all", "json"], false, "the job table, optionally only one status or model",
+            "--status is one of pending, leased, running, completed, failed, cancelled.\n" +
+            "Paged: one page of --limit rows (default 200, cis490.shell.list-page) after --after CURSOR (the cursor the previous page\n" +
+            "printed); --all lists every job, following the cursor page by page."),
         new("jobs", "show", [JobArg], ["follow", "json"], false, "one job in full: spec, attempts (lease history), retry time, last error, artifact",
             "--follow redraws a progress bar until the job ends; it then exits 0 if the job completed, 1 if it failed or was cancelled."),
         new("jobs", "logs", [JobArg], ["follow", "json"], false, "the trainer's progress lines (kept in the coordinator's memory: a restart forgets them)",
@@ -78,10 +80,11 @@ public static class CommandCatalog
             "--json prints one JSON object per line."),
         new("actor", "hierarchy", [NodeArg], ["json"], false, "the actor tree of a member (/user and /system), with each actor's class",
             "NODE as in 'log peek'."),
-        new("manifest", "reload", [new("PATH", ArgKind.Path, Optional: true)], ["token"], true,
-            "load a manifest: PATH (read here, sent as text), or without PATH the coordinator's own --manifest file",
-            "Known jobs keep their status; the whole manifest is validated before anything changes."),
-        new("manifest", "submit", [new("PATH", ArgKind.Path)], ["token"], true, "the same as 'manifest reload PATH'"),
+        new("manifest", "reload", [new("PATH", ArgKind.Path, Optional: true)], ["token", "all-errors"], true,
+            "load a manifest: PATH (read here, streamed: any size), or without PATH the coordinator's own --manifest file",
+            "Known jobs keep their status; the whole manifest is validated before anything changes.\n" +
+            "A rejection shows the first 50 errors and counts the rest by kind; --all-errors lists every one."),
+        new("manifest", "submit", [new("PATH", ArgKind.Path)], ["token", "all-errors"], true, "the same as 'manifest reload PATH'"),
         new("help", null, [], [], false, "this list, or one command's usage: help jobs, help jobs show"),
         new("exit", null, [], [], false, "leave the interactive shell (also: quit, Ctrl+D)"),
     ];

@@ -111,20 +111,42 @@ public sealed partial class ShellSession
     private async Task<int> Manifest(string? path, CliArgs o)
     {
         var tokenValue = TokenOf(o);
+        var allErrors = o.Flag("all-errors");
         o.RejectUnknown();
-        object request;
-        if (path is null) request = new OperatorProtocol.ReloadManifest(tokenValue);
+        object reply;
+        if (path is null) reply = await Ask<object>(new OperatorProtocol.ReloadManifest(tokenValue));
         else if (!File.Exists(path)) throw new ShellFailure($"manifest {path}: no such file");
-        else request = new OperatorProtocol.SubmitManifest(path, await File.ReadAllTextAsync(path), tokenValue);
-        var reply = await Ask<object>(request);
+        else
+        {
+            try
+            {
+                reply = await Client.SubmitManifest(path, tokenValue); // a stream of chunks: any size
+            }
+            catch (CliException e)
+            {
+                throw new ShellFailure(e.Message);
+            }
+            if (reply is OperatorProtocol.OperatorError error) throw new ShellFailure(error.Message);
+        }
         switch (reply)
         {
             case OperatorProtocol.ManifestAccepted ok:
-                Out.WriteLine($"{ok.FileName}: {ok.AddedJobIds.Count} new job(s) pending, {ok.KnownJobIds.Count} already known (unchanged)");
+                Out.WriteLine($"{ok.FileName}: {ok.AddedCount} new job(s) pending, {ok.KnownCount} already known (unchanged)");
                 return Ok;
             case OperatorProtocol.ManifestRejected bad:
-                Err.WriteLine($"{bad.FileName}: rejected, nothing changed ({bad.Errors.Count} error(s)):");
+                Err.WriteLine($"{bad.FileName}: rejected, nothing changed ({bad.TotalCount} error(s)):");
                 foreach (var e in bad.Errors) Err.WriteLine("  " + e);
+                if (bad.TotalCount > bad.Errors.Count && allErrors && path is not null)
+                {
+                    // The coordinator's answer holds the first errors; the same validation (Shared's ManifestLoader) run here lists all.
+                    foreach (var e in Cis490.Shared.Manifest.ManifestLoader.Parse(path, await File.ReadAllTextAsync(path)).Errors.Skip(bad.Errors.Count))
+                        Err.WriteLine("  " + e);
+                }
+                else if (bad.TotalCount > bad.Errors.Count)
+                {
+                    Err.WriteLine($"  … and {bad.TotalCount - bad.Errors.Count} more (all of them: --all-errors); by kind:");
+                    foreach (var k in bad.Kinds ?? []) Err.WriteLine($"  {k.Count,7} × {k.Kind}  (first: {k.Example})");
+                }
                 return Failed;
             default:
                 throw new ShellFailure($"unexpected reply {reply.GetType().Name}");

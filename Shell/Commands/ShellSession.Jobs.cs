@@ -15,11 +15,32 @@ public sealed partial class ShellSession
         var status = o.Get("status");
         var model = o.Get("model");
         var json = o.Flag("json");
+        var all = o.Flag("all");
+        var limitText = o.Get("limit");
+        var afterText = o.Get("after");
         o.RejectUnknown();
         if (status is not null && !JobStatus.All.Contains(status))
             throw new CliException($"--status must be one of {string.Join(", ", JobStatus.All)}, got '{status}'");
-        var list = await Ask<OperatorProtocol.JobList>(new OperatorProtocol.ListJobs(status, model));
+        var limit = Client.Settings.ListPage;
+        if (limitText is not null && (!int.TryParse(limitText, out limit) || limit < 1))
+            throw new CliException($"--limit must be a whole number of rows, at least 1, got '{limitText}'");
+        long? after = null;
+        if (afterText is not null)
+            after = long.TryParse(afterText, out var cursor) ? cursor : throw new CliException($"--after must be a cursor a previous page gave (a number), got '{afterText}'");
+        if (all && (limitText is not null || afterText is not null))
+            throw new CliException("--all lists every job page by page; give it without --limit and --after");
+        OperatorProtocol.JobList list;
+        try
+        {
+            list = all ? await Client.ListJobs(status, model) : await Ask<OperatorProtocol.JobList>(new OperatorProtocol.ListJobs(status, model, limit, after));
+        }
+        catch (CliException e)
+        {
+            throw new ShellFailure(e.Message);
+        }
         Out.Write(json ? JobsTable.Json(list) + "\n" : list.Jobs.Count == 0 ? "no jobs\n" : JobsTable.Text(list.Jobs));
+        if (list.Next is { } next && !json)
+            Err.WriteLine($"{list.Jobs.Count} of {list.Total} job(s) shown; more: jobs list --after {next} (or --all)");
         return Ok;
     }
 

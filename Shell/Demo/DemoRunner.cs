@@ -64,7 +64,7 @@ public static class DemoRunner
                 return 1;
             }
             var accepted = (OperatorProtocol.ManifestAccepted)reply;
-            Program.Out.WriteLine($"      {accepted.AddedJobIds.Count} new job(s), {accepted.KnownJobIds.Count} already known");
+            Program.Out.WriteLine($"      {accepted.AddedCount} new job(s), {accepted.KnownCount} already known");
 
             Program.Out.WriteLine("[5/6] training");
             var clock = Stopwatch.StartNew();

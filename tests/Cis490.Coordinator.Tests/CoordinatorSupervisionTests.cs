@@ -85,7 +85,7 @@ public sealed class CoordinatorSupervisionTests : TestKit, IDisposable
         // The hand-over arrives right behind a manifest whose 400 events are still being written.
         singleton.Tell(new OperatorProtocol.SubmitManifest("big.toml", manifest), TestActor);
         singleton.Tell(JobCoordinator.HandOver.Instance);
-        Assert.Equal(jobs, (await ExpectMsgAsync<OperatorProtocol.ManifestAccepted>(TimeSpan.FromSeconds(30))).AddedJobIds.Count);
+        Assert.Equal(jobs, (await ExpectMsgAsync<OperatorProtocol.ManifestAccepted>(TimeSpan.FromSeconds(30))).AddedCount);
         await ExpectTerminatedAsync(singleton, TimeSpan.FromSeconds(30));
 
         // The next node's coordinator replays the same journal: every job the operator was told about is there.

@@ -108,6 +108,12 @@ public sealed class SerializationTests : IDisposable
         new OperatorProtocol.ManifestError("m.toml", 3, 9, "unknown model"),
         new OperatorProtocol.ListJobs("running", null),
         new OperatorProtocol.JobList([JobView()], At),
+        new OperatorProtocol.ListJobs(null, "knn", 200, 4711),
+        new OperatorProtocol.JobList([JobView()], At, 4711, 100_000),
+        new OperatorProtocol.ManifestAccepted("m.toml", [Spec.JobId], [], 100_000, 0),
+        new OperatorProtocol.ManifestRejected("m.toml", [new OperatorProtocol.ManifestError("m.toml", 3, 9, "unknown model 'x'")], 1200,
+            [new OperatorProtocol.ErrorKindCount("unknown model '…'", 1200, "m.toml:3:9: unknown model 'x'")]),
+        new OperatorProtocol.ErrorKindCount("unknown model '…'", 1200, "m.toml:3:9: unknown model 'x'"),
         JobView(),
         new OperatorProtocol.OperatorError("no coordinator"),
         new OperatorProtocol.OperatorError("no job id starts with 'abcdefgh'", ErrorKind.NotFound),
@@ -193,7 +199,7 @@ public sealed class SerializationTests : IDisposable
             .Where(t => typeof(ICis490Message).IsAssignableFrom(t) && t is { IsAbstract: false, IsInterface: false })
             .ToHashSet();
         var sampled = Samples.Select(s => s.GetType()).Append(typeof(ArtifactProtocol.UploadReady)).Append(typeof(OperatorQueries.ArtifactDownload))
-            .Append(typeof(DataSetProtocol.PublishReady)).Append(typeof(DataSetProtocol.FetchReady)).ToHashSet();
+            .Append(typeof(DataSetProtocol.PublishReady)).Append(typeof(DataSetProtocol.FetchReady)).Append(typeof(OperatorProtocol.SubmitManifestStream)).ToHashSet();
 
         Assert.Empty(messageTypes.Except(Manifests.ByType.Keys).Select(t => t.FullName)); // every type has a manifest
         Assert.Empty(messageTypes.Except(sampled).Select(t => t.FullName));               // every type is tested
@@ -334,6 +340,32 @@ public sealed class SerializationTests : IDisposable
         Assert.Null(added.Spec.DataSet);
         Assert.Null(snapshot.DataSets);
         Assert.Null(offer.DataSet);
+    }
+
+    [Fact]
+    public async Task A_streamed_manifest_carries_its_source_ref_through_our_serializer()
+    {
+        var sourceRef = await Source.Single(new byte[] { 1, 2, 3 }).RunWith(StreamRefs.SourceRef<byte[]>(), _system.Materializer());
+        var message = new OperatorProtocol.SubmitManifestStream("big.toml", 3, sourceRef, "token");
+
+        var serializer = _system.Serialization.FindSerializerFor(message);
+        var back = (OperatorProtocol.SubmitManifestStream)_system.Serialization.Deserialize(serializer.ToBinary(message), serializer.Identifier, "O13");
+
+        Assert.Equal(sourceRef.ToString(), back.Source.ToString());
+        Assert.Equal(("big.toml", 3L, "token"), (back.FileName, back.Bytes, back.Token));
+    }
+
+    [Fact]
+    public void Paged_lists_and_summaries_read_the_shapes_older_nodes_wrote()
+    {
+        var serializer = (SerializerWithStringManifest)_system.Serialization.FindSerializerForType(typeof(ICis490Message));
+        var list = (OperatorProtocol.ListJobs)serializer.FromBinary("{\"status\":null,\"model\":\"knn\"}"u8.ToArray(), "O5");
+        Assert.Equal((null, null), (list.Limit, list.After)); // an older shell: every row, as before
+        var accepted = (OperatorProtocol.ManifestAccepted)serializer.FromBinary(
+            "{\"file_name\":\"m.toml\",\"added_job_ids\":[\"a\",\"b\"],\"known_job_ids\":[\"c\"]}"u8.ToArray(), "O2");
+        Assert.Equal((2, 1), (accepted.AddedCount, accepted.KnownCount)); // an older coordinator: the lists are complete
+        var json = System.Text.Encoding.UTF8.GetString(serializer.ToBinary(accepted));
+        Assert.DoesNotContain("added_count", json); // the computed counts are not sent
     }
 
     [Fact]

@@ -10,7 +10,8 @@ public sealed record DashboardSettings(
     int MaxCurvePoints,
     int SubscriberBuffer,
     int MaxJobDetails,
-    string EvaluationDir)
+    string EvaluationDir,
+    int MaxJobs = 500)
 {
     public static DashboardSettings From(Akka.Configuration.Config config, string dataDir)
     {
@@ -25,8 +26,10 @@ public sealed record DashboardSettings(
             c.GetInt("max-curve-points"),
             c.GetInt("subscriber-buffer"),
             c.GetInt("max-job-details"),
-            Path.GetFullPath(Path.Combine(dataDir, c.GetString("evaluation-dir", "reports/eval"))));
+            Path.GetFullPath(Path.Combine(dataDir, c.GetString("evaluation-dir", "reports/eval"))),
+            c.GetInt("max-jobs", 500));
         if (settings.SnapshotInterval <= TimeSpan.Zero) throw new InvalidOperationException("cis490.http.dashboard.snapshot-interval must be positive");
+        if (settings.MaxJobs < 1) throw new InvalidOperationException("cis490.http.dashboard.max-jobs must be at least 1");
         if (settings.MaxCurves < 1 || settings.MaxCurvePoints < 1 || settings.SubscriberBuffer < 4)
             throw new InvalidOperationException("cis490.http.dashboard: max-curves and max-curve-points must be at least 1, subscriber-buffer at least 4");
         return settings;

@@ -5,7 +5,9 @@ using static Cis490.Protocols.Operator.OperatorQueries;
 
 namespace Cis490.Coordinator.Http.Dashboard;
 
-/// <summary>What the page draws, in one message: members, workers, jobs (with why a pending one cannot run), artifacts, evaluation.</summary>
+/// <summary>What the page draws, in one message: members, workers, jobs (with why a pending one cannot run), artifacts, evaluation.
+/// Jobs: at most max-jobs of each status (the oldest first: the next to run, the longest waiting), so that a table of 100 000
+/// jobs does not ship every row every second; <see cref="JobsTotal"/> and the counts per status come from the server.</summary>
 public sealed record DashboardSnapshot(
     DateTimeOffset At,
     string Leader,
@@ -16,7 +18,8 @@ public sealed record DashboardSnapshot(
     IReadOnlyDictionary<string, int> JobCounts,
     IReadOnlyList<ArtifactView> Artifacts,
     EvaluationView? Evaluation,
-    long GoneLingerMs);
+    long GoneLingerMs,
+    int JobsTotal = 0);
 
 /// <summary>Why a pending job waits: it cannot run on any current worker, or it is backing off until its next retry.</summary>
 public sealed record JobNote(string? Unschedulable, DateTimeOffset? RetryAt);
@@ -31,13 +34,15 @@ public sealed class SnapshotSource(IActorRef operatorEndpoint, DashboardSettings
     {
         var cluster = Ask<ClusterView>(ShowCluster.Instance, "the cluster view", ct);
         var workers = Ask<WorkerList>(ListWorkers.Instance, "the worker list", ct);
-        var jobs = Ask<OperatorProtocol.JobList>(new OperatorProtocol.ListJobs(null, null), "the job list", ct);
+        var pages = JobStatus.All.Select(st =>
+            Ask<OperatorProtocol.JobList>(new OperatorProtocol.ListJobs(st, null, settings.MaxJobs), $"the {st} jobs", ct)).ToList();
+        var jobs = Task.WhenAll(pages).ContinueWith(t => t.Result.SelectMany(p => p.Jobs).ToList(), ct);
         var artifacts = Ask<ArtifactList>(ListArtifacts.Instance, "the artifact list", ct);
         var status = Ask<StatusView>(GetStatus.Instance, "the status", ct);
         await Task.WhenAll(cluster, workers, jobs, artifacts, status);
 
         var notes = new Dictionary<string, JobNote>(StringComparer.Ordinal);
-        var pending = jobs.Result.Jobs.Where(j => j.Status == JobStatus.Pending && (status.Result.Unschedulable > 0 || j.FailedAttempts > 0))
+        var pending = jobs.Result.Where(j => j.Status == JobStatus.Pending && (status.Result.Unschedulable > 0 || j.FailedAttempts > 0))
             .Take(settings.MaxJobDetails).ToList();
         var details = await Task.WhenAll(pending.Select(j => Ask<JobDetail>(new ShowJob(j.JobId), $"job {j.JobId}", ct)));
         foreach (var d in details.Where(d => d.Unschedulable is not null || d.RetryAt is not null))
@@ -46,10 +51,10 @@ public sealed class SnapshotSource(IActorRef operatorEndpoint, DashboardSettings
         return new DashboardSnapshot(DateTimeOffset.UtcNow, cluster.Result.Leader,
             cluster.Result.Members.OrderBy(m => m.Address, StringComparer.Ordinal).ToList(),
             workers.Result.Workers.OrderBy(w => w.WorkerId, StringComparer.Ordinal).ToList(),
-            jobs.Result.Jobs.OrderBy(j => j.AddedAt).ThenBy(j => j.JobId, StringComparer.Ordinal).ToList(),
+            jobs.Result.OrderBy(j => j.AddedAt).ThenBy(j => j.JobId, StringComparer.Ordinal).ToList(),
             notes, status.Result.JobCounts,
             artifacts.Result.Artifacts.OrderByDescending(a => a.StoredAt).ToList(),
-            evaluation.Read(), (long)settings.GoneLinger.TotalMilliseconds);
+            evaluation.Read(), (long)settings.GoneLinger.TotalMilliseconds, status.Result.JobCounts.Values.Sum());
     }
 
     /// <summary>A job's progress lines after <paramref name="after"/>.</summary>

@@ -90,7 +90,8 @@
     $("counts").replaceChildren(
       h("span", { class: "count" }, `${s.members.length} member(s)`),
       h("span", { class: "count" }, `${s.workers.length} worker(s), ${s.workers.reduce((n, w) => n + w.slots, 0)} slot(s)`),
-      h("span", { class: "count" }, `${s.jobs.length} job(s)`),
+      h("span", { class: "count", title: "the page shows the oldest rows of each status; all of them: /api/jobs?limit=N&after=CURSOR" },
+        s.jobs_total > s.jobs.length ? `${s.jobs.length} of ${s.jobs_total} job(s) shown` : `${s.jobs.length} job(s)`),
       ...counts.map(([k, n]) => h("span", { class: "count", "data-status": k }, badge(k), ` ${n}`)));
   }
 
