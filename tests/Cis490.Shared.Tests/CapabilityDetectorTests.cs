@@ -15,8 +15,11 @@ public class CapabilityDetectorTests
         var worker = machine.ToWorkerCapability();
 
         var probed = typeof(MachineCapability).GetProperties().ToDictionary(p => p.Name, p => p.GetValue(machine));
-        var advertised = typeof(WorkerCapability).GetProperties().ToDictionary(p => p.Name, p => p.GetValue(worker));
+        // DataSets is not probed: only an HTTP /v1 worker declares the data sets it has; a worker node pulls any (null).
+        var advertised = typeof(WorkerCapability).GetProperties().Where(p => p.Name != nameof(WorkerCapability.DataSets))
+            .ToDictionary(p => p.Name, p => p.GetValue(worker));
         Assert.Equal(probed.OrderBy(kv => kv.Key), advertised.OrderBy(kv => kv.Key));
+        Assert.Null(worker.DataSets);
     }
 
     private static SelfTestReport Report(bool torchCuda, string? cudaProblem = null) => new(
