@@ -52,6 +52,10 @@ public static class OpenApiDocument
             [R(200, "an endless event stream", null)]),
         new("get", "/api/evaluation", "dashboard", "The evaluation comparison: macro F1 with its CI per model and mode", null, false,
             [R(200, "the comparison", "Object"), R(404, "no evaluation yet")]),
+        new("get", "/api/replay", "dashboard", "The saved prediction runs an episode can be replayed with (eval's NAME_predictions.csv files)", null, false,
+            [R(200, "the runs, and files that could not be read", "Object")]),
+        new("get", "/api/replay/{name}/{episode}", "dashboard", "One test episode of a prediction run: true phase, predicted phase and class probabilities per window", null, false,
+            [R(200, "the episode", "Object"), R(404, "no such run or episode, or a run that cannot be read")]),
         new("post", "/v1/manifest/reload", "v1", "Load a manifest: the body's TOML, or with an empty body the file the coordinator was started with (--manifest)", "Toml", true, ManifestOps),
     ];
 
