@@ -126,8 +126,10 @@ public sealed class DashboardTests(DataFixture data, ITestOutputHelper output)
         await h.StartCoordinator("--http-port", httpPort.ToString());
         await WaitFor(page, "() => document.getElementById('conn').dataset.state === 'live' && document.querySelectorAll('#jobs tr[data-job-id]').length === 3",
             "the page live again with the recovered jobs", TimeSpan.FromSeconds(60), h);
-        // The browser logs the refused cancels (401, 403) and the event stream while the coordinator was away; nothing else.
-        Assert.DoesNotContain(consoleErrors, e => !e.Contains("/cancel", StringComparison.Ordinal) && !e.Contains("/api/events", StringComparison.Ordinal));
+        // The browser logs the refused cancels (401, 403), and the event stream and the replay's list (polled every 5 s) while the
+        // coordinator was away; nothing else.
+        Assert.DoesNotContain(consoleErrors, e => !e.Contains("/cancel", StringComparison.Ordinal) && !e.Contains("/api/events", StringComparison.Ordinal)
+                                                  && !e.Contains("/api/replay", StringComparison.Ordinal));
     }
 
     private static async Task SetToken(IPage page, string token)

@@ -79,8 +79,10 @@ public sealed class LegacyFleetTests(DataFixture data)
         Assert.True(exit == 0, loaded);
         Assert.Equal(6, JsonDocument.Parse(loaded).RootElement.GetProperty("added_job_ids").GetArrayLength());
 
-        await using var legacy = LegacyWorker.Start(httpPort, data.Small, Path.Combine(h.DataDir, "legacy-work"));
+        // The native worker first: it takes a shared job the moment it registers, so both kinds of worker train side by side
+        // however fast the Python worker is.
         await h.StartWorker("native-1");
+        await using var legacy = LegacyWorker.Start(httpPort, data.Small, Path.Combine(h.DataDir, "legacy-work"));
 
         // The long legacy-only job: once it runs on the legacy worker, an operator cancels and requeues it under it.
         var jobs = await h.WaitFor(j => j.Any(x => x.Model == "mlp" && x.Status == JobStatus.Running), TimeSpan.FromSeconds(120), "the mlp job running");
