@@ -132,12 +132,14 @@ internal sealed class TransformerNet : Module<Tensor, Tensor>
     private readonly Dropout dropout;
     private readonly Linear head;
     private readonly long _channels;
+    private readonly Scalar _zero = 0.ToScalar(); // held by the module, so it lives through every forward call
 
     public TransformerNet(long inputChannels, long steps, long dModel, long heads, int layers, long ffDim, double dropoutP, long classes) : base("transformer")
     {
         _channels = inputChannels / 2;
         embed = Linear(inputChannels, dModel);
-        position = Parameter(randn(steps, 1, dModel) * 0.02);
+        // Scalars made explicitly and held: an implicit one (tensor * 0.02) can be finalized while libtorch reads it (see AdamW).
+        using (var scale = 0.02.ToScalar()) position = Parameter(randn(steps, 1, dModel).mul_(scale));
         encoder = TransformerEncoder(TransformerEncoderLayer(dModel, heads, ffDim, dropoutP), layers);
         dropout = Dropout(dropoutP);
         head = Linear(dModel, classes);
@@ -150,7 +152,7 @@ internal sealed class TransformerNet : Module<Tensor, Tensor>
         var h = embed.call(x.permute(2, 0, 1)) + position;
         h = encoder.call(h, null, null);
         var observed = x.narrow(1, _channels, _channels).amax([1]).t().unsqueeze(-1); // [steps, batch, 1]: 1 where any channel was seen
-        var weight = observed + (observed.sum([0], keepdim: true) == 0).to_type(observed.dtype); // all-missing windows: plain mean
+        var weight = observed + observed.sum([0], keepdim: true).eq(_zero).to_type(observed.dtype); // all-missing windows: plain mean
         var pooled = (h * weight).sum([0]) / weight.sum([0]);
         return head.call(dropout.call(pooled));
     }

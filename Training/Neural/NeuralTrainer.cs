@@ -60,7 +60,7 @@ public static class NeuralTrainer
         net.to(device);
         var parameters = net.parameters().Sum(p => p.numel());
         using var weights = tensor(ClassWeights(train.Y, classes, s.ClassWeightClip)).to(device);
-        using var optimizer = optim.AdamW(net.parameters(), s.Lr, weight_decay: s.WeightDecay);
+        using var optimizer = new AdamW(net.parameters(), s.WeightDecay);
         var rng = new Random(unchecked((int)s.Seed ^ (int)(s.Seed >> 32)));
         var stepsPerEpoch = (train.Count + s.BatchSize - 1) / s.BatchSize;
         var total = stepsPerEpoch * s.MaxEpochs;
@@ -86,16 +86,15 @@ public static class NeuralTrainer
                     using var scope = NewDisposeScope();
                     var rows = order.AsSpan(start, Math.Min(s.BatchSize, order.Length - start));
                     var lr = LearningRate(step++, total, warmup, s.Lr);
-                    foreach (var group in optimizer.ParamGroups) group.LearningRate = lr;
                     var (x, y) = Batch(train, rows, buffer, device);
-                    optimizer.zero_grad();
+                    optimizer.ZeroGrad();
                     var loss = nn.functional.cross_entropy(net.call(x), y, weights);
                     var lossValue = loss.item<float>();
                     // A diverged run would otherwise go on for every remaining epoch and keep NaN weights.
                     if (!float.IsFinite(lossValue))
                         throw new InvalidOperationException($"the train loss is {lossValue} at epoch {epoch}, step {step} (learning rate {lr:G3}): the run diverged; lower 'lr'");
                     loss.backward();
-                    optimizer.step();
+                    optimizer.Step(lr);
                     lossSum += lossValue * rows.Length;
                 }
 

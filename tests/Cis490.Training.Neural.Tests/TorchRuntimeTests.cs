@@ -13,22 +13,56 @@ public sealed class TorchRuntimeTests
         TorchRuntime.EnsureAvailable();
         using var seeded = TorchRuntime.Seed(1, CPU);
         using var scope = NewDisposeScope();
-        // y = 3·x₀ − 2·x₁ + 1: a linear layer finds it.
+        // y = 3·x₀ − 2·x₁ + 1: a linear layer finds it. Tensor × tensor only: an implicit Scalar can be freed mid-call (see AdamW).
         var x = rand(256, 2);
-        var y = (x[.., 0] * 3 - x[.., 1] * 2 + 1).unsqueeze(1);
+        var y = x.matmul(tensor(new[] { 3f, -2f }).unsqueeze(1)) + tensor(1f);
         var model = nn.Linear(2, 1);
-        var optimizer = optim.Adam(model.parameters(), 0.1);
+        using var optimizer = new AdamW(model.parameters(), weightDecay: 0);
         double first = 0, last = 0;
         for (var step = 0; step < 300; step++)
         {
-            optimizer.zero_grad();
+            using var inner = NewDisposeScope();
+            optimizer.ZeroGrad();
             var loss = nn.functional.mse_loss(model.call(x), y);
             loss.backward();
-            optimizer.step();
+            optimizer.Step(0.1);
             last = loss.item<float>();
             if (step == 0) first = last;
         }
         Assert.True(last < first / 100, $"loss went from {first} to {last}");
+    }
+
+    [Fact]
+    public void AdamW_takes_the_published_update_step_for_step()
+    {
+        TorchRuntime.EnsureAvailable();
+        using var scope = NewDisposeScope();
+        const double lr = 0.01, decay = 0.1, beta1 = 0.9, beta2 = 0.999, eps = 1e-8;
+        var start = new[] { 0.5f, -1.5f, 2f };
+        var grads = new[] { new[] { 0.3f, -0.2f, 0f }, new[] { -1f, 0.5f, 4f }, new[] { 0.01f, 0.01f, -0.01f } };
+        var p = new TorchSharp.Modules.Parameter(tensor(start));
+        using var optimizer = new AdamW([p], decay);
+        // Loshchilov & Hutter's AdamW as torch.optim.AdamW computes it, in doubles.
+        var (w, m, v) = (start.Select(f => (double)f).ToArray(), new double[3], new double[3]);
+        for (var t = 1; t <= grads.Length; t++)
+        {
+            p.grad = tensor(grads[t - 1]);
+            optimizer.Step(lr);
+            for (var i = 0; i < 3; i++)
+            {
+                var g = (double)grads[t - 1][i];
+                w[i] *= 1 - lr * decay;
+                m[i] = beta1 * m[i] + (1 - beta1) * g;
+                v[i] = beta2 * v[i] + (1 - beta2) * g * g;
+                var denom = Math.Sqrt(v[i]) / Math.Sqrt(1 - Math.Pow(beta2, t)) + eps;
+                w[i] -= lr / (1 - Math.Pow(beta1, t)) * m[i] / denom;
+            }
+            var got = p.detach().data<float>().ToArray();
+            for (var i = 0; i < 3; i++) Assert.True(Math.Abs(got[i] - w[i]) < 1e-6, $"step {t}, weight {i}: {got[i]} vs {w[i]}");
+        }
+        Assert.Equal(3, optimizer.Steps);
+        optimizer.ZeroGrad();
+        Assert.Equal(0f, p.grad!.abs().sum().item<float>());
     }
 
     [Fact]
