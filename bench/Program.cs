@@ -18,6 +18,7 @@ public static class Program
         if (args.Length > 0 && args[0] == "tls") return TlsBench.Run(args, Option);
         if (args.Length > 0 && args[0] == "chaos") return Chaos.ChaosBench.Run(args);
         if (args.Length > 0 && args[0] == "scale-data") return ScaleDataBench.Run(args, Option);
+        if (args.Length > 0 && args[0] == "mlp") return MlpBench.Run(args, Option, a => RunCapture(a));
         if (args.Length > 0 && args[0] == "models")
         {
             var dir = Path.GetFullPath(Option(args, "--dir", Path.Combine(Path.GetTempPath(), "cis490-bench-models")));
@@ -32,6 +33,7 @@ public static class Program
                                     "     | bench takeover [--runs 10]\n" +
                                     "     | bench tls [--jobs 2000] [--mb 256] [--rounds 2]\n" +
                                     "     | " + ScaleDataBench.Usage["usage: ".Length..] + "\n" +
+                                    "     | " + MlpBench.Usage["usage: ".Length..] + "\n" +
                                     "     | " + Chaos.ChaosOptions.Usage["usage: ".Length..]);
             return 2;
         }

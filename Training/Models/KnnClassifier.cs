@@ -8,7 +8,7 @@ namespace Cis490.Training.Models;
 /// a neighbour at the same distance as one already kept loses to the lower training-row index;
 /// a vote tie goes to the lower class index. Missing values (NaN) are imputed with the training mean (0 after z-scoring).
 /// </remarks>
-public sealed class KnnClassifier
+public sealed partial class KnnClassifier
 {
     private const uint Magic = 0x4E4B3439; // "94KN"
 
@@ -27,6 +27,7 @@ public sealed class KnnClassifier
     {
         K = k; DistanceWeighted = distanceWeighted; Dims = dims; Classes = classes;
         _mean = mean; _scale = scale; _x = x; _y = y;
+        Pack();
     }
 
     /// <summary>"Fits" by storing the z-scored training rows.</summary>
@@ -66,24 +67,37 @@ public sealed class KnnClassifier
     }
 
     /// <summary>Class probabilities (vote shares) for each query row: rows × <see cref="Classes"/>.</summary>
+    /// <remarks>Blocks of queries run in parallel through the blocked kernel (<c>KnnBlocked.cs</c>), whose answers are those of
+    /// <see cref="PredictProbaDirect"/> bit for bit.</remarks>
     /// <param name="progress">Called with the number of rows done, from worker threads, at most every 1 000 rows.</param>
-    public float[] PredictProba(float[] queries, Action<int>? progress = null)
+    public float[] PredictProba(float[] queries, Action<int>? progress = null) => Score(queries, progress, _blocked);
+
+    /// <summary>The direct path: every query against every training row, one float distance each (<see cref="SquaredDistance"/>),
+    /// kept in a sorted list of k by the tie rules. What the blocked path must reproduce; kept for checks and benchmarks.</summary>
+    public float[] PredictProbaDirect(float[] queries) => Score(queries, null, blocked: false);
+
+    private float[] Score(float[] queries, Action<int>? progress, bool blocked)
     {
+        if (queries.Length % Dims != 0) throw new ArgumentException($"queries have {queries.Length} values, not a multiple of {Dims} features");
         var rows = queries.Length / Dims;
         var proba = new float[rows * Classes];
         var done = 0;
-        const int block = 256;
+        const int block = QueryBlock;
         Parallel.For(0, (rows + block - 1) / block, b =>
         {
-            var q = new float[Dims];
-            var bestD = new float[K];
-            var bestI = new int[K];
             var end = Math.Min(rows, (b + 1) * block);
-            for (var r = b * block; r < end; r++)
+            if (blocked) ScoreBlock(queries, b * block, end, proba);
+            else
             {
-                Standardize(queries.AsSpan(r * Dims, Dims), q, _mean, _scale);
-                var n = Nearest(q, bestD, bestI);
-                Vote(bestD, bestI, n, proba.AsSpan(r * Classes, Classes));
+                var q = new float[Dims];
+                var bestD = new float[K];
+                var bestI = new int[K];
+                for (var r = b * block; r < end; r++)
+                {
+                    Standardize(queries.AsSpan(r * Dims, Dims), q, _mean, _scale);
+                    var n = Nearest(q, bestD, bestI);
+                    Vote(bestD, bestI, n, proba.AsSpan(r * Classes, Classes));
+                }
             }
             var total = Interlocked.Add(ref done, end - b * block);
             if (progress is not null && total / 1000 != (total - (end - b * block)) / 1000) progress(total);
@@ -106,18 +120,21 @@ public sealed class KnnClassifier
         return pred;
     }
 
-    private int Nearest(float[] q, float[] bestD, int[] bestI)
+    private int Nearest(ReadOnlySpan<float> q, float[] bestD, int[] bestI)
     {
         var n = 0;
-        for (var i = 0; i < _y.Length; i++)
-        {
-            var d = SquaredDistance(q, _x.AsSpan(i * Dims, Dims));
-            if (n == K && d >= bestD[n - 1]) continue; // ties keep the earlier (lower-index) row
-            var pos = n < K ? n++ : n - 1;
-            while (pos > 0 && bestD[pos - 1] > d) { bestD[pos] = bestD[pos - 1]; bestI[pos] = bestI[pos - 1]; pos--; }
-            bestD[pos] = d; bestI[pos] = i;
-        }
+        for (var i = 0; i < _y.Length; i++) Insert(SquaredDistance(q, _x.AsSpan(i * Dims, Dims)), i, bestD, bestI, ref n);
         return n;
+    }
+
+    /// <summary>Offers training row <paramref name="i"/> at distance <paramref name="d"/> to the sorted k best; rows must come
+    /// in increasing index order, so that a tie keeps the earlier (lower-index) row.</summary>
+    private void Insert(float d, int i, float[] bestD, int[] bestI, ref int n)
+    {
+        if (n == K && d >= bestD[n - 1]) return;
+        var pos = n < K ? n++ : n - 1;
+        while (pos > 0 && bestD[pos - 1] > d) { bestD[pos] = bestD[pos - 1]; bestI[pos] = bestI[pos - 1]; pos--; }
+        bestD[pos] = d; bestI[pos] = i;
     }
 
     private void Vote(float[] bestD, int[] bestI, int n, Span<float> outRow)
@@ -161,10 +178,8 @@ public sealed class KnnClassifier
         using var w = new BinaryWriter(File.Create(path));
         w.Write(Magic); w.Write(1); // format version
         w.Write(K); w.Write(DistanceWeighted); w.Write(Dims); w.Write(Classes); w.Write(_y.Length);
-        foreach (var v in _mean) w.Write(v);
-        foreach (var v in _scale) w.Write(v);
-        foreach (var v in _x) w.Write(v);
-        foreach (var v in _y) w.Write(v);
+        foreach (var part in new[] { _mean, _scale, _x }) w.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(part.AsSpan()));
+        w.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(_y.AsSpan()));
     }
 
     public static KnnClassifier Load(string path)
@@ -174,10 +189,18 @@ public sealed class KnnClassifier
         var version = r.ReadInt32();
         if (version != 1) throw new InvalidDataException($"{path}: KNN sidecar format {version} is not supported (expected 1)");
         var k = r.ReadInt32(); var weighted = r.ReadBoolean(); var dims = r.ReadInt32(); var classes = r.ReadInt32(); var rows = r.ReadInt32();
-        float[] Read(int n) { var a = new float[n]; for (var i = 0; i < n; i++) a[i] = r.ReadSingle(); return a; }
-        var mean = Read(dims); var scale = Read(dims); var x = Read(rows * dims);
-        var y = new int[rows];
-        for (var i = 0; i < rows; i++) y[i] = r.ReadInt32();
+        // Bulk reads (the sidecar is little-endian, as is every machine .NET runs on here): a 500 MB sidecar in one pass.
+        if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("KNN sidecars are little-endian");
+        T[] Read<T>(int n) where T : unmanaged
+        {
+            var a = new T[n];
+            var bytes = System.Runtime.InteropServices.MemoryMarshal.AsBytes(a.AsSpan());
+            if (r.BaseStream.ReadAtLeast(bytes, bytes.Length, throwOnEndOfStream: false) != bytes.Length)
+                throw new InvalidDataException($"{path}: KNN sidecar ends early ({rows} rows × {dims} features announced)");
+            return a;
+        }
+        var mean = Read<float>(dims); var scale = Read<float>(dims); var x = Read<float>(rows * dims);
+        var y = Read<int>(rows);
         return new KnnClassifier(k, weighted, dims, classes, mean, scale, x, y);
     }
 }

@@ -69,6 +69,7 @@ public abstract class NeuralFamily : IModelFamily
             ["best_epoch"] = outcome.BestEpoch,
             ["epochs_run"] = outcome.EpochsRun,
             ["parameters"] = outcome.Parameters,
+            ["epoch_seconds"] = outcome.TypicalEpochSeconds, // read by ./cis490 bench mlp (against PyTorch)
         };
         return new NeuralModel(net, sidecar, device, settings.BatchSize, extra);
     }
@@ -85,7 +86,7 @@ public abstract class NeuralFamily : IModelFamily
         var net = Build(sidecar);
         net.load(state);
         net.to(device);
-        var extra = checkpoint.Metrics.Where(m => m.Key is "best_epoch" or "epochs_run" or "parameters").ToDictionary(m => m.Key, m => m.Value);
+        var extra = checkpoint.Metrics.Where(m => m.Key is "best_epoch" or "epochs_run" or "parameters" or "epoch_seconds").ToDictionary(m => m.Key, m => m.Value);
         return new NeuralModel(net, sidecar, device, (int)hyper.GetInt("batch_size"), extra);
     }
 

@@ -16,8 +16,21 @@ public sealed record TrainSettings(double Lr, double WeightDecay, int BatchSize,
         (int)hyper.GetInt("patience"), hyper.GetFloat("class_weight_clip"), seed);
 }
 
-/// <summary>How a training run went: the epoch whose weights were kept, how many epochs ran, and each epoch's validation macro F1.</summary>
-public sealed record TrainOutcome(int BestEpoch, int EpochsRun, double BestValMacroF1, IReadOnlyList<double> ValMacroF1ByEpoch, long Parameters);
+/// <summary>How a training run went: the epoch whose weights were kept, how many epochs ran, each epoch's validation macro F1
+/// and wall time (its training steps and its validation scoring).</summary>
+public sealed record TrainOutcome(int BestEpoch, int EpochsRun, double BestValMacroF1, IReadOnlyList<double> ValMacroF1ByEpoch, long Parameters,
+    IReadOnlyList<double> EpochSeconds)
+{
+    /// <summary>The median epoch time, leaving out the first epoch (JIT compilation, first-touch allocations) when there are others.</summary>
+    public double TypicalEpochSeconds
+    {
+        get
+        {
+            var times = (EpochSeconds.Count > 1 ? EpochSeconds.Skip(1) : EpochSeconds).Order().ToArray();
+            return times.Length == 0 ? double.NaN : times.Length % 2 == 1 ? times[times.Length / 2] : (times[times.Length / 2 - 1] + times[times.Length / 2]) / 2;
+        }
+    }
+}
 
 /// <summary>The one training loop of the neural families: class-weighted cross-entropy, AdamW, linear warm-up over the first 5 %
 /// of steps then cosine decay to 0, early stopping on validation macro F1 with the best epoch's weights restored. Seeded and, on
@@ -72,11 +85,13 @@ public static class NeuralTrainer
         var bestF1 = double.NegativeInfinity;
         var bestEpoch = 0;
         var history = new List<double>();
+        var epochSeconds = new List<double>();
         var step = 0;
         try
         {
             for (var epoch = 1; epoch <= s.MaxEpochs; epoch++)
             {
+                var epochStart = clock.Elapsed;
                 net.train();
                 rng.Shuffle(order);
                 double lossSum = 0;
@@ -100,6 +115,7 @@ public static class NeuralTrainer
 
                 var valF1 = val.Count == 0 ? double.NaN : Metrics.MacroF1(val.Y, ArgMax(Predict(net, val, s.BatchSize, device), classes), classes);
                 history.Add(valF1);
+                epochSeconds.Add((clock.Elapsed - epochStart).TotalSeconds);
                 // Without validation rows there is nothing to stop on: every epoch counts as the best, the last one is kept.
                 if (best is null || double.IsNaN(valF1) || valF1 > bestF1)
                 {
@@ -118,7 +134,7 @@ public static class NeuralTrainer
         {
             Release(best);
         }
-        return new TrainOutcome(bestEpoch, history.Count, bestF1, history, parameters);
+        return new TrainOutcome(bestEpoch, history.Count, bestF1, history, parameters, epochSeconds);
     }
 
     /// <summary>Softmax probabilities, rows × classes, in eval mode and batches of <paramref name="batchSize"/>.</summary>

@@ -1,0 +1,114 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using Cis490.Training.Data;
+using Cis490.Training.Formats;
+using Cis490.Training.Models;
+
+namespace Cis490.Bench;
+
+/// <summary><c>bench mlp</c>: an epoch of our <c>mlp</c> (TorchSharp, through the real <c>train</c> command) against the same
+/// model in PyTorch (<c>bench/mlp_torch.py</c>) on the same training and validation rows, the same threads, in the same run.</summary>
+/// <remarks>An epoch is the training steps plus the validation scoring on both sides; each side's figure is the median epoch
+/// after the first (JIT, first-touch allocations). PyTorch's BLAS is printed as the process mapped it, since Debian's
+/// python3-torch calls whatever libblas.so.3 the alternatives system names.</remarks>
+public static class MlpBench
+{
+    public const string Usage = "usage: bench mlp [--data FEATURES_DIR] [--mode realistic] [--epochs 8] [--threads N] [--dir DIR]";
+
+    public static int Run(string[] args, Func<string[], string, string, string> option, Func<string[], (TimeSpan Wall, string Stdout)> run)
+    {
+        string Opt(string name, string fallback) => option(args, name, fallback);
+        var root = Path.GetFullPath(Opt("--dir", Path.Combine(Path.GetTempPath(), "cis490-bench-mlp")));
+        var mode = Opt("--mode", "realistic");
+        var epochs = int.Parse(Opt("--epochs", "8"), CultureInfo.InvariantCulture);
+        var threads = int.Parse(Opt("--threads", Environment.ProcessorCount.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
+        if (epochs < 2 || threads < 1) { Console.Error.WriteLine(Usage + "\n(--epochs at least 2: the first epoch is left out)"); return 2; }
+        if (threads != Environment.ProcessorCount)
+        {
+            Console.Error.WriteLine($"--threads {threads}: our trainer uses every core ({Environment.ProcessorCount}); run both sides under taskset -c to compare fewer");
+            return 2;
+        }
+        var script = Path.Combine(AppContext.BaseDirectory, "mlp_torch.py");
+        if (!File.Exists(script)) throw new FileNotFoundException($"{script} is missing: the bench project copies bench/mlp_torch.py beside itself", script);
+
+        var features = Opt("--data", "");
+        if (features.Length == 0)
+        {
+            features = Path.Combine(root, "features");
+            if (!File.Exists(Path.Combine(features, FeatureTable.FileName)))
+            {
+                run(["data", "generate", "--out", Path.Combine(root, "episodes"), "--episodes", "567", "--seed", "490"]);
+                run(["data", "build", "--episodes", Path.Combine(root, "episodes"), "--out", features]);
+            }
+        }
+        features = Path.GetFullPath(features);
+
+        // The rows `train` uses: its default split (host, trained on the laptop, seed 0), the mode's summary columns.
+        var table = FeatureTable.Load(features);
+        var split = Splits.Make(table, "host", ["elliott-thinkpad"], 0);
+        var data = new ModelData(table, FeatureSchema.Load(features), mode, features, split);
+        var export = Path.Combine(root, "export");
+        Directory.CreateDirectory(export);
+        Export(data, split.Train, Path.Combine(export, "x_train.npy"), Path.Combine(export, "y_train.npy"));
+        Export(data, split.Val, Path.Combine(export, "x_val.npy"), Path.Combine(export, "y_val.npy"));
+        Console.WriteLine($"mlp epoch benchmark: {split.Train.Length} training and {split.Val.Length} validation windows × {data.Columns.Count} features " +
+                          $"({mode}, {features}), {epochs} epochs, {threads} threads; load average {LoadAverage()}");
+
+        // Ours: the real trainer (patience = epochs, so every epoch runs).
+        var outDir = Path.Combine(root, "model");
+        var hyper = $"{{\"max_epochs\": {epochs}, \"patience\": {epochs}, \"device\": \"cpu\"}}";
+        run(["train", "--model", "mlp", "--mode", mode, "--data", features, "--out", outDir, "--hyper", hyper]);
+        using var ckpt = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "ckpt.json")));
+        var metrics = ckpt.RootElement.GetProperty("metrics");
+        var ours = metrics.GetProperty("epoch_seconds").GetDouble();
+
+        // PyTorch on the same rows.
+        var torch = Python(script, export, data.Classes, epochs, threads);
+        var times = torch.GetProperty("epoch_seconds").EnumerateArray().Select(e => e.GetDouble()).Skip(1).Order().ToArray();
+        var theirs = times.Length % 2 == 1 ? times[times.Length / 2] : (times[times.Length / 2 - 1] + times[times.Length / 2]) / 2;
+        var theirF1 = torch.GetProperty("val_macro_f1").EnumerateArray().Select(e => e.GetDouble()).Max();
+
+        Console.WriteLine($"{"",-28} {"epoch ms",9} {"best val F1",12}");
+        Console.WriteLine($"{"ours (TorchSharp, libtorch)",-28} {ours * 1000,9:F1} {metrics.GetProperty("val_macro_f1").GetDouble(),12:F3}");
+        Console.WriteLine($"{"PyTorch " + torch.GetProperty("torch").GetString(),-28} {theirs * 1000,9:F1} {theirF1,12:F3}");
+        Console.WriteLine($"ratio ours / PyTorch: {ours / theirs:F2} (goal ≤ 1.2); load average {LoadAverage()}");
+        Console.WriteLine($"PyTorch's BLAS, as mapped: {string.Join(", ", torch.GetProperty("blas_mapped").EnumerateArray().Select(e => e.GetString()))}");
+        Console.WriteLine($"PyTorch's build: {string.Join("; ", torch.GetProperty("blas_build").EnumerateArray().Select(e => e.GetString()))}");
+        return 0;
+    }
+
+    private static void Export(ModelData data, IReadOnlyList<int> rows, string xPath, string yPath)
+    {
+        var (x, y) = data.Summary(rows);
+        var width = data.Columns.Count;
+        using (var xs = new NpyArrayWriter(xPath, NpyDType.Float32, width))
+            for (var r = 0; r < y.Length; r++) xs.Append(x.AsSpan(r * width, width));
+        using var ys = new NpyArrayWriter(yPath, NpyDType.Int64);
+        foreach (var label in y) ys.Append(label);
+    }
+
+    private static JsonElement Python(string script, string export, int classes, int epochs, int threads)
+    {
+        var psi = new ProcessStartInfo("python3") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in new[] { script, "--data", export, "--classes", classes.ToString(CultureInfo.InvariantCulture),
+                     "--epochs", epochs.ToString(CultureInfo.InvariantCulture), "--threads", threads.ToString(CultureInfo.InvariantCulture) })
+            psi.ArgumentList.Add(a);
+        // OpenBLAS and OpenMP pools sized as torch's own threads, waiting passively as our trainer's libgomp does (TorchRuntime).
+        psi.Environment["OPENBLAS_NUM_THREADS"] = threads.ToString(CultureInfo.InvariantCulture);
+        psi.Environment["OMP_NUM_THREADS"] = threads.ToString(CultureInfo.InvariantCulture);
+        psi.Environment["OMP_WAIT_POLICY"] = "PASSIVE";
+        using var p = Process.Start(psi) ?? throw new InvalidOperationException("python3 did not start");
+        var stderr = p.StandardError.ReadToEndAsync();
+        var stdout = p.StandardOutput.ReadToEnd();
+        p.WaitForExit();
+        if (p.ExitCode != 0)
+            throw new InvalidOperationException($"{script} failed (exit {p.ExitCode}): {stderr.Result.Trim()}" +
+                                                (stderr.Result.Contains("No module named 'torch'") ? " — install python3-torch (./cis490 bench mlp does)" : ""));
+        return JsonDocument.Parse(stdout.Trim().Split('\n')[^1]).RootElement.Clone();
+    }
+
+    /// <summary>The 1-, 5- and 15-minute load averages, as uptime prints them.</summary>
+    public static string LoadAverage() =>
+        File.Exists("/proc/loadavg") ? string.Join(" ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "unknown";
+}
