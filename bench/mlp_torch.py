@@ -16,6 +16,7 @@ import argparse
 import json
 import math
 import os
+import re
 import time
 
 import numpy as np
@@ -151,7 +152,7 @@ def main():
         "torch": torch.__version__,
         "threads": torch.get_num_threads(),
         "blas_mapped": mapped_blas(),
-        "blas_build": [l.strip() for l in torch.__config__.show().splitlines() if "BLAS" in l or "LAPACK" in l or "MKL" in l],
+        "blas_build": re.findall(r"(?:BLAS_INFO|LAPACK_INFO|USE_MKLDNN)=[^,]*|CPU capability usage: \w+", torch.__config__.show()),
         "train_rows": int(len(y_train)),
         "val_rows": int(len(y_val)),
         "inputs": int(width),

@@ -18,7 +18,7 @@ public sealed partial class KnnClassifier
 {
     private const int QueryTile = 6;    // queries per register tile (6 × 2 accumulators: enough to hide the multiply-add latency)
     private const int PanelTile = 2;    // training panels per register tile
-    private const int QueryBlock = 60;  // queries per parallel task (a multiple of the tile) (their rows stay in L1/L2 while training chunks stream by)
+    private const int QueryBlock = 60;  // queries per parallel task, a multiple of the tile: their rows stay in L1 while a panel pair passes
 
     /// <summary>SIMD lanes per training panel on this machine: 16 with AVX-512, 8 with AVX2, 4 otherwise.</summary>
     public static int Lanes { get; } = Vector512.IsHardwareAccelerated ? 16 : Vector256.IsHardwareAccelerated ? 8 : 4;

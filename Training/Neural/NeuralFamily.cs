@@ -69,7 +69,9 @@ public abstract class NeuralFamily : IModelFamily
             ["best_epoch"] = outcome.BestEpoch,
             ["epochs_run"] = outcome.EpochsRun,
             ["parameters"] = outcome.Parameters,
-            ["epoch_seconds"] = outcome.TypicalEpochSeconds, // read by ./cis490 bench mlp (against PyTorch)
+            // Median and fastest epoch after the first (training steps + validation scoring); ./cis490 bench mlp reads them.
+            ["epoch_seconds"] = outcome.TypicalEpochSeconds,
+            ["epoch_seconds_fastest"] = outcome.FastestEpochSeconds,
         };
         return new NeuralModel(net, sidecar, device, settings.BatchSize, extra);
     }
@@ -86,7 +88,7 @@ public abstract class NeuralFamily : IModelFamily
         var net = Build(sidecar);
         net.load(state);
         net.to(device);
-        var extra = checkpoint.Metrics.Where(m => m.Key is "best_epoch" or "epochs_run" or "parameters" or "epoch_seconds").ToDictionary(m => m.Key, m => m.Value);
+        var extra = checkpoint.Metrics.Where(m => m.Key is "best_epoch" or "epochs_run" or "parameters" or "epoch_seconds" or "epoch_seconds_fastest").ToDictionary(m => m.Key, m => m.Value);
         return new NeuralModel(net, sidecar, device, (int)hyper.GetInt("batch_size"), extra);
     }
 

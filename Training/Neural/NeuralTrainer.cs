@@ -21,15 +21,22 @@ public sealed record TrainSettings(double Lr, double WeightDecay, int BatchSize,
 public sealed record TrainOutcome(int BestEpoch, int EpochsRun, double BestValMacroF1, IReadOnlyList<double> ValMacroF1ByEpoch, long Parameters,
     IReadOnlyList<double> EpochSeconds)
 {
-    /// <summary>The median epoch time, leaving out the first epoch (JIT compilation, first-touch allocations) when there are others.</summary>
+    /// <summary>The epoch times that say what an epoch costs: all but the first (JIT compilation, first-touch allocations) when
+    /// there are others, sorted.</summary>
+    private double[] SteadyEpochs => (EpochSeconds.Count > 1 ? EpochSeconds.Skip(1) : EpochSeconds).Order().ToArray();
+
+    /// <summary>The median steady epoch time.</summary>
     public double TypicalEpochSeconds
     {
         get
         {
-            var times = (EpochSeconds.Count > 1 ? EpochSeconds.Skip(1) : EpochSeconds).Order().ToArray();
+            var times = SteadyEpochs;
             return times.Length == 0 ? double.NaN : times.Length % 2 == 1 ? times[times.Length / 2] : (times[times.Length / 2 - 1] + times[times.Length / 2]) / 2;
         }
     }
+
+    /// <summary>The fastest steady epoch: on a shared machine, the one least disturbed by other work.</summary>
+    public double FastestEpochSeconds => SteadyEpochs.FirstOrDefault(double.NaN);
 }
 
 /// <summary>The one training loop of the neural families: class-weighted cross-entropy, AdamW, linear warm-up over the first 5 %
