@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Cis490.Training.Models;
 
@@ -110,11 +111,14 @@ public sealed partial class KnnClassifier
             if (direct.Contains(r)) n = Nearest(z, bestD, bestI);
             else
             {
-                // The exact pass: the direct path's distance and insertion rule over the candidates, in training-row order.
+                // The exact pass: the direct path's distance and insertion rule over the candidates, in training-row order. The
+                // survivors' rows are scattered over the training set: their cache lines are all requested first, then read.
                 n = 0;
                 var (cand, low, t) = (s.Candidates[r], s.CandidateLow[r], s.Threshold[r]);
+                var kept = 0;
                 for (var c = 0; c < cand.Count; c++)
-                    if (low[c] <= t) Insert(SquaredDistance(z, _x.AsSpan(cand[c] * Dims, Dims)), cand[c], bestD, bestI, ref n);
+                    if (low[c] <= t) { cand[kept++] = cand[c]; Prefetch(cand[c]); }
+                for (var c = 0; c < kept; c++) Insert(SquaredDistance(z, _x.AsSpan(cand[c] * Dims, Dims)), cand[c], bestD, bestI, ref n);
             }
             Vote(bestD, bestI, n, proba.AsSpan((first + r) * Classes, Classes));
         }
@@ -230,6 +234,14 @@ public sealed partial class KnnClassifier
             cand.Add(i); lows.Add(low);
             if (cand.Count >= 64 + 8 * K) Prune(cand, lows, s.Threshold[r]);
         }
+    }
+
+    /// <summary>Asks for every cache line of training row <paramref name="row"/> (a hint; nothing waits for it).</summary>
+    private unsafe void Prefetch(int row)
+    {
+        if (!Sse.IsSupported) return;
+        fixed (float* at = &_x[row * Dims])
+            for (var j = 0; j < Dims; j += 16) Sse.Prefetch0(at + j);
     }
 
     private static void Prune(List<int> cand, List<float> lows, float threshold)
