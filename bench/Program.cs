@@ -21,6 +21,14 @@ public static class Program
         if (args.Length > 0 && args[0] == "mlp") return MlpBench.Run(args, Option, a => RunCapture(a));
         if (args.Length > 0 && args[0] == "models")
         {
+            var knnData = Option(args, "--knn-data", "");
+            if (knnData.Length > 0)
+            {
+                // Only KNN against the arithmetic limit, on a data set built elsewhere (e.g. by bench scale-data).
+                ModelBench.KnnAgainstArithmeticLimit(Path.GetFullPath(knnData), Option(args, "--knn-mode", "oracle"),
+                    int.Parse(Option(args, "--knn-queries", "3000"), CultureInfo.InvariantCulture));
+                return 0;
+            }
             var dir = Path.GetFullPath(Option(args, "--dir", Path.Combine(Path.GetTempPath(), "cis490-bench-models")));
             var models = Option(args, "--models", string.Join(",", ModelBench.Models)).Split(',');
             ModelBench.Run(dir, a => { var (wall, stdout) = RunCapture(a); return (wall, stdout); }, models);
@@ -29,6 +37,7 @@ public static class Program
         if (args.Length == 0 || args[0] != "data")
         {
             Console.Error.WriteLine("usage: bench data [--episodes 567,5000] [--dir DIR] | bench models [--models knn,gbt,...] [--dir DIR]\n" +
+                                    "     | bench models --knn-data FEATURES [--knn-mode oracle] [--knn-queries 3000]\n" +
                                     "     | bench coordinator [--journals sqlite,postgres] [--jobs 2000] [--events 10000,100000] | bench failover [--runs 3]\n" +
                                     "     | bench takeover [--runs 10]\n" +
                                     "     | bench tls [--jobs 2000] [--mb 256] [--rounds 2]\n" +
