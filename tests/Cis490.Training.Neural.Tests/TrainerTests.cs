@@ -52,6 +52,15 @@ public sealed class TrainerTests(NeuralFixture fixture)
     }
 
     [Fact]
+    public void Epoch_times_leave_out_the_first_epoch_then_give_the_median_and_the_fastest()
+    {
+        TrainOutcome Run(params double[] seconds) => new(1, seconds.Length, 0.5, [.. seconds.Select(_ => 0.5)], 10, seconds);
+        Assert.Equal((0.2, 0.1), (Run(9.0, 0.3, 0.1, 0.2).TypicalEpochSeconds, Run(9.0, 0.3, 0.1, 0.2).FastestEpochSeconds));
+        Assert.Equal(0.25, Run(9.0, 0.1, 0.4, 0.3, 0.2).TypicalEpochSeconds, 12); // an even count: the middle two's mean
+        Assert.Equal((2.5, 2.5), (Run(2.5).TypicalEpochSeconds, Run(2.5).FastestEpochSeconds)); // one epoch: itself
+    }
+
+    [Fact]
     public void Patience_one_stops_training_at_the_first_epoch_without_a_better_validation_f1()
     {
         // A learning rate this small leaves every prediction where it was: validation F1 is flat from the first epoch.
@@ -63,6 +72,9 @@ public sealed class TrainerTests(NeuralFixture fixture)
             Assert.Equal(1, (int)run.Model.ExtraMetrics["best_epoch"]);
             Assert.Equal(2, epochs.Count);
             Assert.Equal(epochs[0].ValMacroF1, epochs[1].ValMacroF1);
+            // Two epochs: the second alone is the steady one, so median and fastest are the same, real time.
+            Assert.True(run.Model.ExtraMetrics["epoch_seconds"] > 0);
+            Assert.Equal(run.Model.ExtraMetrics["epoch_seconds"], run.Model.ExtraMetrics["epoch_seconds_fastest"]);
         }
         finally
         {
