@@ -18,6 +18,7 @@ public static class Program
         if (args.Length > 0 && args[0] == "tls") return TlsBench.Run(args, Option);
         if (args.Length > 0 && args[0] == "chaos") return Chaos.ChaosBench.Run(args);
         if (args.Length > 0 && args[0] == "scale-data") return ScaleDataBench.Run(args, Option);
+        if (args.Length > 0 && args[0] == "shell") return ShellBench.Run(args, Option);
         if (args.Length > 0 && args[0] == "models")
         {
             var dir = Path.GetFullPath(Option(args, "--dir", Path.Combine(Path.GetTempPath(), "cis490-bench-models")));
@@ -30,6 +31,7 @@ public static class Program
             Console.Error.WriteLine("usage: bench data [--episodes 567,5000] [--dir DIR] | bench models [--models knn,gbt,...] [--dir DIR]\n" +
                                     "     | bench coordinator [--journals sqlite,postgres] [--jobs 2000] [--events 10000,100000] | bench failover [--runs 3]\n" +
                                     "     | bench takeover [--runs 10]\n" +
+                                    "     | " + ShellBench.Usage["usage: ".Length..] + "\n" +
                                     "     | bench tls [--jobs 2000] [--mb 256] [--rounds 2]\n" +
                                     "     | " + ScaleDataBench.Usage["usage: ".Length..] + "\n" +
                                     "     | " + Chaos.ChaosOptions.Usage["usage: ".Length..]);

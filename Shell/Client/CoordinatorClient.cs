@@ -57,12 +57,14 @@ public sealed class CoordinatorClient : IAsyncDisposable
         var security = TransportSecurity.Decide(FleetRole.Operator, config.GetString("akka.remote.dot-netty.tcp.hostname", "127.0.0.1"),
             tlsDir, insecure: false, config.GetString(TransportSecurity.ConfigKey, ""));
         if (security.Enabled) config = ConfigurationFactory.ParseString(security.Overrides).WithFallback(config);
+        StartupClock.Mark("config");
         var bootstrap = BootstrapSetup.Create().WithConfig(config);
         var system = ActorSystem.Create("cis490-shell",
             security.Setup() is { } tls ? ActorSystemSetup.Create(bootstrap, tls) : ActorSystemSetup.Create(bootstrap));
         var contact = ActorPath.Parse($"{security.Scheme}://{systemName}@{hostPort}/system/receptionist");
         var client = system.ActorOf(ClusterClient.Props(
             ClusterClientSettings.Create(system).WithInitialContacts(ImmutableHashSet.Create(contact))), "client");
+        StartupClock.Mark("actor-system");
         return new CoordinatorClient(system, client, ShellSettings.From(config), hostPort) { Tls = security.Enabled };
     }
 
@@ -89,7 +91,9 @@ public sealed class CoordinatorClient : IAsyncDisposable
             var tryFor = request is IOperatorRead && Settings.ReadTry < left ? Settings.ReadTry : left;
             try
             {
-                return await _client.Ask<object>(envelope, tryFor);
+                var answer = await _client.Ask<object>(envelope, tryFor);
+                StartupClock.Mark("first-answer");
+                return answer;
             }
             catch (AskTimeoutException) when (timeout - clock.Elapsed > Settings.ReadTry / 10)
             {
@@ -154,7 +158,12 @@ public sealed class CoordinatorClient : IAsyncDisposable
         return await Ask(new OperatorProtocol.SubmitManifestStream(path, bytes.Length, source, token), Settings.ManifestTimeout);
     }
 
-    public async ValueTask DisposeAsync() => await _system.Terminate();
+    public async ValueTask DisposeAsync()
+    {
+        StartupClock.Mark("output");
+        await _system.Terminate();
+        StartupClock.Mark("shutdown");
+    }
 }
 
 /// <summary>The shell's settings, read once from <c>cis490.shell</c> (hocon/shell.conf says why each value).</summary>
