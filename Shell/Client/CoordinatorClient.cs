@@ -48,7 +48,9 @@ public sealed class CoordinatorClient : IAsyncDisposable
         var colon = hostPort.LastIndexOf(':');
         if (colon <= 0 || !int.TryParse(hostPort[(colon + 1)..], out var port) || port is <= 0 or > 65535)
             throw new CliException($"--coordinator must be HOST:PORT (the coordinator node's address), got '{hostPort}'");
-        var config = HoconLoader.Load(["shell.conf"])
+        var hocon = HoconLoader.Load(["shell.conf"]);
+        StartupClock.Mark("hocon");
+        var config = hocon
             .WithFallback(ClusterClientReceptionist.DefaultConfig())
             .WithFallback(Akka.Cluster.Tools.PublishSubscribe.DistributedPubSub.DefaultConfig()) // binds ClusterClient's Send envelope
             .WithFallback(ActorMaterializer.DefaultConfig()); // binds the stream-ref serializer: an artifact download arrives as a source ref
@@ -61,10 +63,11 @@ public sealed class CoordinatorClient : IAsyncDisposable
         var bootstrap = BootstrapSetup.Create().WithConfig(config);
         var system = ActorSystem.Create("cis490-shell",
             security.Setup() is { } tls ? ActorSystemSetup.Create(bootstrap, tls) : ActorSystemSetup.Create(bootstrap));
+        StartupClock.Mark("actor-system");
         var contact = ActorPath.Parse($"{security.Scheme}://{systemName}@{hostPort}/system/receptionist");
         var client = system.ActorOf(ClusterClient.Props(
             ClusterClientSettings.Create(system).WithInitialContacts(ImmutableHashSet.Create(contact))), "client");
-        StartupClock.Mark("actor-system");
+        StartupClock.Mark("cluster-client");
         return new CoordinatorClient(system, client, ShellSettings.From(config), hostPort) { Tls = security.Enabled };
     }
 
