@@ -1,4 +1,5 @@
 using Cis490.Shared.Cli;
+using Cis490.Shell.Client;
 using Cis490.Shell.Commands;
 using Cis490.Shell.Demo;
 using Cis490.Shell.Interactive;
@@ -32,6 +33,19 @@ public static class Program
     public static TextWriter Out { get; private set; } = Console.Out;
 
     public static async Task<int> Main(string[] argv)
+    {
+        StartupClock.Mark("main");
+        try
+        {
+            return await Run(argv);
+        }
+        finally
+        {
+            StartupClock.Report(Console.Error);
+        }
+    }
+
+    private static async Task<int> Run(string[] argv)
     {
         // Everything this program prints passes SafeTextWriter: ids, hosts, errors and manifest values from the coordinator show
         // their control characters as visible escapes rather than acting on the terminal.

@@ -19,6 +19,7 @@ public static class Program
         if (args.Length > 0 && args[0] == "chaos") return Chaos.ChaosBench.Run(args);
         if (args.Length > 0 && args[0] == "scale-data") return ScaleDataBench.Run(args, Option);
         if (args.Length > 0 && args[0] == "mlp") return MlpBench.Run(args, Option, a => RunCapture(a));
+        if (args.Length > 0 && args[0] == "shell") return ShellBench.Run(args, Option);
         if (args.Length > 0 && args[0] == "models")
         {
             var knnData = Option(args, "--knn-data", "");
@@ -40,6 +41,7 @@ public static class Program
                                     "     | bench models --knn-data FEATURES [--knn-mode oracle] [--knn-queries 3000]\n" +
                                     "     | bench coordinator [--journals sqlite,postgres] [--jobs 2000] [--events 10000,100000] | bench failover [--runs 3]\n" +
                                     "     | bench takeover [--runs 10]\n" +
+                                    "     | " + ShellBench.Usage["usage: ".Length..] + "\n" +
                                     "     | bench tls [--jobs 2000] [--mb 256] [--rounds 2]\n" +
                                     "     | " + ScaleDataBench.Usage["usage: ".Length..] + "\n" +
                                     "     | " + MlpBench.Usage["usage: ".Length..] + "\n" +

@@ -48,7 +48,9 @@ public sealed class CoordinatorClient : IAsyncDisposable
         var colon = hostPort.LastIndexOf(':');
         if (colon <= 0 || !int.TryParse(hostPort[(colon + 1)..], out var port) || port is <= 0 or > 65535)
             throw new CliException($"--coordinator must be HOST:PORT (the coordinator node's address), got '{hostPort}'");
-        var config = HoconLoader.Load(["shell.conf"])
+        var hocon = HoconLoader.Load(["shell.conf"]);
+        StartupClock.Mark("hocon");
+        var config = hocon
             .WithFallback(ClusterClientReceptionist.DefaultConfig())
             .WithFallback(Akka.Cluster.Tools.PublishSubscribe.DistributedPubSub.DefaultConfig()) // binds ClusterClient's Send envelope
             .WithFallback(ActorMaterializer.DefaultConfig()); // binds the stream-ref serializer: an artifact download arrives as a source ref
@@ -57,12 +59,15 @@ public sealed class CoordinatorClient : IAsyncDisposable
         var security = TransportSecurity.Decide(FleetRole.Operator, config.GetString("akka.remote.dot-netty.tcp.hostname", "127.0.0.1"),
             tlsDir, insecure: false, config.GetString(TransportSecurity.ConfigKey, ""));
         if (security.Enabled) config = ConfigurationFactory.ParseString(security.Overrides).WithFallback(config);
+        StartupClock.Mark("config");
         var bootstrap = BootstrapSetup.Create().WithConfig(config);
         var system = ActorSystem.Create("cis490-shell",
             security.Setup() is { } tls ? ActorSystemSetup.Create(bootstrap, tls) : ActorSystemSetup.Create(bootstrap));
+        StartupClock.Mark("actor-system");
         var contact = ActorPath.Parse($"{security.Scheme}://{systemName}@{hostPort}/system/receptionist");
         var client = system.ActorOf(ClusterClient.Props(
             ClusterClientSettings.Create(system).WithInitialContacts(ImmutableHashSet.Create(contact))), "client");
+        StartupClock.Mark("cluster-client");
         return new CoordinatorClient(system, client, ShellSettings.From(config), hostPort) { Tls = security.Enabled };
     }
 
@@ -89,7 +94,9 @@ public sealed class CoordinatorClient : IAsyncDisposable
             var tryFor = request is IOperatorRead && Settings.ReadTry < left ? Settings.ReadTry : left;
             try
             {
-                return await _client.Ask<object>(envelope, tryFor);
+                var answer = await _client.Ask<object>(envelope, tryFor);
+                StartupClock.Mark("first-answer");
+                return answer;
             }
             catch (AskTimeoutException) when (timeout - clock.Elapsed > Settings.ReadTry / 10)
             {
@@ -154,7 +161,12 @@ public sealed class CoordinatorClient : IAsyncDisposable
         return await Ask(new OperatorProtocol.SubmitManifestStream(path, bytes.Length, source, token), Settings.ManifestTimeout);
     }
 
-    public async ValueTask DisposeAsync() => await _system.Terminate();
+    public async ValueTask DisposeAsync()
+    {
+        StartupClock.Mark("output");
+        await _system.Terminate();
+        StartupClock.Mark("shutdown");
+    }
 }
 
 /// <summary>The shell's settings, read once from <c>cis490.shell</c> (hocon/shell.conf says why each value).</summary>
