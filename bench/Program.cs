@@ -17,6 +17,7 @@ public static class Program
         if (args.Length > 0 && args[0] == "takeover") return TakeoverBench.Run(args, Option);
         if (args.Length > 0 && args[0] == "tls") return TlsBench.Run(args, Option);
         if (args.Length > 0 && args[0] == "chaos") return Chaos.ChaosBench.Run(args);
+        if (args.Length > 0 && args[0] == "scale") return Scale.ScaleBench.Run(args);
         if (args.Length > 0 && args[0] == "scale-data") return ScaleDataBench.Run(args, Option);
         if (args.Length > 0 && args[0] == "models")
         {
@@ -31,6 +32,7 @@ public static class Program
                                     "     | bench coordinator [--journals sqlite,postgres] [--jobs 2000] [--events 10000,100000] | bench failover [--runs 3]\n" +
                                     "     | bench takeover [--runs 10]\n" +
                                     "     | bench tls [--jobs 2000] [--mb 256] [--rounds 2]\n" +
+                                    "     | " + Scale.ScaleOptions.Usage["usage: ".Length..] + "\n" +
                                     "     | " + ScaleDataBench.Usage["usage: ".Length..] + "\n" +
                                     "     | " + Chaos.ChaosOptions.Usage["usage: ".Length..]);
             return 2;

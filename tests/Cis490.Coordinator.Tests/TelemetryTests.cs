@@ -169,4 +169,18 @@ public sealed class MetricsEndpointTests : HttpTestBase
         Assert.Contains("cis490_jobs{", text);
         Assert.Contains("status=\"pending\"", text);
     }
+
+    [Fact]
+    public async Task Metrics_include_the_runtime_s_gc_heap_size_so_an_operator_sees_what_the_memory_is_made_of()
+    {
+        string text = "";
+        for (var i = 0; i < 50 && !text.Contains("dotnet_gc_last_collection_heap_size"); i++)
+        {
+            GC.Collect(); // the runtime meter reports the heap as of the last collection: make sure there was one
+            text = await Http.GetStringAsync("/metrics");
+            if (!text.Contains("dotnet_gc_last_collection_heap_size")) await Task.Delay(100);
+        }
+        Assert.Contains("dotnet_gc_last_collection_heap_size", text);
+        Assert.Contains("dotnet_process_memory_working_set", text);
+    }
 }
