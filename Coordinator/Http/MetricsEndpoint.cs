@@ -12,12 +12,8 @@ public static class MetricsEndpoint
 {
     public const string Path = "/metrics";
 
-    /// <summary>.NET's own runtime meter (GC heap sizes and collections, working set, thread pool, JIT): with the product's meter it
-    /// says what the coordinator's memory is made of (bench scale reads the GC heap from it).</summary>
-    public const string RuntimeMeter = "System.Runtime";
-
     public static void AddServices(IServiceCollection services) =>
-        services.AddOpenTelemetry().WithMetrics(m => m.AddMeter(Cis490Metrics.MeterName, RuntimeMeter).AddPrometheusExporter());
+        services.AddOpenTelemetry().WithMetrics(m => m.AddMeter(Cis490Metrics.MeterName).AddPrometheusExporter());
 
     public static void Map(WebApplication app) => app.MapPrometheusScrapingEndpoint(Path);
 }

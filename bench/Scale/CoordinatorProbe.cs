@@ -45,8 +45,8 @@ public sealed partial class CoordinatorProbe(int httpPort) : IDisposable
         metrics.Where(kv => kv.Key.StartsWith(prefix, StringComparison.Ordinal) && kv.Key.EndsWith(suffix, StringComparison.Ordinal))
             .Select(kv => (double?)kv.Value).FirstOrDefault();
 
-    /// <summary>The managed heap after the last garbage collection (.NET's System.Runtime meter), in bytes, or null.</summary>
-    public async Task<double?> GcHeap() => Find(await Metrics(), "dotnet_gc_last_collection_heap_size");
+    /// <summary>The managed heap at the last garbage collection (<c>cis490_gc_heap_bytes</c>), in bytes, or null.</summary>
+    public async Task<double?> GcHeap() => Find(await Metrics(), "cis490_gc_heap");
 
     /// <summary>Polls <c>/api/status</c> until it answers 200 with <paramref name="jobs"/> jobs; the time it took.</summary>
     public async Task<TimeSpan> WaitAnswering(int jobs, TimeSpan timeout)

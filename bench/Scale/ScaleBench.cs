@@ -120,6 +120,9 @@ public static class ScaleBench
                                   $"{report.HeartbeatCapacityPerSecond:F0}/s");
                 report.Errors = fleet.Stats.ErrorCount;
                 report.Revoked = fleet.Stats.RevokedCount;
+                report.RacedHeartbeats = fleet.Stats.Raced;
+                Console.WriteLine($"fleet: {fleet.Stats.Leases} leases, {fleet.Stats.CompletedCount} completed, {report.Revoked} revoked, " +
+                                  $"{report.RacedHeartbeats} heartbeats crossed their completion (refused as stale, expected), {report.Errors} errors");
                 foreach (var e in fleet.Stats.FirstErrors()) Console.WriteLine($"  fleet error: {e}");
             }
             var after = await probe.Metrics();
@@ -152,8 +155,12 @@ public static class ScaleBench
             report.RestartAnswerSeconds = clock.Elapsed.TotalSeconds;
             report.RecoverySeconds = CoordinatorProbe.Find(await probe.Metrics(), "cis490_recovery", "_sum");
             await Task.Delay(TimeSpan.FromSeconds(3));
-            report.RecoveredRssMb = CoordinatorProbe.Memory(coordinator.Pid).Rss / 1e6;
-            report.RecoveredGcHeapMb = await probe.GcHeap() / 1e6;
+            var recoveredRss = CoordinatorProbe.Memory(coordinator.Pid).Rss;
+            var recoveredHeap = await probe.GcHeap();
+            report.RecoveredRssMb = recoveredRss / 1e6;
+            report.RecoveredGcHeapMb = recoveredHeap / 1e6;
+            report.RecoveredRssPerJobBytes = (recoveredRss - emptyRss) / (double)o.Jobs;
+            report.RecoveredGcHeapPerJobBytes = recoveredHeap is { } rh && emptyHeap is { } eh2 ? (rh - eh2) / o.Jobs : null;
             Console.WriteLine($"recovery after SIGKILL (snapshot {report.SnapshotMb:F1} MB + {report.EventsAfterSnapshot} events): job table recovered in " +
                               $"{report.RecoverySeconds:F2} s (cis490_recovery); process start → READY {report.RestartReadySeconds:F1} s, → first answer with all jobs " +
                               $"{report.RestartAnswerSeconds:F1} s");
@@ -185,7 +192,9 @@ public static class ScaleBench
         Console.WriteLine($"summary ({r.Workers} workers, {r.Jobs} jobs; load average before {r.LoadBefore}, after {r.LoadAfter}):");
         Console.WriteLine($"  coordinator RSS: empty {r.EmptyRssMb:F0} MB, {r.Jobs} jobs loaded {r.LoadedRssMb:F0} MB (peak {r.LoadedHwmMb:F0} MB), fleet busy " +
                           $"{r.BusyRssMb:F0} MB, recovered from the journal {r.RecoveredRssMb:F0} MB (GC heap {r.RecoveredGcHeapMb:F0} MB)");
-        Console.WriteLine($"  memory per job: {r.RssPerJobBytes:F0} B RSS, {r.GcHeapPerJobBytes:F0} B GC heap    goal <= 2048 B: {Goal(r.RssPerJobBytes <= 2048)}");
+        Console.WriteLine($"  memory per job (minus the empty coordinator, ÷ jobs): after the submit {r.RssPerJobBytes:F0} B RSS, {r.GcHeapPerJobBytes:F0} B GC heap; " +
+                          $"recovered {r.RecoveredRssPerJobBytes:F0} B RSS, {r.RecoveredGcHeapPerJobBytes:F0} B GC heap    goal <= 2048 B: " +
+                          Goal(Math.Max(r.RssPerJobBytes, r.RecoveredRssPerJobBytes) <= 2048));
         Console.WriteLine($"  lease latency, fleet busy: p50 {r.BusyLease?.P50 * 1000:F1} ms, p99 {r.BusyLease?.P99 * 1000:F1} ms    goal p99 <= 100 ms: " +
                           Goal(r.BusyLease is { Count: > 0 } b ? b.P99 <= 0.1 : null));
         Console.WriteLine($"  heartbeats handled: {r.HeartbeatsHandledPerSecond:F0}/s at the production interval; capacity {r.HeartbeatCapacityPerSecond:F0}/s");
@@ -255,5 +264,8 @@ public sealed class ScaleReport
     public double RestartAnswerSeconds { get; set; }
     public double? RecoverySeconds { get; set; }
     public double RecoveredRssMb { get; set; }
+    public double RecoveredRssPerJobBytes { get; set; }
+    public double? RecoveredGcHeapPerJobBytes { get; set; }
+    public long RacedHeartbeats { get; set; }
     public double? RecoveredGcHeapMb { get; set; }
 }

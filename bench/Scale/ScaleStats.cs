@@ -7,7 +7,7 @@ public sealed class ScaleStats
     private readonly List<double> _firstLease = [];
     private readonly List<double> _busyLease = [];
     private readonly List<string> _errors = [];
-    private long _leases, _completed, _completedMeasured, _heartbeats, _heartbeatsMeasured, _revoked, _errorCount, _floodHeartbeats;
+    private long _leases, _completed, _completedMeasured, _heartbeats, _heartbeatsMeasured, _revoked, _errorCount, _floodHeartbeats, _raced;
     private int _floodAnswers;
 
     public long Leases => Interlocked.Read(ref _leases);
@@ -43,6 +43,11 @@ public sealed class ScaleStats
     }
 
     public void Revoked() => Interlocked.Increment(ref _revoked);
+
+    /// <summary>A heartbeat refused because the lease had just completed (it crossed the completion on the wire): expected.</summary>
+    public void RacedCompletion() => Interlocked.Increment(ref _raced);
+
+    public long Raced => Interlocked.Read(ref _raced);
 
     public void Error(string text)
     {

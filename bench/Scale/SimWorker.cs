@@ -48,6 +48,7 @@ public sealed class SimWorker : ReceiveActor, IWithTimers
     private bool _measuring;
     private int _flooding;
     private long _floodLease;
+    private bool _uploading;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -109,6 +110,13 @@ public sealed class SimWorker : ReceiveActor, IWithTimers
                 // The marker's refusal (a second start: conflict; or stale, when the lease completed meanwhile).
                 _stats.FloodAnswered(_flooding);
                 _floodLease = 0;
+                return;
+            }
+            if (m.Kind == ErrorKind.StaleLease && (_lease is null || m.LeaseId != _lease.LeaseId || _uploading))
+            {
+                // A heartbeat that crossed the completion on the wire (sent after the store had the bytes, before UploadCompleted
+                // came back): a real trainer sees the same; the UploadCompleted on its way ends the lease here.
+                _stats.RacedCompletion();
                 return;
             }
             _stats.Error($"{_workerId}: lease {m.LeaseId} refused ({m.Kind}): {m.Reason}");
@@ -179,6 +187,7 @@ public sealed class SimWorker : ReceiveActor, IWithTimers
     private void Offer()
     {
         if (_lease is null) return;
+        _uploading = true;
         _coordinator.Tell(new ArtifactProtocol.OfferUpload(_lease.JobId, _lease.LeaseId, _lease.Job.Model, _lease.Job.Mode, _sha, _artifact!.Length,
             new Dictionary<string, double> { ["val_macro_f1"] = 0.5 }));
     }
@@ -188,6 +197,7 @@ public sealed class SimWorker : ReceiveActor, IWithTimers
     {
         _lease = null;
         _artifact = null;
+        _uploading = false;
         Timers.Cancel("heartbeat");
         Timers.Cancel("done");
         Timers.Cancel("offer");
