@@ -122,7 +122,7 @@ public static class ScaleBench
                 report.Revoked = fleet.Stats.RevokedCount;
                 report.RacedHeartbeats = fleet.Stats.Raced;
                 Console.WriteLine($"fleet: {fleet.Stats.Leases} leases, {fleet.Stats.CompletedCount} completed, {report.Revoked} revoked, " +
-                                  $"{report.RacedHeartbeats} heartbeats crossed their completion (refused as stale, expected), {report.Errors} errors");
+                                  $"{report.RacedHeartbeats} heartbeats or registrations crossed their completion (refused as stale, expected), {report.Errors} errors");
                 foreach (var e in fleet.Stats.FirstErrors()) Console.WriteLine($"  fleet error: {e}");
             }
             var after = await probe.Metrics();
