@@ -100,7 +100,7 @@ public sealed class SimWorker : ReceiveActor, IWithTimers
         });
         Receive<WorkerProtocol.RevokeLease>(m =>
         {
-            if (_lease is not null && m.LeaseId == _lease.LeaseId && _uploading)
+            if (_lease is null || m.LeaseId != _lease.LeaseId || _uploading)
             {
                 // A re-registration that listed the lease crossed its completion (the real node lists a lease until its trainer
                 // is done, too): the coordinator says it has ended, and the UploadCompleted on its way says how.
@@ -108,7 +108,7 @@ public sealed class SimWorker : ReceiveActor, IWithTimers
                 return;
             }
             _stats.Revoked();
-            if (_lease is not null && m.LeaseId == _lease.LeaseId) Idle();
+            Idle();
         });
         Receive<TrainerProtocol.Refused>(m =>
         {
