@@ -6,7 +6,7 @@ using Cis490.Shell.Demo;
 namespace Cis490.Bench.Scale;
 
 /// <summary><c>./cis490 bench scale</c> (issue 17): a real coordinator process (SQLite journal, snapshots on, as shipped) with
-/// 100 000 jobs submitted through <c>manifest submit</c>, and 1 000 simulated workers (<see cref="SimWorker"/>, one actor system in
+/// 100 000 jobs submitted through <c>manifest submit</c>, and 1 000 simulated workers (<see cref="SimWorker"/>, ten actor systems in
 /// this process) registering, leasing, heartbeating and completing on the production intervals. Prints the coordinator's
 /// memory per job, lease latency, heartbeat handling, recovery of the whole table after a SIGKILL, and <c>jobs list --all</c> time.</summary>
 public static class ScaleBench
@@ -78,7 +78,7 @@ public static class ScaleBench
 
             // 2. The fleet.
             var before = await probe.Metrics();
-            await using (var fleet = await SimFleet.Join($"akka.tcp://cis490@{address}", (o.DurationMin, o.DurationMax)))
+            await using (var fleet = await SimFleet.Join($"akka.tcp://cis490@{address}", (o.DurationMin, o.DurationMax), (o.Workers + 99) / 100))
             {
                 clock.Restart();
                 fleet.Start(o.Workers, o.Seed);
@@ -86,7 +86,7 @@ public static class ScaleBench
                 while (fleet.Stats.FirstLeases < Math.Min(o.Workers, o.Jobs) && clock.Elapsed < ramp) await Task.Delay(50);
                 report.RampSeconds = clock.Elapsed.TotalSeconds;
                 report.FirstLease = fleet.Stats.FirstLeaseLatency();
-                Console.WriteLine($"{fleet.Stats.FirstLeases} of {o.Workers} workers registered and got a first lease in {report.RampSeconds:F1} s; " +
+                Console.WriteLine($"{fleet.Stats.FirstLeases} of {o.Workers} workers (on {fleet.Members} cluster members in this process) registered and got a first lease in {report.RampSeconds:F1} s; " +
                                   $"registration → first lease: {report.FirstLease.Ms}");
 
                 var startMetrics = await probe.Metrics();

@@ -9,26 +9,37 @@ using Cis490.Shared.Hosting;
 
 namespace Cis490.Bench.Scale;
 
-/// <summary>The simulated fleet: one actor system that joins the coordinator's cluster as a worker-role member (as a worker node
-/// does: worker.conf, the singleton proxy) and hosts one <see cref="SimWorker"/> per simulated worker.</summary>
+/// <summary>The simulated fleet: a few actor systems in this process, each joining the coordinator's cluster as a worker-role member
+/// (as a worker node does: worker.conf, the singleton proxy), hosting one <see cref="SimWorker"/> per simulated worker between them.
+/// Several members, not one: a real fleet spreads its workers' remoting traffic (and Akka's system messages: the coordinator's
+/// watches, every upload's StreamRef) over one association per node; 1 000 workers behind one association overflowed its
+/// system-message buffer (20 000) at the first stall of this process.</summary>
 public sealed class SimFleet : IAsyncDisposable
 {
     private static readonly WorkerCapability Capability = new("bench-scale", 1, 1, false, 0, null, "none", "bench", "Linux", ["knn"]);
 
-    private readonly ActorSystem _system;
+    private readonly IReadOnlyList<ActorSystem> _systems;
     private readonly List<IActorRef> _workers = [];
 
     public ScaleStats Stats { get; } = new();
     public ScaleTimings Timings { get; }
 
-    private SimFleet(ActorSystem system, ScaleTimings timings)
+    private SimFleet(IReadOnlyList<ActorSystem> systems, ScaleTimings timings)
     {
-        _system = system;
+        _systems = systems;
         Timings = timings;
     }
 
-    /// <summary>Joins the cluster at <paramref name="seed"/> and waits until this member is Up.</summary>
-    public static async Task<SimFleet> Join(string seed, (TimeSpan Min, TimeSpan Max) duration)
+    public int Members => _systems.Count;
+
+    /// <summary>Joins <paramref name="members"/> members to the cluster at <paramref name="seed"/> and waits until they are Up.</summary>
+    public static async Task<SimFleet> Join(string seed, (TimeSpan Min, TimeSpan Max) duration, int members)
+    {
+        var joined = await Task.WhenAll(Enumerable.Range(0, members).Select(_ => JoinOne(seed, duration)));
+        return new SimFleet(joined.Select(j => j.System).ToList(), joined[0].Timings);
+    }
+
+    private static async Task<(ActorSystem System, ScaleTimings Timings)> JoinOne(string seed, (TimeSpan Min, TimeSpan Max) duration)
     {
         var config = HoconLoader.Load(["worker.conf"], NodeRuntime.AddressOverrides("127.0.0.1", 0, [seed]) + """
 
@@ -47,18 +58,19 @@ public sealed class SimFleet : IAsyncDisposable
             await system.Terminate();
             throw new TimeoutException($"the simulated fleet's member did not become Up in the cluster at {seed} within 60 s");
         }
-        return new SimFleet(system, timings);
+        return (system, timings);
     }
 
-    /// <summary>Starts <paramref name="count"/> workers, named sim-0001…, each registering at once.</summary>
+    /// <summary>Starts <paramref name="count"/> workers, named sim-0001…, spread over the members, each registering at once.</summary>
     public void Start(int count, int seed)
     {
-        var proxy = _system.ActorOf(ClusterSingletonProxy.Props("/user/job-coordinator",
-            ClusterSingletonProxySettings.Create(_system).WithRole("coordinator")), "job-coordinator-proxy");
+        var proxies = _systems.Select(s => s.ActorOf(ClusterSingletonProxy.Props("/user/job-coordinator",
+            ClusterSingletonProxySettings.Create(s).WithRole("coordinator")), "job-coordinator-proxy")).ToList();
         for (var i = 1; i <= count; i++)
         {
             var id = $"sim-{i:D4}";
-            _workers.Add(_system.ActorOf(SimWorker.Props(id, proxy, Capability, Stats, Timings, seed * 100_003 + i), id));
+            var member = (i - 1) % _systems.Count;
+            _workers.Add(_systems[member].ActorOf(SimWorker.Props(id, proxies[member], Capability, Stats, Timings, seed * 100_003 + i), id));
         }
     }
 
@@ -81,10 +93,10 @@ public sealed class SimFleet : IAsyncDisposable
         return (heartbeats, clock.Elapsed);
     }
 
-    /// <summary>Leaves the cluster (the coordinator ends the fleet's leases) and ends the actor system.</summary>
-    public async ValueTask DisposeAsync()
+    /// <summary>Leaves the cluster (the coordinator ends the fleet's leases) and ends the actor systems.</summary>
+    public async ValueTask DisposeAsync() => await Task.WhenAll(_systems.Select(async system =>
     {
-        try { await CoordinatedShutdown.Get(_system).Run(CoordinatedShutdown.ClrExitReason.Instance).WaitAsync(TimeSpan.FromSeconds(30)); }
-        catch (TimeoutException) { await _system.Terminate(); }
-    }
+        try { await CoordinatedShutdown.Get(system).Run(CoordinatedShutdown.ClrExitReason.Instance).WaitAsync(TimeSpan.FromSeconds(30)); }
+        catch (TimeoutException) { await system.Terminate(); }
+    }));
 }
