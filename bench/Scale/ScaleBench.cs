@@ -50,6 +50,7 @@ public static class ScaleBench
 
         var coordinator = NodeProcess.Start("coordinator", "Cis490.Coordinator", coordinatorArgs, logs, env);
         using var probe = new CoordinatorProbe(httpPort);
+        using var stalls = new StallWatch();
         try
         {
             await coordinator.WaitReady(TimeSpan.FromMinutes(2));
@@ -57,6 +58,8 @@ public static class ScaleBench
             await Task.Delay(TimeSpan.FromSeconds(3)); // start-up settles (JIT, cluster gossip)
             var (emptyRss, _) = CoordinatorProbe.Memory(coordinator.Pid);
             var emptyHeap = await probe.GcHeap();
+            // The same process start on an empty journal: what recovery costs before any job (the journal's cold start, JIT).
+            report.EmptyRecoverySeconds = CoordinatorProbe.Find(await probe.Metrics(), "cis490_recovery", "_sum");
 
             // 1. The jobs, as an operator submits them: the real shell, one manifest, streamed.
             var manifest = Path.Combine(root, "scale.toml");
@@ -91,6 +94,7 @@ public static class ScaleBench
 
                 var startMetrics = await probe.Metrics();
                 fleet.Tell(SimWorker.Measure.Instance);
+                stalls.Reset();
                 clock.Restart();
                 var load = new List<string>();
                 while (clock.Elapsed < o.Busy)
@@ -102,6 +106,7 @@ public static class ScaleBench
                 var endMetrics = await probe.Metrics();
                 report.LoadDuring = load;
                 report.BusyLease = fleet.Stats.BusyLeaseLatency();
+                (report.BenchStallWorstSeconds, report.BenchStallTotalSeconds, report.BenchStalls) = stalls.Read();
                 report.Completed = fleet.Stats.CompletedMeasured;
                 report.CompletionsPerSecond = fleet.Stats.CompletedMeasured / window.TotalSeconds;
                 double Delta(string prefix) => (CoordinatorProbe.Find(endMetrics, prefix, "_total") ?? 0) - (CoordinatorProbe.Find(startMetrics, prefix, "_total") ?? 0);
@@ -111,6 +116,8 @@ public static class ScaleBench
                 Console.WriteLine($"busy window {window.TotalSeconds:F0} s: {report.Completed} jobs completed ({report.CompletionsPerSecond:F1}/s, each with an " +
                                   $"artifact upload); load average {string.Join(" | ", load)}");
                 Console.WriteLine($"lease latency (slot free → next lease at the worker), fleet busy: {report.BusyLease.Ms}");
+                Console.WriteLine($"this process (the fleet) stalled {report.BenchStalls} times over 100 ms in the window (worst {report.BenchStallWorstSeconds:F2} s, " +
+                                  $"{report.BenchStallTotalSeconds:F1} s in all): the machine's load, and part of every latency above");
                 Console.WriteLine($"heartbeats at the production interval ({fleet.Timings.HeartbeatInterval.TotalSeconds:0.#} s): sent {report.HeartbeatsSentPerSecond:F0}/s, " +
                                   $"handled by the coordinator {report.HeartbeatsHandledPerSecond:F0}/s");
 
@@ -162,7 +169,7 @@ public static class ScaleBench
             report.RecoveredRssPerJobBytes = (recoveredRss - emptyRss) / (double)o.Jobs;
             report.RecoveredGcHeapPerJobBytes = recoveredHeap is { } rh && emptyHeap is { } eh2 ? (rh - eh2) / o.Jobs : null;
             Console.WriteLine($"recovery after SIGKILL (snapshot {report.SnapshotMb:F1} MB + {report.EventsAfterSnapshot} events): job table recovered in " +
-                              $"{report.RecoverySeconds:F2} s (cis490_recovery); process start → READY {report.RestartReadySeconds:F1} s, → first answer with all jobs " +
+                              $"{report.RecoverySeconds:F2} s (cis490_recovery; the same start on the empty journal: {report.EmptyRecoverySeconds:F2} s); process start → READY {report.RestartReadySeconds:F1} s, → first answer with all jobs " +
                               $"{report.RestartAnswerSeconds:F1} s");
 
             report.LoadAfter = LoadAverage();
@@ -198,7 +205,9 @@ public static class ScaleBench
         Console.WriteLine($"  lease latency, fleet busy: p50 {r.BusyLease?.P50 * 1000:F1} ms, p99 {r.BusyLease?.P99 * 1000:F1} ms    goal p99 <= 100 ms: " +
                           Goal(r.BusyLease is { Count: > 0 } b ? b.P99 <= 0.1 : null));
         Console.WriteLine($"  heartbeats handled: {r.HeartbeatsHandledPerSecond:F0}/s at the production interval; capacity {r.HeartbeatCapacityPerSecond:F0}/s");
-        Console.WriteLine($"  recovery of the whole table: {r.RecoverySeconds:F2} s    goal <= 1 s: {Goal(r.RecoverySeconds is { } s ? s <= 1 : null)}");
+        Console.WriteLine($"  recovery of the whole table: {r.RecoverySeconds:F2} s, of which the journal's cold start (an empty table's recovery) " +
+                          $"{r.EmptyRecoverySeconds:F2} s    goal <= 1 s: {Goal(r.RecoverySeconds is { } s ? s <= 1 : null)}" +
+                          (r.RecoverySeconds is { } t && r.EmptyRecoverySeconds is { } e ? $" (the table's own part, {t - e:F2} s: {Goal(t - e <= 1)})" : ""));
         Console.WriteLine($"  jobs list --all --json: {r.ListAllSeconds:F1} s; manifest submit: {r.SubmitSeconds:F1} s");
     }
 
@@ -263,6 +272,10 @@ public sealed class ScaleReport
     public double RestartReadySeconds { get; set; }
     public double RestartAnswerSeconds { get; set; }
     public double? RecoverySeconds { get; set; }
+    public double? EmptyRecoverySeconds { get; set; }
+    public double BenchStallWorstSeconds { get; set; }
+    public double BenchStallTotalSeconds { get; set; }
+    public int BenchStalls { get; set; }
     public double RecoveredRssMb { get; set; }
     public double RecoveredRssPerJobBytes { get; set; }
     public double? RecoveredGcHeapPerJobBytes { get; set; }
