@@ -9,7 +9,7 @@ namespace Cis490.Bench.Scale;
 /// 100 000 jobs submitted through <c>manifest submit</c>, and 1 000 simulated workers (<see cref="SimWorker"/>, ten actor systems in
 /// this process) registering, leasing, heartbeating and completing on the production intervals. Prints the coordinator's
 /// memory per job, lease latency, heartbeat handling, recovery of the whole table after a SIGKILL, and <c>jobs list --all</c> time.</summary>
-public static class ScaleBench
+public static partial class ScaleBench
 {
     public static int Run(string[] args)
     {
@@ -161,6 +161,7 @@ public static class ScaleBench
             await probe.WaitAnswering(o.Jobs, TimeSpan.FromMinutes(5));
             report.RestartAnswerSeconds = clock.Elapsed.TotalSeconds;
             report.RecoverySeconds = CoordinatorProbe.Find(await probe.Metrics(), "cis490_recovery", "_sum");
+            report.TableRecoverySeconds = TableRecovery(coordinator.LogPath);
             await Task.Delay(TimeSpan.FromSeconds(3));
             var recoveredRss = CoordinatorProbe.Memory(coordinator.Pid).Rss;
             var recoveredHeap = await probe.GcHeap();
@@ -207,9 +208,29 @@ public static class ScaleBench
         Console.WriteLine($"  heartbeats handled: {r.HeartbeatsHandledPerSecond:F0}/s at the production interval; capacity {r.HeartbeatCapacityPerSecond:F0}/s");
         Console.WriteLine($"  recovery of the whole table: {r.RecoverySeconds:F2} s, of which the journal's cold start (an empty table's recovery) " +
                           $"{r.EmptyRecoverySeconds:F2} s    goal <= 1 s: {Goal(r.RecoverySeconds is { } s ? s <= 1 : null)}" +
-                          (r.RecoverySeconds is { } t && r.EmptyRecoverySeconds is { } e ? $" (the table's own part, {t - e:F2} s: {Goal(t - e <= 1)})" : ""));
+                          $"; from the journal being ready to the table recovered (coordinator log): {r.TableRecoverySeconds:F2} s: " +
+                          Goal(r.TableRecoverySeconds is { } tr ? tr <= 1 : null));
         Console.WriteLine($"  jobs list --all --json: {r.ListAllSeconds:F1} s; manifest submit: {r.SubmitSeconds:F1} s");
     }
+
+    /// <summary>From the coordinator's log: the time from its journal and snapshot store being ready (the warm-up's line) to the job
+    /// table being recovered (the coordinator's line): the table's own part of the recovery, without the plugins' cold start.</summary>
+    private static double? TableRecovery(string log)
+    {
+        DateTime? ready = null, recovered = null;
+        foreach (var line in File.ReadLines(log))
+        {
+            var at = LogTime().Match(line);
+            if (!at.Success) continue;
+            var t = DateTime.ParseExact(at.Groups[1].Value, "MM/dd/yyyy HH:mm:ss.fff", System.Globalization.CultureInfo.InvariantCulture);
+            if (line.Contains("Journal and snapshot store ready")) ready = t;
+            else if (line.Contains("JobCoordinator recovered")) recovered ??= t;
+        }
+        return ready is { } a && recovered is { } b ? Math.Max(0, (b - a).TotalSeconds) : null;
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^\[\w+\]\[(\d\d/\d\d/\d{4} \d\d:\d\d:\d\d\.\d{3})Z\]")]
+    private static partial System.Text.RegularExpressions.Regex LogTime();
 
     private static string Manifest(int jobs)
     {
@@ -273,6 +294,7 @@ public sealed class ScaleReport
     public double RestartAnswerSeconds { get; set; }
     public double? RecoverySeconds { get; set; }
     public double? EmptyRecoverySeconds { get; set; }
+    public double? TableRecoverySeconds { get; set; }
     public double BenchStallWorstSeconds { get; set; }
     public double BenchStallTotalSeconds { get; set; }
     public int BenchStalls { get; set; }
