@@ -19,7 +19,7 @@ public sealed class ScaleBenchTests(ITestOutputHelper output)
             var json = Path.Combine(dir, "scale.json");
             var clock = Stopwatch.StartNew();
             var (exit, stdout, stderr) = await ClusterHarness.RunProgram("Cis490.Bench",
-                "scale", "--workers", "20", "--jobs", "400", "--minutes", "0.2", "--duration", "0.5-1.5", "--out", json);
+                "scale", "--workers", "20", "--jobs", "400", "--minutes", "0.2", "--duration", "2.5-3.5", "--out", json); // longer than the 2 s heartbeat
             output.WriteLine($"{clock.Elapsed.TotalSeconds:F0} s\n{stdout}\n{stderr}");
             Assert.True(exit == 0, $"bench scale exited {exit}: {stderr}\n{stdout}");
 
