@@ -17,6 +17,7 @@ public static class Program
         if (args.Length > 0 && args[0] == "takeover") return TakeoverBench.Run(args, Option);
         if (args.Length > 0 && args[0] == "tls") return TlsBench.Run(args, Option);
         if (args.Length > 0 && args[0] == "chaos") return Chaos.ChaosBench.Run(args);
+        if (args.Length > 0 && args[0] == "scale") return Scale.ScaleBench.Run(args);
         if (args.Length > 0 && args[0] == "scale-data") return ScaleDataBench.Run(args, Option);
         if (args.Length > 0 && args[0] == "mlp") return MlpBench.Run(args, Option, a => RunCapture(a));
         if (args.Length > 0 && args[0] == "shell") return ShellBench.Run(args, Option);
@@ -43,6 +44,7 @@ public static class Program
                                     "     | bench takeover [--runs 10]\n" +
                                     "     | " + ShellBench.Usage["usage: ".Length..] + "\n" +
                                     "     | bench tls [--jobs 2000] [--mb 256] [--rounds 2]\n" +
+                                    "     | " + Scale.ScaleOptions.Usage["usage: ".Length..] + "\n" +
                                     "     | " + ScaleDataBench.Usage["usage: ".Length..] + "\n" +
                                     "     | " + MlpBench.Usage["usage: ".Length..] + "\n" +
                                     "     | " + Chaos.ChaosOptions.Usage["usage: ".Length..]);

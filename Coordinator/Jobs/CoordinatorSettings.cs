@@ -20,8 +20,16 @@ public sealed record CoordinatorSettings(
     int RestartLimit = 10,
     TimeSpan? OperatorReadTry = null,
     int ManifestErrorsShown = 50,
-    int ManifestIdsShown = 10)
+    int ManifestIdsShown = 10,
+    double SnapshotTableFraction = 0)
 {
+    private static double SnapshotFraction(Akka.Configuration.Config c)
+    {
+        var f = c.GetDouble("snapshot-table-fraction", 0);
+        return f is >= 0 and <= 10 ? f : throw new InvalidOperationException(
+            $"cis490.coordinator.snapshot-table-fraction must be between 0 and 10 (events between snapshots per job in the table), got {f}");
+    }
+
     public string ModelsDir => Path.Combine(DataDir, "models");
 
     /// <summary>Where published data sets are stored, beside the models: <c>data-sets/&lt;content hash&gt;/bundle.tar.zst</c>.</summary>
@@ -73,6 +81,7 @@ public sealed record CoordinatorSettings(
             RestartLimitFrom(c),
             c.GetTimeSpan("operator-read-try", TimeSpan.FromSeconds(1)),
             c.GetInt("manifest-errors-shown", 50),
-            c.GetInt("manifest-ids-shown", 10));
+            c.GetInt("manifest-ids-shown", 10),
+            SnapshotFraction(c));
     }
 }

@@ -36,6 +36,7 @@ public sealed class JobCoordinator : ReceivePersistentActor, IWithTimers
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly CoordinatorSettings _settings;
     private readonly JobLogBuffer _logs;
+    private readonly SnapshotSchedule _snapshots;
 
     /// <summary>The state every decision is made against: it moves on as soon as a command is decided, so the next command sees
     /// it while the journal writes in the background (many writes share one round trip).</summary>
@@ -72,11 +73,16 @@ public sealed class JobCoordinator : ReceivePersistentActor, IWithTimers
     {
         _settings = settings;
         _logs = new JobLogBuffer(settings.JobLogLines, settings.JobLogJobs);
+        _snapshots = new SnapshotSchedule(settings.SnapshotEvery, settings.SnapshotTableFraction);
         _state = CoordinatorState.Initial(CoordinatorPolicy.From(settings));
         _restarts = CoordinatorRestarts.Get(Context.System);
         _restarts.Starting();
 
-        Recover<SnapshotOffer>(o => _persisted = JobTable.FromSnapshot((JobTableSnapshot)o.Snapshot));
+        Recover<SnapshotOffer>(o =>
+        {
+            _persisted = JobTable.FromSnapshot((JobTableSnapshot)o.Snapshot);
+            _snapshots.RecoveredFrom(o.Metadata.SequenceNr);
+        });
         Recover<ICoordinatorEvent>(e => _persisted = _persisted.Apply(e)); // no snapshots while replaying
         Recover<RecoveryCompleted>(_ => OnRecovered());
 
@@ -112,12 +118,17 @@ public sealed class JobCoordinator : ReceivePersistentActor, IWithTimers
         });
         Command<SaveSnapshotSuccess>(s =>
         {
+            _snapshots.Ended();
             Cis490Metrics.SnapshotSave.Record(System.Diagnostics.Stopwatch.GetElapsedTime(_snapshotAsked).TotalSeconds);
             // Everything up to the snapshot is in it: older events and snapshots only slow recovery down.
             DeleteMessages(s.Metadata.SequenceNr);
             DeleteSnapshots(new SnapshotSelectionCriteria(s.Metadata.SequenceNr - 1));
         });
-        Command<SaveSnapshotFailure>(f => _log.Warning("Snapshot at event {0} failed: {1}; recovery replays more events until the next one", f.Metadata.SequenceNr, f.Cause.Message));
+        Command<SaveSnapshotFailure>(f =>
+        {
+            _snapshots.Ended();
+            _log.Warning("Snapshot at event {0} failed: {1}; recovery replays more events until the next one", f.Metadata.SequenceNr, f.Cause.Message);
+        });
         Command<DeleteMessagesSuccess>(_ => { });
         Command<DeleteMessagesFailure>(f => _log.Warning("Deleting events behind a snapshot failed: {0}", f.Cause.Message));
         Command<DeleteSnapshotsSuccess>(_ => { });
@@ -241,8 +252,8 @@ public sealed class JobCoordinator : ReceivePersistentActor, IWithTimers
             JobMetrics.Record(JobMetrics.For(_persisted, e));
             foreach (var span in JobTraces.For(_persisted, e)) JobTracing.Emit(span);
             _persisted = _persisted.Apply(e);
-            // Every snapshot-every events, a snapshot of what is written (never of decisions still in flight).
-            if (_settings.SnapshotEvery > 0 && LastSequenceNr % _settings.SnapshotEvery == 0)
+            // A snapshot of what is written (never of decisions still in flight), as often as SnapshotSchedule says.
+            if (_snapshots.Due(LastSequenceNr, _persisted.Jobs.Count))
             {
                 _snapshotAsked = System.Diagnostics.Stopwatch.GetTimestamp();
                 SaveSnapshot(_persisted.ToSnapshot());

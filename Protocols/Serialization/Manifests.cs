@@ -21,7 +21,8 @@ public static class Manifests
         (typeof(JobEvents.LeaseEnded), "JE5"),
         (typeof(JobEvents.JobCancelled), "JE6"),
         (typeof(JobEvents.JobRequeued), "JE7"),
-        (typeof(JobTableSnapshot), "JS1"),
+        // Snapshots: JS1 was JSON (still read: Legacy below), JS3 is the compact binary form (JobTableSnapshotCodec).
+        (typeof(JobTableSnapshot), "JS3"),
         (typeof(JobState), "JS2"),
         (typeof(JobConstraints), "J3"),
         (typeof(HostPolicy), "J4"),
@@ -114,6 +115,15 @@ public static class Manifests
     /// <summary>Type → manifest.</summary>
     public static readonly IReadOnlyDictionary<Type, string> ByType = Table.ToDictionary(t => t.Type, t => t.Manifest);
 
-    /// <summary>Manifest → type.</summary>
-    public static readonly IReadOnlyDictionary<string, Type> ByManifest = Table.ToDictionary(t => t.Manifest, t => t.Type);
+    /// <summary>Manifests that are read but no longer written (journals and snapshot stores still hold them): JSON decoded.</summary>
+    private static readonly (Type Type, string Manifest)[] Legacy =
+    [
+        (typeof(JobTableSnapshot), "JS1"), // the JSON job-table snapshot, before JS3
+    ];
+
+    /// <summary>Manifest → type (written ones and <see cref="Legacy"/> ones).</summary>
+    public static readonly IReadOnlyDictionary<string, Type> ByManifest = Table.Concat(Legacy).ToDictionary(t => t.Manifest, t => t.Type);
+
+    /// <summary>The manifest of the compact binary job-table snapshot (<see cref="JobTableSnapshotCodec"/>).</summary>
+    public const string CompactSnapshot = "JS3";
 }

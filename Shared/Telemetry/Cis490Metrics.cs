@@ -53,6 +53,9 @@ public static class Cis490Metrics
             "cluster members as this node sees them, by member status and reachability");
         Meter.CreateObservableGauge("cis490_worker_slots", () => SlotSources.Values.SelectMany(f => f()), null, "training slots of a worker");
         Meter.CreateObservableGauge("cis490_worker_slots_busy", () => BusySources.Values.SelectMany(f => f()), null, "training slots of a worker running a job");
+        // What this process's memory is made of, beside its RSS: the coordinator's job table lives in the managed heap.
+        Meter.CreateObservableGauge("cis490_gc_heap", () => GC.GetGCMemoryInfo().HeapSizeBytes, "By",
+            "managed heap size at the last garbage collection (live objects, plus garbage of generations that collection did not cover)");
     }
 
     /// <summary>Registers the job table's counts by status; dispose to stop reporting.</summary>

@@ -169,4 +169,15 @@ public sealed class MetricsEndpointTests : HttpTestBase
         Assert.Contains("cis490_jobs{", text);
         Assert.Contains("status=\"pending\"", text);
     }
+
+    [Fact]
+    public async Task Metrics_include_the_gc_heap_size_so_an_operator_sees_what_the_memory_is_made_of()
+    {
+        GC.Collect(); // the gauge reports the heap as of the last collection: make sure there was one
+        var text = await Http.GetStringAsync("/metrics");
+        var line = text.Split('\n').FirstOrDefault(l => l.StartsWith("cis490_gc_heap_bytes", StringComparison.Ordinal));
+        Assert.True(line is not null, "no cis490_gc_heap_bytes in /metrics:\n" + text);
+        var bytes = double.Parse(line.Split(' ')[^1], System.Globalization.CultureInfo.InvariantCulture);
+        Assert.InRange(bytes, 1e5, 64e9); // a real heap's size, in bytes
+    }
 }

@@ -1,0 +1,115 @@
+using System.Runtime.Serialization;
+using System.Text;
+using System.Text.Json;
+using Akka.Actor;
+using Akka.Serialization;
+using Akka.Streams;
+using Cis490.Protocols.DataSets;
+using Cis490.Protocols.Jobs;
+using Cis490.Protocols.Serialization;
+using Cis490.Shared.Config;
+using Xunit;
+
+namespace Cis490.Protocols.Tests;
+
+/// <summary>The job table's compact snapshot (JS3, issue 17): every field survives, the JSON snapshots already in snapshot stores
+/// (JS1) still read, repeated strings are shared after reading, and a damaged snapshot is an error that says so.</summary>
+public sealed class SnapshotCodecTests : IDisposable
+{
+    private readonly ActorSystem _system = ActorSystem.Create("snapshot-codec-test",
+        HoconLoader.Load([], "akka.actor.provider = local\nakka.loglevel = WARNING").WithFallback(ActorMaterializer.DefaultConfig()));
+
+    public void Dispose() => _system.Terminate().Wait(TimeSpan.FromSeconds(10));
+
+    private SerializerWithStringManifest Serializer => (SerializerWithStringManifest)_system.Serialization.FindSerializerForType(typeof(JobTableSnapshot));
+
+    private static readonly JsonSerializerOptions Json = Cis490Serializer.CreateOptions(null);
+    private static readonly DateTimeOffset At = new(2026, 12, 5, 13, 40, 0, TimeSpan.FromHours(-5));
+
+    private static string Id(int i) => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(BitConverter.GetBytes(i)));
+
+    /// <summary>Jobs in every state and shape: pending, leased with a deadline, completed with metrics (NaN too) and attempts,
+    /// failed with an error, constraints and hosts, a data set, odd ids (not 64 lowercase hex digits), unicode, times with offsets.</summary>
+    private static JobTableSnapshot Sample(int jobs)
+    {
+        var list = new List<JobState>();
+        for (var i = 0; i < jobs; i++)
+        {
+            var spec = new JobSpec(i % 7 == 3 ? "ABC" + Id(i)[3..] : Id(i), i % 2 == 0 ? "knn" : "gru", "realistic", i % 5 == 0 ? "{\"k\":" + i + "}" : "{}",
+                "host", i % 3 == 0 ? [] : ["elliott-thinkpad", "gpu-box"], i, i % 4, 3,
+                i % 6 == 0 ? new JobConstraints(true, i % 12 == 0, 6.5, 8, ["gpu-box"]) : null, i % 8 == 0 ? Id(-i) : null);
+            var state = (i % 4) switch
+            {
+                0 => new JobState(spec, "pending", i, 0, 0, null, At, null, null, null, null, new Dictionary<string, double>(), null),
+                1 => new JobState(spec, "leased", i, 1, 1000 + i, "sim-0001", At, At.AddSeconds(1), null, null, null, new Dictionary<string, double>(),
+                    "earlier: exit 1", null, [new AttemptRecord(900 + i, "sim-0002", At, At, At.AddMinutes(1), "failed", "exit 1 — ünïcode"),
+                        new AttemptRecord(1000 + i, "sim-0001", At.AddSeconds(1), null, null, "leased", null)], 90),
+                2 => new JobState(spec, "completed", i, 0, 2000 + i, "sim-0003", At, At, At.AddSeconds(2), At.AddSeconds(9), Id(i + 1),
+                    new Dictionary<string, double> { ["val_macro_f1"] = 0.5 + i / 1e6, ["val_majority_macro_f1"] = double.NaN }, null, null,
+                    [new AttemptRecord(2000 + i, "sim-0003", At, At.AddSeconds(2), At.AddSeconds(9), "completed", null)]),
+                _ => new JobState(spec, "pending", i, 2, 3000 + i, null, At.ToOffset(TimeSpan.FromHours(5.5)), null, null, null, null,
+                    new Dictionary<string, double>(), "lease expired", At.AddMinutes(5), []),
+            };
+            list.Add(state);
+        }
+        return new JobTableSnapshot(41 + jobs, jobs, list, [new HostPolicy("gpu-box", true, 8, null, ["gbt", "*:oracle"], [])],
+            [new DataSetInfo(Id(-1), "small", Id(-2), 2048, 5, 8192, At)]);
+    }
+
+    private static string AsJson(JobTableSnapshot s) => JsonSerializer.Serialize(s, Json);
+
+    [Fact]
+    public void A_snapshot_is_written_in_the_compact_form_and_reads_back_with_every_field()
+    {
+        var snapshot = Sample(200);
+        Assert.Equal("JS3", Serializer.Manifest(snapshot));
+        var bytes = Serializer.ToBinary(snapshot);
+        Assert.Equal("CJT1", Encoding.ASCII.GetString(bytes, 0, 4));
+
+        var back = (JobTableSnapshot)Serializer.FromBinary(bytes, "JS3");
+
+        Assert.Equal(AsJson(snapshot), AsJson(back));
+        Assert.Equal(bytes, Serializer.ToBinary(back)); // and writes the same bytes again
+    }
+
+    [Fact]
+    public void A_json_snapshot_made_before_the_compact_form_still_reads()
+    {
+        var snapshot = Sample(50);
+        var json = JsonSerializer.SerializeToUtf8Bytes(snapshot, Json);
+
+        var back = (JobTableSnapshot)Serializer.FromBinary(json, "JS1");
+
+        Assert.Equal(AsJson(snapshot), AsJson(back));
+    }
+
+    [Fact]
+    public void The_compact_form_is_a_fraction_of_the_json_and_shares_repeated_strings_when_read()
+    {
+        var snapshot = Sample(2000);
+        var compact = Serializer.ToBinary(snapshot);
+        var json = JsonSerializer.SerializeToUtf8Bytes(snapshot, Json);
+        Assert.True(compact.Length * 3 < json.Length, $"compact {compact.Length} bytes, JSON {json.Length} bytes");
+
+        var back = (JobTableSnapshot)Serializer.FromBinary(compact, "JS3");
+
+        var knn = back.Jobs.Where(j => j.Spec.Model == "knn").Select(j => j.Spec.Model).ToList();
+        Assert.True(knn.Count > 100);
+        Assert.All(knn, m => Assert.Same(knn[0], m)); // one instance, not one per job
+        var empty = back.Jobs.Where(j => j.Metrics.Count == 0).Select(j => j.Metrics).ToList();
+        Assert.All(empty, m => Assert.Same(empty[0], m));
+    }
+
+    [Fact]
+    public void A_damaged_compact_snapshot_is_refused_saying_so()
+    {
+        var bytes = Serializer.ToBinary(Sample(20));
+
+        var cut = Assert.Throws<SerializationException>(() => Serializer.FromBinary(bytes[..(bytes.Length / 2)], "JS3"));
+        Assert.Contains("damaged", cut.Message);
+        var longer = Assert.Throws<SerializationException>(() => Serializer.FromBinary([.. bytes, 7], "JS3"));
+        Assert.Contains("left over", longer.Message);
+        var json = Assert.Throws<SerializationException>(() => Serializer.FromBinary("{}"u8.ToArray(), "JS3"));
+        Assert.Contains("CJT1", json.Message);
+    }
+}
