@@ -20,7 +20,8 @@ public sealed record CoordinatorSettings(
     int RestartLimit = 10,
     TimeSpan? OperatorReadTry = null,
     int ManifestErrorsShown = 50,
-    int ManifestIdsShown = 10)
+    int ManifestIdsShown = 10,
+    int WriteBatchMaxEvents = 1000)
 {
     public string ModelsDir => Path.Combine(DataDir, "models");
 
@@ -50,6 +51,12 @@ public sealed record CoordinatorSettings(
         return limit >= 1 ? limit : throw new InvalidOperationException($"cis490.coordinator.restart-limit must be 1 or more, got {limit}");
     }
 
+    private static int WriteBatchFrom(Akka.Configuration.Config c)
+    {
+        var max = c.GetInt("write-batch-max-events", 1000);
+        return max >= 1 ? max : throw new InvalidOperationException($"cis490.coordinator.write-batch-max-events must be 1 or more, got {max}");
+    }
+
     public static CoordinatorSettings From(Akka.Configuration.Config config)
     {
         var c = config.GetConfig("cis490.coordinator")
@@ -73,6 +80,7 @@ public sealed record CoordinatorSettings(
             RestartLimitFrom(c),
             c.GetTimeSpan("operator-read-try", TimeSpan.FromSeconds(1)),
             c.GetInt("manifest-errors-shown", 50),
-            c.GetInt("manifest-ids-shown", 10));
+            c.GetInt("manifest-ids-shown", 10),
+            WriteBatchFrom(c));
     }
 }
