@@ -28,7 +28,8 @@ public static class Program
         if (args.Length == 0 || args[0] != "data")
         {
             Console.Error.WriteLine("usage: bench data [--episodes 567,5000] [--dir DIR] | bench models [--models knn,gbt,...] [--dir DIR]\n" +
-                                    "     | bench coordinator [--journals sqlite,postgres] [--jobs 2000] [--events 10000,100000] | bench failover [--runs 3]\n" +
+                                    "     | bench coordinator [--journals sqlite,postgres] [--jobs 2000] [--shapes 1x1,8x4] [--events 10000,100000|none]\n" +
+                                    "     | bench failover [--runs 3]\n" +
                                     "     | bench takeover [--runs 10]\n" +
                                     "     | bench tls [--jobs 2000] [--mb 256] [--rounds 2]\n" +
                                     "     | " + ScaleDataBench.Usage["usage: ".Length..] + "\n" +
