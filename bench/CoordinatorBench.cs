@@ -46,7 +46,8 @@ public static class CoordinatorBench
         Console.WriteLine("    TrainerProtocol.Failed at once; counted: Lease messages received by the workers, from registration to the last.");
         Console.WriteLine("    Each lease persists 2 events (LeaseGranted, LeaseEnded); snapshot-every = 1000 as in production; log level ERROR.");
         Console.WriteLine($"    load average before: {LoadAverage()}");
-        Console.WriteLine($"{"journal",-10} {"workers x slots",16} {"leases",7} {"seconds",8} {"leases/s",9} {"events/s",9}");
+        Console.WriteLine("    events/write: the events per journal write (group commit), from the coordinator's cis490_journal_write histogram.");
+        Console.WriteLine($"{"journal",-10} {"workers x slots",16} {"leases",7} {"seconds",8} {"leases/s",9} {"events/s",9} {"events/write",13}");
         var busiest = new Dictionary<string, (string Shape, double Rate)>();
         foreach (var name in journals)
             foreach (var (workers, slots) in shapes)
@@ -54,9 +55,11 @@ public static class CoordinatorBench
                 var journal = MakeJournal(name, root);
                 try
                 {
+                    using var writes = new WriteCounter();
                     var (n, wall) = LeaseThroughput(journal, root, jobs, workers, slots).GetAwaiter().GetResult();
                     var rate = n / wall.TotalSeconds;
-                    Console.WriteLine($"{name,-10} {$"{workers} x {slots}",16} {n,7} {wall.TotalSeconds,8:F2} {rate,9:F0} {2 * rate,9:F0}");
+                    var perWrite = writes.Count > 0 ? 2.0 * n / writes.Count : 0; // the manifest's one write is in the count too
+                    Console.WriteLine($"{name,-10} {$"{workers} x {slots}",16} {n,7} {wall.TotalSeconds,8:F2} {rate,9:F0} {2 * rate,9:F0} {perWrite,13:F1}");
                     if (!busiest.TryGetValue(name, out var b) || workers * slots >= ShapeSlots(b.Shape)) busiest[name] = ($"{workers} x {slots}", rate);
                 }
                 finally { journal.Drop(); }
@@ -226,6 +229,27 @@ public static class CoordinatorBench
             events.Add(ended);
         }
         return events;
+    }
+
+    /// <summary>Counts the coordinator's journal writes while it lives (each records one cis490_journal_write measurement).</summary>
+    private sealed class WriteCounter : IDisposable
+    {
+        private readonly System.Diagnostics.Metrics.MeterListener _listener = new();
+        private long _count;
+        public long Count => Interlocked.Read(ref _count);
+
+        public WriteCounter()
+        {
+            var journalWrite = Cis490.Shared.Telemetry.Cis490Metrics.JournalWrite; // created (static init) before the listener starts
+            _listener.InstrumentPublished = (instrument, l) =>
+            {
+                if (instrument == journalWrite) l.EnableMeasurementEvents(instrument);
+            };
+            _listener.SetMeasurementEventCallback<double>((_, _, _, _) => Interlocked.Increment(ref _count));
+            _listener.Start();
+        }
+
+        public void Dispose() => _listener.Dispose();
     }
 
     internal sealed class LeaseCounter(int target)
