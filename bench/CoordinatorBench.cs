@@ -28,8 +28,10 @@ public static class CoordinatorBench
     public static int Run(string[] args, Func<string[], string, string, string> option)
     {
         var jobs = int.Parse(option(args, "--jobs", "2000"));
-        var sizes = option(args, "--events", "10000,100000").Split(',').Select(int.Parse).ToList();
+        var events = option(args, "--events", "10000,100000");
+        var sizes = events == "none" ? [] : events.Split(',').Select(int.Parse).ToList(); // none: leases only
         var journals = option(args, "--journals", "sqlite,postgres").Split(',');
+        var shapes = option(args, "--shapes", "1x1,8x4").Split(',').Select(ParseShape).ToList();
         var root = Path.GetFullPath(option(args, "--dir", Path.Combine(Path.GetTempPath(), "cis490-bench-coordinator")));
         Console.WriteLine($"coordinator benchmark on {Environment.ProcessorCount} cores, in {root}; journals: {string.Join(", ", journals)}");
         if (journals.Contains("postgres") && Environment.GetEnvironmentVariable(PostgresTestDatabase.EnvVar) is not { Length: > 0 })
@@ -43,18 +45,38 @@ public static class CoordinatorBench
         Console.WriteLine($"(a) leases granted per second: {jobs} jobs (max_attempts = 1), fake workers that answer each Lease with");
         Console.WriteLine("    TrainerProtocol.Failed at once; counted: Lease messages received by the workers, from registration to the last.");
         Console.WriteLine("    Each lease persists 2 events (LeaseGranted, LeaseEnded); snapshot-every = 1000 as in production; log level ERROR.");
-        Console.WriteLine($"{"journal",-10} {"workers x slots",16} {"leases",7} {"seconds",8} {"leases/s",9} {"events/s",9}");
+        Console.WriteLine($"    load average before: {LoadAverage()}");
+        Console.WriteLine("    events/write: the events per journal write (group commit), from the coordinator's cis490_journal_write histogram.");
+        Console.WriteLine($"{"journal",-10} {"workers x slots",16} {"leases",7} {"seconds",8} {"leases/s",9} {"events/s",9} {"events/write",13}");
+        var busiest = new Dictionary<string, (string Shape, double Rate)>();
         foreach (var name in journals)
-            foreach (var (workers, slots) in new[] { (1, 1), (8, 4) })
+            foreach (var (workers, slots) in shapes)
             {
                 var journal = MakeJournal(name, root);
                 try
                 {
+                    using var writes = new WriteCounter();
                     var (n, wall) = LeaseThroughput(journal, root, jobs, workers, slots).GetAwaiter().GetResult();
-                    Console.WriteLine($"{name,-10} {$"{workers} x {slots}",16} {n,7} {wall.TotalSeconds,8:F2} {n / wall.TotalSeconds,9:F0} {2 * n / wall.TotalSeconds,9:F0}");
+                    var rate = n / wall.TotalSeconds;
+                    var perWrite = writes.Count > 0 ? 2.0 * n / writes.Count : 0; // the manifest's one write is in the count too
+                    Console.WriteLine($"{name,-10} {$"{workers} x {slots}",16} {n,7} {wall.TotalSeconds,8:F2} {rate,9:F0} {2 * rate,9:F0} {perWrite,13:F1}");
+                    if (!busiest.TryGetValue(name, out var b) || workers * slots >= ShapeSlots(b.Shape)) busiest[name] = ($"{workers} x {slots}", rate);
                 }
                 finally { journal.Drop(); }
             }
+
+        // The seed-style queue, run in the same process tree right after each journal's figures, on the same job count.
+        Console.WriteLine();
+        Console.WriteLine($"(c) side by side: a seed-style claim queue (bench/seed_queue.py: threaded Python HTTP server, SQLite WAL with");
+        Console.WriteLine($"    synchronous=FULL like our journal, one UPDATE ... WHERE status='pending' per claim, {SeedWorkers} keep-alive client");
+        Console.WriteLine($"    threads doing claim -> fail) on {jobs} jobs, against our busiest shape above.");
+        Console.WriteLine($"{"journal",-10} {"ours",16} {"leases/s",9} {"seed claims/s",14} {"ratio",7}");
+        foreach (var (name, (shape, rate)) in busiest)
+        {
+            var seed = SeedQueueBaseline.Run(SeedQueueBaseline.Script, jobs, SeedWorkers, Path.Combine(root, "seed"));
+            Console.WriteLine($"{name,-10} {shape,16} {rate,9:F0} {seed.ClaimsPerSecond,14:F0} {rate / seed.ClaimsPerSecond,6:F1}x");
+        }
+        Console.WriteLine($"    load average after: {LoadAverage()}");
 
         Console.WriteLine();
         Console.WriteLine("(b) recovery: a new JobCoordinator on a journal of N events (1 000 jobs added, then lease granted/ended pairs),");
@@ -75,6 +97,24 @@ public static class CoordinatorBench
                     finally { journal.Drop(); }
                 }
         return 0;
+    }
+
+    /// <summary>Client threads of the seed-style queue: the earlier fleet's 8 workers (issue 17).</summary>
+    private const int SeedWorkers = 8;
+
+    private static int ShapeSlots(string shape) => shape.Split(" x ").Select(int.Parse).Aggregate(1, (a, b) => a * b);
+
+    /// <summary>The machine's load average (1, 5, 15 min), to print beside figures taken on a shared machine.</summary>
+    private static string LoadAverage() =>
+        File.Exists("/proc/loadavg") ? string.Join(" ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "unknown";
+
+    /// <summary>"8x4": 8 workers of 4 slots each.</summary>
+    private static (int Workers, int Slots) ParseShape(string shape)
+    {
+        var parts = shape.Split('x');
+        if (parts.Length != 2 || !int.TryParse(parts[0], out var w) || !int.TryParse(parts[1], out var s) || w < 1 || s < 1)
+            throw new ArgumentException($"--shapes: '{shape}' is not WORKERSxSLOTS (e.g. 8x4)");
+        return (w, s);
     }
 
     private static Journal MakeJournal(string name, string root)
@@ -189,6 +229,27 @@ public static class CoordinatorBench
             events.Add(ended);
         }
         return events;
+    }
+
+    /// <summary>Counts the coordinator's journal writes while it lives (each records one cis490_journal_write measurement).</summary>
+    private sealed class WriteCounter : IDisposable
+    {
+        private readonly System.Diagnostics.Metrics.MeterListener _listener = new();
+        private long _count;
+        public long Count => Interlocked.Read(ref _count);
+
+        public WriteCounter()
+        {
+            var journalWrite = Cis490.Shared.Telemetry.Cis490Metrics.JournalWrite; // created (static init) before the listener starts
+            _listener.InstrumentPublished = (instrument, l) =>
+            {
+                if (instrument == journalWrite) l.EnableMeasurementEvents(instrument);
+            };
+            _listener.SetMeasurementEventCallback<double>((_, _, _, _) => Interlocked.Increment(ref _count));
+            _listener.Start();
+        }
+
+        public void Dispose() => _listener.Dispose();
     }
 
     internal sealed class LeaseCounter(int target)

@@ -40,7 +40,8 @@ public static class Program
         {
             Console.Error.WriteLine("usage: bench data [--episodes 567,5000] [--dir DIR] | bench models [--models knn,gbt,...] [--dir DIR]\n" +
                                     "     | bench models --knn-data FEATURES [--knn-mode oracle] [--knn-queries 3000]\n" +
-                                    "     | bench coordinator [--journals sqlite,postgres] [--jobs 2000] [--events 10000,100000] | bench failover [--runs 3]\n" +
+                                    "     | bench coordinator [--journals sqlite,postgres] [--jobs 2000] [--shapes 1x1,8x4] [--events 10000,100000|none]\n" +
+                                    "     | bench failover [--runs 3]\n" +
                                     "     | bench takeover [--runs 10]\n" +
                                     "     | " + ShellBench.Usage["usage: ".Length..] + "\n" +
                                     "     | bench tls [--jobs 2000] [--mb 256] [--rounds 2]\n" +

@@ -21,7 +21,8 @@ public sealed record CoordinatorSettings(
     TimeSpan? OperatorReadTry = null,
     int ManifestErrorsShown = 50,
     int ManifestIdsShown = 10,
-    double SnapshotTableFraction = 0)
+    double SnapshotTableFraction = 0,
+    int WriteBatchMaxEvents = 1000)
 {
     private static double SnapshotFraction(Akka.Configuration.Config c)
     {
@@ -58,6 +59,12 @@ public sealed record CoordinatorSettings(
         return limit >= 1 ? limit : throw new InvalidOperationException($"cis490.coordinator.restart-limit must be 1 or more, got {limit}");
     }
 
+    private static int WriteBatchFrom(Akka.Configuration.Config c)
+    {
+        var max = c.GetInt("write-batch-max-events", 1000);
+        return max >= 1 ? max : throw new InvalidOperationException($"cis490.coordinator.write-batch-max-events must be 1 or more, got {max}");
+    }
+
     public static CoordinatorSettings From(Akka.Configuration.Config config)
     {
         var c = config.GetConfig("cis490.coordinator")
@@ -82,6 +89,7 @@ public sealed record CoordinatorSettings(
             c.GetTimeSpan("operator-read-try", TimeSpan.FromSeconds(1)),
             c.GetInt("manifest-errors-shown", 50),
             c.GetInt("manifest-ids-shown", 10),
-            SnapshotFraction(c));
+            SnapshotFraction(c),
+            WriteBatchFrom(c));
     }
 }

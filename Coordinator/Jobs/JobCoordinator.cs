@@ -45,7 +45,15 @@ public sealed class JobCoordinator : ReceivePersistentActor, IWithTimers
     /// <summary>The events the journal has confirmed, folded: what snapshots are made of.</summary>
     private JobTable _persisted = JobTable.Empty;
 
+    /// <summary>Decided commands waiting for the journal: one write in flight at a time, everything decided meanwhile goes in the
+    /// next one (<see cref="GroupCommit{THeld}"/>).</summary>
+    private readonly GroupCommit<Held> _commit;
+
+    /// <summary>Events handed to the journal and not yet confirmed.</summary>
     private int _writesInFlight;
+
+    /// <summary>A decided command's effects and whom they answer, held until its events are written.</summary>
+    private sealed record Held(IReadOnlyList<Effect> Effects, IActorRef Requester);
 
     /// <summary>The worker actors commands came from, by the key decisions name them with (<see cref="Key"/>).</summary>
     private readonly Dictionary<string, IActorRef> _endpoints = new(StringComparer.Ordinal);
@@ -75,6 +83,7 @@ public sealed class JobCoordinator : ReceivePersistentActor, IWithTimers
         _logs = new JobLogBuffer(settings.JobLogLines, settings.JobLogJobs);
         _snapshots = new SnapshotSchedule(settings.SnapshotEvery, settings.SnapshotTableFraction);
         _state = CoordinatorState.Initial(CoordinatorPolicy.From(settings));
+        _commit = new GroupCommit<Held>(settings.WriteBatchMaxEvents);
         _restarts = CoordinatorRestarts.Get(Context.System);
         _restarts.Starting();
 
@@ -104,16 +113,18 @@ public sealed class JobCoordinator : ReceivePersistentActor, IWithTimers
             Handle(new Stored(m.Offer, m.Deduplicated), m.ReplyTo);
         });
         Command<DataSetStore.Stored>(m => Handle(new DataSetStored(m.DataSet), m.ReplyTo));
-        Command<OperatorQueries.GetHealth>(_ => Handle(new CheckHealth(LastSequenceNr, _writesInFlight), Sender));
+        Command<OperatorQueries.GetHealth>(_ => Handle(new CheckHealth(LastSequenceNr, _writesInFlight + _commit.WaitingEvents), Sender));
         Command<Tick>(_ => Handle(Tick.Instance, ActorRefs.Nobody));
         // A lost node's leases end on the first sign, long before the cluster removes it: the dropped connection (a killed
         // process resets it at once) or the failure detector's verdict. Fencing makes that safe for a node that was only paused.
         Command<ClusterEvent.UnreachableMember>(u => Handle(new NodeLost(u.Member.Address.ToString(), "is unreachable"), ActorRefs.Nobody));
         Command<DisassociatedEvent>(d => Handle(new NodeLost(d.RemoteAddress.ToString(), "dropped its connection"), ActorRefs.Nobody));
-        // Stop only once every write in flight is in the journal: the next node replays it.
+        // Stop only once every write in flight is in the journal: the next node replays it. What waits for the write in flight
+        // goes to the journal now, behind it (Akka keeps the writes in order); from here on every command is written at once.
         Command<HandOver>(_ =>
         {
             _handingOver = true;
+            if (_commit.TakeAll() is { } waiting) Write(waiting);
             DeferAsync(HandOver.Instance, _ => Context.Stop(Self));
         });
         Command<SaveSnapshotSuccess>(s =>
@@ -203,6 +214,16 @@ public sealed class JobCoordinator : ReceivePersistentActor, IWithTimers
         CoordinatedShutdown.Get(Context.System).Run(new CoordinatorCannotRecover(fatal));
     }
 
+    /// <summary>The journal refused a batch (it could not store an event; Akka.Persistence would go on). The state already holds the
+    /// batch's decisions, so going on would act on what the journal does not have: stop, as after a failed write, and let the
+    /// backoff supervisor start a coordinator that recovers what is written. None of the batch's effects has left.</summary>
+    protected override void OnPersistRejected(Exception cause, object @event, long sequenceNr)
+    {
+        _restarts.Crashed($"the journal rejected event {sequenceNr}: {cause.GetType().Name}: {cause.Message}", DateTimeOffset.UtcNow);
+        base.OnPersistRejected(cause, @event, sequenceNr);
+        Context.Stop(Self);
+    }
+
     protected override void OnPersistFailure(Exception cause, object @event, long sequenceNr)
     {
         _restarts.Crashed($"writing event {sequenceNr} failed: {cause.GetType().Name}: {cause.Message}", DateTimeOffset.UtcNow);
@@ -231,21 +252,46 @@ public sealed class JobCoordinator : ReceivePersistentActor, IWithTimers
         Handle(Recovered.Instance, ActorRefs.Nobody);
     }
 
-    /// <summary>Decides <paramref name="command"/>, persists its events, and performs its effects once they are all written
-    /// (at once when there are none, but never ahead of the effects of an earlier command still being written).</summary>
+    /// <summary>Decides <paramref name="command"/> and holds its effects until its events, and those of every command decided
+    /// before it, are written: at once when the journal is idle, else in the next write (group commit). A command without events
+    /// waits only behind the writes before it; with none in flight its effects are performed now.</summary>
     private void Handle(object command, IActorRef requester)
     {
         var outcome = _state.Decide(command, DateTimeOffset.UtcNow);
         _state = outcome.State;
-        if (outcome.Events.Count == 0)
+        _commit.Add(outcome.Events, new Held(outcome.Effects, requester));
+        if (_handingOver && _commit.TakeAll() is { } now) Write(now);
+        else Flush();
+    }
+
+    /// <summary>Hands what waits to the journal when no write is in flight (performing at once what has nothing to write).</summary>
+    private void Flush()
+    {
+        while (_commit.Next() is { } batch)
         {
-            DeferAsync(outcome, o => Perform(o.Effects, requester));
+            if (batch.Events.Count == 0)
+            {
+                PerformAll(batch.Held);
+                continue;
+            }
+            Write(batch);
             return;
         }
-        var remaining = outcome.Events.Count;
+    }
+
+    /// <summary>Persists a batch as one write (one atomic write, one journal round trip). Its effects are performed when its last
+    /// event is confirmed; if the write fails, Akka.Persistence stops the actor before any callback, so none of them leaves.</summary>
+    private void Write(GroupCommit<Held>.Batch batch)
+    {
+        if (batch.Events.Count == 0)
+        {
+            DeferAsync(batch, b => PerformAll(b.Held)); // behind the writes already in flight (a hand-over)
+            return;
+        }
+        var remaining = batch.Events.Count;
         _writesInFlight += remaining;
         var asked = System.Diagnostics.Stopwatch.GetTimestamp();
-        PersistAllAsync(outcome.Events, e =>
+        PersistAllAsync(batch.Events, e =>
         {
             _writesInFlight--;
             // Metrics and trace spans of what is now written (never of replayed events: those were counted when written).
@@ -260,8 +306,15 @@ public sealed class JobCoordinator : ReceivePersistentActor, IWithTimers
             }
             if (--remaining > 0) return;
             Cis490Metrics.JournalWrite.Record(System.Diagnostics.Stopwatch.GetElapsedTime(asked).TotalSeconds);
-            Perform(outcome.Effects, requester);
+            _commit.Written();
+            PerformAll(batch.Held);
+            Flush();
         });
+    }
+
+    private void PerformAll(IReadOnlyList<Held> held)
+    {
+        foreach (var h in held) Perform(h.Effects, h.Requester);
     }
 
     private void Perform(IReadOnlyList<Effect> effects, IActorRef requester)

@@ -11,11 +11,17 @@ namespace Cis490.Coordinator.Persistence;
 /// The level is per connection, not stored in the file (unlike <c>journal_mode=WAL</c>), and Microsoft.Data.Sqlite pools
 /// connections, so a pragma run once at start-up would hold only on the connection that ran it: this linq2db interceptor runs it
 /// each time Akka.Persistence.Sql opens one. The level comes from <c>cis490.journal.sqlite-synchronous</c>
-/// (hocon/persistence-sqlite.conf says why it is FULL).</summary>
+/// (hocon/persistence-sqlite.conf says why it is FULL).
+/// It also sets <c>PRAGMA busy_timeout</c> (<c>cis490.journal.sqlite-busy-timeout</c>): without it a connection that finds the
+/// file locked by another writer (the snapshot store, a delete behind a snapshot) gets SQLITE_BUSY back, and Microsoft.Data.Sqlite
+/// answers that with a 150 ms <c>Thread.Sleep</c> before it tries again; SQLite's own busy handler waits in steps of 1-100 ms.</summary>
 public sealed class SqliteDurability : ConnectionInterceptor
 {
     /// <summary>The HOCON key of the level.</summary>
     public const string ConfigKey = "cis490.journal.sqlite-synchronous";
+
+    /// <summary>The HOCON key of the busy timeout.</summary>
+    public const string BusyTimeoutKey = "cis490.journal.sqlite-busy-timeout";
 
     /// <summary>The Akka.Persistence.Sql plugins whose connections get the pragma (persistence-sqlite.conf configures all three).</summary>
     public static readonly string[] PluginIds =
@@ -31,12 +37,18 @@ public sealed class SqliteDurability : ConnectionInterceptor
     /// <summary>The level as SQLite numbers it (<c>PRAGMA synchronous</c> answers this): 0 off, 1 normal, 2 full, 3 extra.</summary>
     public int Level { get; }
 
-    public SqliteDurability(string level)
+    /// <summary>How long a statement waits for another connection's write lock inside SQLite (<c>PRAGMA busy_timeout</c>).</summary>
+    public TimeSpan BusyTimeout { get; }
+
+    public SqliteDurability(string level, TimeSpan? busyTimeout = null)
     {
         if (!Levels.TryGetValue(level.Trim(), out var n))
             throw new ArgumentException($"{ConfigKey} must be one of {string.Join(", ", Levels.Keys)}, got '{level}'");
+        BusyTimeout = busyTimeout ?? TimeSpan.FromSeconds(30);
+        if (BusyTimeout <= TimeSpan.Zero || BusyTimeout.TotalMilliseconds > int.MaxValue)
+            throw new ArgumentException($"{BusyTimeoutKey} must be a positive duration (e.g. 30s), got {BusyTimeout}");
         Level = n;
-        _pragma = $"PRAGMA synchronous = {n};";
+        _pragma = $"PRAGMA synchronous = {n}; PRAGMA busy_timeout = {(long)BusyTimeout.TotalMilliseconds};";
     }
 
     public override void ConnectionOpened(ConnectionEventData eventData, DbConnection connection)
@@ -77,7 +89,7 @@ public sealed class SqliteDurability : ConnectionInterceptor
         var provider = config.GetString("akka.persistence.journal.sql.provider-name", "");
         if (provider.StartsWith("SQLite", StringComparison.OrdinalIgnoreCase))
         {
-            var durability = new SqliteDurability(config.GetString(ConfigKey, "full"));
+            var durability = new SqliteDurability(config.GetString(ConfigKey, "full"), config.GetTimeSpan(BusyTimeoutKey, TimeSpan.FromSeconds(30)));
             setups.Add(durability.Setup(config.GetString("akka.persistence.journal.sql.connection-string"), more));
         }
         return ActorSystem.Create(name, ActorSystemSetup.Create(setups.ToArray()));

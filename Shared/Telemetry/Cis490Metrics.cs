@@ -22,7 +22,7 @@ public static class Cis490Metrics
         "time a job waited as pending (since added or since its previous attempt ended) before a lease was granted");
     public static readonly Counter<long> HeartbeatsReceived = Meter.CreateCounter<long>("cis490_heartbeats_received", null, "trainer heartbeats the coordinator received");
     public static readonly Histogram<double> JournalWrite = Meter.CreateHistogram<double>("cis490_journal_write", "s",
-        "time from handing a decision's events to the journal to the last of them being written");
+        "time from handing a write (the events of one or more decisions, group commit) to the journal to the last of them being written");
     public static readonly Histogram<double> SnapshotSave = Meter.CreateHistogram<double>("cis490_snapshot_save", "s", "time to save a job-table snapshot");
     public static readonly Histogram<double> Recovery = Meter.CreateHistogram<double>("cis490_recovery", "s",
         "time the coordinator took to recover its job table (snapshot plus replay) when it started");

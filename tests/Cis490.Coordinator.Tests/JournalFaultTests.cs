@@ -191,8 +191,9 @@ public sealed class JournalFaultTests : IDisposable
         Assert.Equal(3, CoordinatorRestarts.Get(system).Now().FailedStarts);
     }
 
-    /// <summary>Reads <c>PRAGMA synchronous</c> on each connection the journal opens, after the coordinator's interceptor ran.</summary>
-    private sealed class SynchronousObserver : ConnectionInterceptor
+    /// <summary>Reads <c>PRAGMA synchronous</c> (or another pragma) on each connection the journal opens, after the coordinator's
+    /// interceptor ran.</summary>
+    private sealed class SynchronousObserver(string pragma = "synchronous") : ConnectionInterceptor
     {
         public readonly System.Collections.Concurrent.ConcurrentBag<long> Seen = [];
 
@@ -204,10 +205,10 @@ public sealed class JournalFaultTests : IDisposable
             return Task.CompletedTask;
         }
 
-        private static long Read(DbConnection connection)
+        private long Read(DbConnection connection)
         {
             using var cmd = connection.CreateCommand();
-            cmd.CommandText = "PRAGMA synchronous;";
+            cmd.CommandText = $"PRAGMA {pragma};";
             return Convert.ToInt64(cmd.ExecuteScalar());
         }
     }
@@ -229,10 +230,28 @@ public sealed class JournalFaultTests : IDisposable
         Assert.All(observer.Seen, seen => Assert.Equal(expected, seen));
     }
 
+    [Theory]
+    [InlineData(null, 30_000L)] // the shipped persistence-sqlite.conf: 30 s
+    [InlineData("cis490.journal.sqlite-busy-timeout = 1500ms", 1_500L)]
+    public async Task Every_connection_the_journal_opens_waits_for_a_busy_lock_inside_sqlite(string? setting, long expectedMs)
+    {
+        var observer = new SynchronousObserver("busy_timeout");
+        var system = Start(MakeConfig(setting ?? ""), observer);
+        var coordinator = system.ActorOf(JobCoordinator.Props(CoordinatorSettings.From(system.Settings.Config)), "coordinator");
+
+        var reply = await coordinator.Ask<object>(new OperatorProtocol.SubmitManifest("m.toml", TestConfig.OneKnnJob, TestConfig.Token), TimeSpan.FromSeconds(20));
+
+        Assert.IsType<OperatorProtocol.ManifestAccepted>(reply);
+        Assert.NotEmpty(observer.Seen);
+        Assert.All(observer.Seen, seen => Assert.Equal(expectedMs, seen));
+    }
+
     [Fact]
     public void An_unknown_synchronous_level_is_refused_naming_the_key()
     {
         var e = Assert.Throws<ArgumentException>(() => new SqliteDurability("fast"));
         Assert.Contains(SqliteDurability.ConfigKey, e.Message);
+        var busy = Assert.Throws<ArgumentException>(() => new SqliteDurability("full", TimeSpan.Zero));
+        Assert.Contains(SqliteDurability.BusyTimeoutKey, busy.Message);
     }
 }

@@ -1,0 +1,176 @@
+using System.Data.Common;
+using System.Text.RegularExpressions;
+using Akka.Actor;
+using Akka.TestKit.Xunit2;
+using Cis490.Coordinator.Jobs;
+using Cis490.Coordinator.Persistence;
+using Cis490.Protocols.Operator;
+using Cis490.Protocols.Workers;
+using LinqToDB.Interceptors;
+using Microsoft.Data.Sqlite;
+using Xunit;
+
+namespace Cis490.Coordinator.Tests;
+
+/// <summary>Group commit in the JobCoordinator on a real SQLite journal whose writes a test can hold or fail (a linq2db
+/// interceptor on the journal's own connections): commands decided while a write is in flight are written together after it,
+/// no effect (a lease, a reply) leaves before its events are in the journal, and a failed write lets none of its effects out,
+/// nor those of the commands waiting behind it.</summary>
+public sealed class GroupCommitCoordinatorTests : TestKit, IDisposable
+{
+    private static readonly TimeSpan Quiet = TimeSpan.FromMilliseconds(400);
+    private readonly string _dir;
+    private readonly JournalWriteGate _gate;
+    private readonly IActorRef _coordinator;
+
+    public GroupCommitCoordinatorTests() : this(Directory.CreateTempSubdirectory("cis490-group-").FullName, new JournalWriteGate()) { }
+
+    private GroupCommitCoordinatorTests(string dir, JournalWriteGate gate)
+        : base(SqliteDurability.CreateSystem("group-commit", TestConfig.Coordinator(dir, TestConfig.Token), gate))
+    {
+        _dir = dir;
+        _gate = gate;
+        _coordinator = Sys.ActorOf(JobCoordinator.Props(CoordinatorSettings.From(Sys.Settings.Config)), "coordinator");
+    }
+
+    void IDisposable.Dispose()
+    {
+        _gate.Release(write: true); // a test that failed while a write was held must not leave the journal's thread waiting
+        Shutdown();
+        SqliteConnection.ClearAllPools();
+        try { Directory.Delete(_dir, true); } catch (IOException) { }
+    }
+
+    private long JournalRows()
+    {
+        using var c = new SqliteConnection($"Data Source={Path.Combine(_dir, "journal.db")}");
+        c.Open();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = "SELECT COUNT(*) FROM journal";
+        return Convert.ToInt64(cmd.ExecuteScalar());
+    }
+
+    private async Task Submit(int jobs)
+    {
+        var manifest = string.Join("\n", Enumerable.Range(1, jobs).Select(i => $"[[jobs]]\nmodel = \"knn\"\nmode = \"realistic\"\nseed = {i}\n"));
+        _coordinator.Tell(new OperatorProtocol.SubmitManifest("m.toml", manifest, TestConfig.Token), TestActor);
+        await ExpectMsgAsync<OperatorProtocol.ManifestAccepted>(TimeSpan.FromSeconds(10));
+    }
+
+    [Fact]
+    public async Task Commands_decided_during_a_write_go_out_after_it_and_no_lease_or_reply_leaves_before_its_events_are_written()
+    {
+        await Submit(3);
+        var before = JournalRows();
+        var writes = _gate.WritesSeen;
+        _gate.Hold();
+        var w1 = CreateTestProbe();
+        var w2 = CreateTestProbe();
+
+        _coordinator.Tell(new WorkerProtocol.Register("w1", TestConfig.Worker, 2, []), w1); // 2 grants: the write that is held
+        await _gate.Held.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        _coordinator.Tell(new WorkerProtocol.Register("w2", TestConfig.Worker, 1, []), w2); // 1 grant: waits for the next write
+        _coordinator.Tell(new OperatorProtocol.ListJobs(null, null), TestActor); // writes nothing, but shows w2's grant, not written yet
+
+        await w1.ExpectNoMsgAsync(Quiet);
+        await w2.ExpectNoMsgAsync(TimeSpan.Zero);
+        await ExpectNoMsgAsync(TimeSpan.Zero);
+        Assert.Equal(before, JournalRows());
+
+        _gate.Release(write: true);
+
+        await w1.ExpectMsgAsync<WorkerProtocol.Registered>(TimeSpan.FromSeconds(10));
+        await w1.ExpectMsgAsync<WorkerProtocol.Lease>(TimeSpan.FromSeconds(10));
+        Assert.True(JournalRows() >= before + 2, "w1's lease arrived before both of its grants were in the journal");
+        await w1.ExpectMsgAsync<WorkerProtocol.Lease>(TimeSpan.FromSeconds(10));
+        var list = await ExpectMsgAsync<OperatorProtocol.JobList>(TimeSpan.FromSeconds(10));
+        Assert.True(JournalRows() >= before + 3, "the job list left before w2's grant, which it shows, was in the journal");
+        Assert.Equal(3, list.Jobs.Count(j => j.Status == Protocols.Jobs.JobStatus.Leased));
+        await w2.ExpectMsgAsync<WorkerProtocol.Registered>(TimeSpan.FromSeconds(10));
+        await w2.ExpectMsgAsync<WorkerProtocol.Lease>(TimeSpan.FromSeconds(10));
+        Assert.Equal(writes + 2, _gate.WritesSeen); // the held write, then one for everything decided during it
+    }
+
+    [Fact]
+    public async Task A_failed_write_lets_none_of_its_effects_out_nor_those_of_the_commands_waiting_behind_it()
+    {
+        await Submit(2);
+        var before = JournalRows();
+        _gate.Hold();
+        var w1 = CreateTestProbe();
+        var w2 = CreateTestProbe();
+        Watch(_coordinator);
+
+        _coordinator.Tell(new WorkerProtocol.Register("w1", TestConfig.Worker, 1, []), w1);
+        await _gate.Held.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        _coordinator.Tell(new WorkerProtocol.Register("w2", TestConfig.Worker, 1, []), w2);
+        _coordinator.Tell(new OperatorProtocol.ListJobs(null, null), TestActor);
+
+        _gate.Release(write: false);
+
+        await ExpectTerminatedAsync(_coordinator, TimeSpan.FromSeconds(10)); // Akka.Persistence stops it; the supervisor restarts it
+        await w1.ExpectNoMsgAsync(Quiet);
+        await w2.ExpectNoMsgAsync(TimeSpan.Zero);
+        Assert.Equal(before, JournalRows());
+    }
+
+    /// <summary>Holds the journal's next write inside the database call until the test releases it, then lets it through or fails
+    /// it (as a full disk would). Counts the journal writes it saw (one per transaction).</summary>
+    private sealed class JournalWriteGate : CommandInterceptor
+    {
+        private static readonly Regex JournalInsert = new(@"INSERT\s+INTO\s+\W?journal\W?\s*\(", RegexOptions.IgnoreCase);
+        private readonly object _lock = new();
+        private readonly HashSet<DbTransaction> _transactions = [];
+        private TaskCompletionSource<bool>? _release;
+        private bool _failing;
+
+        /// <summary>Completes when the held write has reached the database.</summary>
+        public TaskCompletionSource Held { get; private set; } = new();
+
+        public int WritesSeen { get; private set; }
+
+        public void Hold()
+        {
+            lock (_lock)
+            {
+                _release = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+                Held = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            }
+        }
+
+        public void Release(bool write)
+        {
+            TaskCompletionSource<bool>? release;
+            lock (_lock)
+            {
+                release = _release;
+                _release = null;
+                if (!write) _failing = true;
+            }
+            release?.TrySetResult(write);
+        }
+
+        public override DbCommand CommandInitialized(CommandEventData eventData, DbCommand command)
+        {
+            if (!JournalInsert.IsMatch(command.CommandText)) return command;
+            TaskCompletionSource<bool>? wait = null;
+            lock (_lock)
+            {
+                // A write may be several inserts in one transaction: only its first one waits.
+                if (command.Transaction is null || _transactions.Add(command.Transaction))
+                {
+                    WritesSeen++;
+                    wait = _release;
+                }
+            }
+            if (wait is not null)
+            {
+                Held.TrySetResult();
+                if (!wait.Task.Wait(TimeSpan.FromSeconds(30))) throw new TimeoutException("test: the held journal write was never released");
+            }
+            lock (_lock)
+                if (_failing) throw new IOException("test: the journal write failed (as on a full disk)");
+            return command;
+        }
+    }
+}
