@@ -14,7 +14,7 @@ public static class ShellBench
 {
     public const string Usage = "usage: bench shell [--runs 10] [--command status]";
 
-    private static readonly string[] Phases = ["main", "config", "actor-system", "first-answer", "output", "shutdown", "total"];
+    private static readonly string[] Phases = ["main", "hocon", "config", "actor-system", "cluster-client", "first-answer", "output", "shutdown", "total"];
 
     public static int Run(string[] args, Func<string[], string, string, string> option)
     {
