@@ -82,11 +82,14 @@ public sealed class ClusterTests(DataFixture data, ITestOutputHelper output)
             ["worker-a"] = await h.StartWorker("worker-a"),
             ["worker-b"] = await h.StartWorker("worker-b"),
         };
-        var submit = await h.RunShellAsOperator("manifest", "submit", WriteManifest(h, "one.toml", Manifest(("oracle", 5))), "--coordinator", h.Address);
+        // A gbt job of 200 rounds (about 10 s here) at a tiny eta (the loss falls every round, so early stopping does not cut it short): seconds of training whatever the machine.
+        // (A knn job was used until its scoring got fast enough to finish before the kill.)
+        var slow = "[[jobs]]\nmodel = \"gbt\"\nmode = \"oracle\"\nhyper = { num_boost_round = 200, early_stopping_rounds = 200, eta = 0.001 }\n";
+        var submit = await h.RunShellAsOperator("manifest", "submit", WriteManifest(h, "one.toml", slow), "--coordinator", h.Address);
         Assert.True(submit.Exit == 0, submit.Stderr);
 
         // Kill the worker while its trainer is mid-job: running means its trainer process has started, and the job needs
-        // seconds more (loading the table, then scoring ~11 000 windows against ~10 000).
+        // seconds more.
         var running = (await h.WaitFor(j => j.Single() is { Status: JobStatus.Running }, TimeSpan.FromMinutes(2), "job running")).Single();
         var victim = running.WorkerId!;
         var firstLease = running.LeaseId;
@@ -102,7 +105,7 @@ public sealed class ClusterTests(DataFixture data, ITestOutputHelper output)
         Assert.Equal(0, done.FailedAttempts); // the node failed, not the job: not an attempt
         var rows = File.ReadAllLines(Path.Combine(h.DataDir, "models", "index.jsonl"));
         Assert.Single(rows);
-        Assert.Single(Directory.GetDirectories(Path.Combine(h.DataDir, "models", "knn_oracle")));
+        Assert.Single(Directory.GetDirectories(Path.Combine(h.DataDir, "models", "gbt_oracle")));
         Assert.False(workers[done.WorkerId!].HasExited);
     }
 

@@ -14,7 +14,9 @@ namespace Cis490.Cluster.Tests;
 public sealed class InfrastructureFaultTests(DataFixture data, ITestOutputHelper output)
 {
     /// <summary>One KNN job on the large data set: tens of seconds on 2 cores, so its worker can be killed mid-job.</summary>
-    private const string SlowKnn = "[[jobs]]\nmodel = \"knn\"\nmode = \"oracle\"\nhyper = { k = 5 }\nmax_attempts = 3\n";
+    // Seconds of training whatever the machine (about 10 s here): 200 gbt rounds at a tiny eta, so early stopping does not cut
+    // it short. A knn job served until the blocked KNN kernel made it finish before a kill could land mid-job.
+    private const string SlowJob = "[[jobs]]\nmodel = \"gbt\"\nmode = \"oracle\"\nhyper = { num_boost_round = 200, early_stopping_rounds = 200, eta = 0.001 }\nmax_attempts = 3\n";
 
     [Fact]
     public async Task A_job_whose_worker_is_killed_three_times_still_completes_with_no_attempt_counted()
@@ -27,7 +29,7 @@ public sealed class InfrastructureFaultTests(DataFixture data, ITestOutputHelper
             ["worker-b"] = await h.StartWorker("worker-b"),
         };
         var manifest = Path.Combine(h.DataDir, "slow.toml");
-        await File.WriteAllTextAsync(manifest, SlowKnn);
+        await File.WriteAllTextAsync(manifest, SlowJob);
         var submit = await h.RunShellAsOperator("manifest", "submit", manifest, "--coordinator", h.Address);
         Assert.True(submit.Exit == 0, submit.Stderr);
 
