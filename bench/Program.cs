@@ -77,20 +77,11 @@ public static class Program
 
     private static TimeSpan Run(params string[] args) => RunCapture(args).Wall;
 
-    /// <summary>Runs the WorkerNode program (the one `./cis490 data|train|predict` runs) and returns its wall time and output.</summary>
+    /// <summary>Runs the WorkerNode program (the one `./cis490 data|train|predict` runs) and returns its wall time and output
+    /// (<see cref="Measured.Run"/>, which also samples its peak memory).</summary>
     private static (TimeSpan Wall, string Stdout) RunCapture(params string[] args)
     {
-        var here = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
-        var dll = Path.Combine(here.Parent!.Parent!.FullName, "Cis490.WorkerNode", here.Name, "Cis490.WorkerNode.dll");
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        psi.ArgumentList.Add(dll);
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        var clock = Stopwatch.StartNew();
-        using var p = Process.Start(psi)!;
-        var stderr = p.StandardError.ReadToEndAsync();
-        var stdout = p.StandardOutput.ReadToEnd();
-        p.WaitForExit();
-        if (p.ExitCode != 0) throw new InvalidOperationException($"{string.Join(' ', args)} failed: {stderr.Result}");
-        return (clock.Elapsed, stdout);
+        var r = Measured.Run(args);
+        return (r.Wall, r.Stdout);
     }
 }
