@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using Cis490.Shared.Models;
 using Cis490.Training.Evaluation;
 using Cis490.Training.Runner;
@@ -86,7 +87,7 @@ public static class NeuralTrainer
         var total = stepsPerEpoch * s.MaxEpochs;
         var warmup = WarmupSteps(total);
         var order = Enumerable.Range(0, train.Count).ToArray();
-        var buffer = new float[Math.Min(s.BatchSize, train.Count) * train.RowLength];
+        using var batch = new BatchTensors(train, s.BatchSize);
 
         Dictionary<string, Tensor>? best = null;
         var bestF1 = double.NegativeInfinity;
@@ -108,7 +109,7 @@ public static class NeuralTrainer
                     using var scope = NewDisposeScope();
                     var rows = order.AsSpan(start, Math.Min(s.BatchSize, order.Length - start));
                     var lr = LearningRate(step++, total, warmup, s.Lr);
-                    var (x, y) = Batch(train, rows, buffer, device);
+                    var (x, y) = batch.Fill(train, rows, device);
                     optimizer.ZeroGrad();
                     var loss = nn.functional.cross_entropy(net.call(x), y, weights);
                     var lossValue = loss.item<float>();
@@ -152,16 +153,20 @@ public static class NeuralTrainer
         try
         {
             using var _ = no_grad();
-            var result = new List<float>();
-            var buffer = new float[Math.Min(batchSize, Math.Max(1, rows.Count)) * rows.RowLength];
+            float[]? result = null;
+            using var batch = new BatchTensors(rows, batchSize);
             var index = Enumerable.Range(0, rows.Count).ToArray();
             for (var start = 0; start < rows.Count; start += batchSize)
             {
                 using var scope = NewDisposeScope();
-                var (x, _) = Batch(rows, index.AsSpan(start, Math.Min(batchSize, rows.Count - start)), buffer, device);
-                result.AddRange(nn.functional.softmax(net.call(x), 1).cpu().data<float>().ToArray());
+                var count = Math.Min(batchSize, rows.Count - start);
+                var (x, _) = batch.Fill(rows, index.AsSpan(start, count), device);
+                var proba = nn.functional.softmax(net.call(x), 1).cpu().contiguous();
+                var classes = (int)proba.shape[1];
+                result ??= new float[rows.Count * classes];
+                MemoryMarshal.Cast<byte, float>(proba.bytes).CopyTo(result.AsSpan(start * classes, count * classes));
             }
-            return [.. result];
+            return result ?? [];
         }
         finally
         {
@@ -170,16 +175,6 @@ public static class NeuralTrainer
     }
 
     internal static int[] ArgMax(float[] proba, int classes) => Cis490.Training.Models.KnnClassifier.ArgMax(proba, classes);
-
-    private static (Tensor X, Tensor Y) Batch(IEncodedRows data, ReadOnlySpan<int> rows, float[] buffer, Device device)
-    {
-        var values = buffer.AsSpan(0, rows.Length * data.RowLength);
-        data.Gather(rows, values);
-        var labels = new long[rows.Length];
-        for (var i = 0; i < rows.Length; i++) labels[i] = data.Y[rows[i]];
-        var x = tensor(values.ToArray(), [rows.Length, .. data.RowShape]).to(device);
-        return (x, tensor(labels).to(device));
-    }
 
     /// <summary>A detached copy of every parameter and buffer, outside any dispose scope.</summary>
     private static Dictionary<string, Tensor> Snapshot(Module<Tensor, Tensor> net)
