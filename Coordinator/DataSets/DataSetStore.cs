@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using Akka.Actor;
 using Akka.Event;
 using Akka.Streams;
@@ -8,6 +7,7 @@ using Cis490.Coordinator.Jobs;
 using Cis490.Protocols;
 using Cis490.Protocols.Artifacts;
 using Cis490.Protocols.DataSets;
+using Cis490.Shared.Artifacts;
 using Cis490.Shared.DataSets;
 
 namespace Cis490.Coordinator.DataSets;
@@ -62,32 +62,18 @@ public sealed class DataSetStore : ReceiveActor
             return;
         }
         var temp = _repo.NewIncomingPath(m.Sha256);
-        var hasher = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        long received = 0;
-        // The hasher and counter are touched only by this stream's single stage, and read after it completes.
-        var (sinkRef, io) = StreamRefs.SinkRef<byte[]>()
+        // Hashed as it is written (BundleStreams.ToFile), in the stream's one sink stage: nothing to read back at the end.
+        var (sinkRef, written) = StreamRefs.SinkRef<byte[]>()
             .IdleTimeout(_idleTimeout)
-            .Select(chunk =>
-            {
-                received += chunk.Length;
-                if (received > m.BundleBytes) throw new InvalidDataException($"more bytes than the {m.BundleBytes} announced");
-                hasher.AppendData(chunk);
-                return Akka.IO.ByteString.FromBytes(chunk);
-            })
-            .ToMaterialized(FileIO.ToFile(new FileInfo(temp)), Keep.Both)
+            .ToMaterialized(BundleStreams.ToFile(temp, m.BundleBytes), Keep.Both)
             .Run(_materializer);
         sinkRef.PipeTo(replyTo,
             success: r => new DataSetProtocol.PublishReady(m.Sha256, r),
             failure: e => new DataSetProtocol.PublishRefused(m.Sha256, $"could not open an upload: {e.Message}", ErrorKind.Unavailable));
-        io.ContinueWith(t =>
-        {
-            string? error = t.IsFaulted ? t.Exception!.GetBaseException().Message
-                : t.IsCanceled ? "upload cancelled"
-                : t.Result.WasSuccessful ? null : t.Result.Error?.Message ?? "upload failed";
-            var sha = error is null ? Convert.ToHexStringLower(hasher.GetHashAndReset()) : null;
-            hasher.Dispose();
-            return new UploadDone(m, temp, replyTo, sha, received, error);
-        }).PipeTo(Self);
+        written.ContinueWith(t => t.IsCompletedSuccessfully
+            ? new UploadDone(m, temp, replyTo, t.Result.Sha256, t.Result.Bytes, null)
+            : new UploadDone(m, temp, replyTo, null, 0, t.IsCanceled ? "upload cancelled" : t.Exception!.GetBaseException().Message))
+            .PipeTo(Self);
     }
 
     /// <summary>The bytes arrived: their size and hash must be what was announced, and unpacked they must hash to the content hash
@@ -152,7 +138,7 @@ public sealed class DataSetStore : ReceiveActor
             replyTo.Tell(new DataSetProtocol.FetchRefused(f.JobId, f.LeaseId, info.Sha256, refuse, ErrorKind.Unavailable));
             return;
         }
-        var source = FileIO.FromFile(new FileInfo(path), ArtifactProtocol.MaxChunkBytes, f.Offset).Select(bs => bs.ToArray());
+        var source = BundleStreams.FromFile(path, f.Offset);
         if (_corruptPending)
         {
             _corruptPending = false;
