@@ -33,7 +33,8 @@ public static class ScaleDataBench
         if (unknown.Count > 0) { Console.Error.WriteLine($"unknown families: {string.Join(", ", unknown)} (known: {string.Join(", ", ModelBench.Models)})"); return 2; }
 
         var (episodesDir, features) = (Path.Combine(root, "episodes"), Path.Combine(root, "features"));
-        Console.WriteLine($"scale-data benchmark: {episodes} episodes, {mode} mode, neural families {epochs} epoch(s), {Environment.ProcessorCount} cores, in {root}");
+        Console.WriteLine($"scale-data benchmark: {episodes} episodes, {mode} mode, " + (transferOnly ? "transfers only" : $"neural families {epochs} epoch(s)") +
+                          $", {Environment.ProcessorCount} cores, in {root}; load average {string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ')[0..3])}");
         Console.WriteLine($"{"step",-22} {"wall s",8} {"peak RSS MiB",13} {"written MB",11} {"notes"}");
         if (transferOnly && !File.Exists(Path.Combine(features, FeatureTable.FileName)))
         {
@@ -80,6 +81,7 @@ public static class ScaleDataBench
             ? Directory.EnumerateDirectories(models).Where(d => File.Exists(Path.Combine(d, "ckpt.json"))).MaxBy(Megabytes)
             : null;
         StoreTransfer.Measure(features, largest, mode, root);
+        Console.WriteLine($"load average at the end: {string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ')[0..3])}");
         return 0;
     }
 

@@ -61,7 +61,7 @@ public static partial class StoreTransfer
     {
         public Uploader(IActorRef store, ArtifactProtocol.OfferUpload offer, string bundle, TaskCompletionSource<object> done)
         {
-            Receive<ArtifactProtocol.UploadReady>(r => BundleStreams.FromFile(bundle).RunWith(r.Sink.Sink, Context.Materializer()));
+            Receive<ArtifactProtocol.UploadReady>(r => BundleStreams.FromFile(bundle, Context.System.Settings.Config).RunWith(r.Sink.Sink, Context.Materializer()));
             Receive<ArtifactProtocol.UploadCompleted>(u => done.TrySetResult(u));
             Receive<ArtifactProtocol.UploadRefused>(u => done.TrySetResult(u));
             store.Tell(offer, Self);

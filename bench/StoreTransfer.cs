@@ -65,7 +65,7 @@ public static partial class StoreTransfer
             c.ActorOf(Props.Create(() => new CoordinatorHost(Path.Combine(work, "coordinator"), idle)), "coordinator");
             var address = ((ExtendedActorSystem)c).Provider.DefaultAddress;
             var coordinator = await w.ActorSelection($"{address}/user/coordinator").ResolveOne(TimeSpan.FromSeconds(30));
-            Console.WriteLine($"transfers over Akka.Remote on loopback; chunks of {ArtifactProtocol.MaxChunkBytes / 1024} KiB, stream-ref buffer " +
+            Console.WriteLine($"transfers over Akka.Remote on loopback; chunks of {BundleStreams.ChunkBytes(c.Settings.Config)} B, stream-ref buffer " +
                               $"{c.Settings.Config.GetInt("akka.stream.materializer.stream-ref.buffer-capacity")} chunks, frame " +
                               $"{c.Settings.Config.GetByteSize("akka.remote.dot-netty.tcp.maximum-frame-size")} B");
 

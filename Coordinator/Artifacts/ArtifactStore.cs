@@ -31,6 +31,7 @@ public sealed class ArtifactStore : ReceiveActor
         _repo = new ArtifactRepository(modelsDir, problem => _log.Warning("Artifact index: {0}", problem));
         _idleTimeout = idleTimeout;
         _materializer = Context.Materializer();
+        BundleStreams.ChunkBytes(Context.System.Settings.Config); // a chunk size that cannot fit a frame fails the node's start, not an upload
 
         Receive<ArtifactProtocol.OfferUpload>(StartUpload);
         Receive<UploadDone>(Finish);
@@ -178,7 +179,7 @@ public sealed class ArtifactStore : ReceiveActor
                 ErrorKind.Unavailable));
             return;
         }
-        BundleStreams.FromFile(path)
+        BundleStreams.FromFile(path, Context.System.Settings.Config)
             .RunWith(StreamRefs.SourceRef<byte[]>(), _materializer)
             .PipeTo(replyTo,
                 success: source => new OperatorQueries.ArtifactDownload(row.Sha256, row.Model, row.Mode, new FileInfo(path).Length, source),

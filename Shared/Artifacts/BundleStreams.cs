@@ -16,27 +16,48 @@ public sealed record WrittenBundle(long Bytes, string Sha256);
 /// size, the copies per chunk and the file options are chosen once (measured in <c>bench scale-data</c>).</summary>
 public static class BundleStreams
 {
-    /// <summary>File buffer of both ends: one chunk, so a read or a write goes straight to the OS without a second copy through
-    /// the FileStream's own buffer (a request at least as large as the buffer bypasses it).</summary>
+    /// <summary>File buffer of the writing end: one default chunk, so a write goes straight to the OS without a second copy
+    /// through the FileStream's own buffer (a write at least as large as the buffer bypasses it).</summary>
     private const int FileBuffer = ArtifactProtocol.MaxChunkBytes;
 
-    /// <summary>The file's bytes from <paramref name="offset"/> on, in chunks of <see cref="ArtifactProtocol.MaxChunkBytes"/> (the
-    /// last one shorter), each read straight into the array that goes on the wire: Akka's <c>FileIO.FromFile</c> reads into a
+    /// <summary>The HOCON key of the chunk size (base.conf says why it has its value).</summary>
+    public const string ChunkSizeKey = "cis490.transfer.chunk-size";
+
+    /// <summary>Room an Akka.Remote frame needs beside a chunk: the stream-ref envelope (sequence number, serializer id, manifest,
+    /// the recipient's path). A few hundred bytes measured; 4 KiB leaves a margin for long actor paths.</summary>
+    public const int EnvelopeBytes = 4 * 1024;
+
+    /// <summary>The chunk size of <paramref name="config"/> (<see cref="ChunkSizeKey"/>, else <see cref="ArtifactProtocol.MaxChunkBytes"/>),
+    /// checked against the Akka.Remote frame it must fit with its envelope: a chunk too large for the frame would be dropped by the
+    /// transport (OversizedPayloadException) and the transfer would stall until its idle timeout, so it is refused at once.</summary>
+    public static int ChunkBytes(Akka.Configuration.Config config)
+    {
+        var chunk = config.HasPath(ChunkSizeKey) ? config.GetByteSize(ChunkSizeKey) ?? ArtifactProtocol.MaxChunkBytes : ArtifactProtocol.MaxChunkBytes;
+        var frame = config.GetByteSize("akka.remote.dot-netty.tcp.maximum-frame-size") ?? 128000;
+        if (chunk < 1024 || chunk + EnvelopeBytes > frame)
+            throw new InvalidOperationException($"{ChunkSizeKey} = {chunk} bytes: a chunk must be at least 1 KiB and, with {EnvelopeBytes} bytes of envelope, " +
+                                                $"fit akka.remote.dot-netty.tcp.maximum-frame-size ({frame} bytes); raise the frame or lower the chunk");
+        return (int)chunk;
+    }
+
+    /// <summary>The file's bytes from <paramref name="offset"/> on, in chunks of <see cref="ChunkBytes"/> of <paramref name="config"/>
+    /// (the last one shorter), each read straight into the array that goes on the wire: Akka's <c>FileIO.FromFile</c> reads into a
     /// ByteString that must then be copied into a byte[] (the type bound to the byte-array serializer). Reads run on the
     /// blocking-I/O dispatcher, as FileIO's do.</summary>
-    public static Source<byte[], NotUsed> FromFile(string path, long offset = 0)
+    public static Source<byte[], NotUsed> FromFile(string path, Akka.Configuration.Config config, long offset = 0)
     {
+        var chunkBytes = ChunkBytes(config);
         if (offset < 0) throw new ArgumentOutOfRangeException(nameof(offset), offset, $"a transfer of {path} cannot start before byte 0");
         return Source.UnfoldResourceAsync<byte[], FileStream>(
                 () =>
                 {
-                    var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, FileBuffer, FileOptions.Asynchronous | FileOptions.SequentialScan);
+                    var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, chunkBytes, FileOptions.Asynchronous | FileOptions.SequentialScan);
                     file.Position = offset;
                     return Task.FromResult(file);
                 },
                 async file =>
                 {
-                    var chunk = new byte[(int)Math.Min(ArtifactProtocol.MaxChunkBytes, Math.Max(0, file.Length - file.Position))];
+                    var chunk = new byte[(int)Math.Min(chunkBytes, Math.Max(0, file.Length - file.Position))];
                     if (chunk.Length == 0) return Option<byte[]>.None;
                     await file.ReadExactlyAsync(chunk);
                     return Option<byte[]>.Create(chunk);

@@ -12,7 +12,7 @@ public sealed class BundlePublisher : ReceiveActor
 {
     public BundlePublisher(TaskCompletionSource<object> done, string bundle, IMaterializer materializer)
     {
-        Receive<DataSetProtocol.PublishReady>(m => BundleStreams.FromFile(bundle).RunWith(m.Sink.Sink, materializer));
+        Receive<DataSetProtocol.PublishReady>(m => BundleStreams.FromFile(bundle, Context.System.Settings.Config).RunWith(m.Sink.Sink, materializer));
         ReceiveAny(m =>
         {
             done.TrySetResult(m);

@@ -52,8 +52,7 @@ public sealed class DataSetFolder(string root)
             var actual = receivedSha256 ?? ArtifactBundle.HashFile(part);
             if (actual != bundleSha256) return $"hash mismatch: the bundle's sha256 is {bundleSha256}, the bytes received hash to {actual}";
             if (Directory.Exists(scratch)) Directory.Delete(scratch, true);
-            ArtifactBundle.Extract(part, scratch);
-            var summary = DataSetContent.Describe(scratch);
+            var summary = DataSetBundle.Describe(part, scratch); // unpacked and hashed in one pass
             if (summary.Sha256 != sha256) return $"content hash mismatch: asked for data set {sha256}, the bundle's files hash to {summary.Sha256}";
             DataSetContent.WriteMarker(scratch, new DataSetMarker(DataSetContent.Scheme, sha256, null, summary.Files, summary.Bytes));
             var final = Dir(sha256);
