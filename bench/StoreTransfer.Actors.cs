@@ -26,9 +26,11 @@ public static partial class StoreTransfer
         public CoordinatorHost(string dataDir, TimeSpan idleTimeout)
         {
             var artifacts = Context.ActorOf(ArtifactStore.Props(Path.Combine(dataDir, "models"), idleTimeout), "artifact-store");
+            // The warm-up upload goes to a store of its own, so that the timed upload is a first one (not deduplicated).
+            var warmUp = Context.ActorOf(ArtifactStore.Props(Path.Combine(dataDir, "warm-up"), idleTimeout), "warm-up-store");
             var dataSets = Context.ActorOf(DataSetStore.Props(Path.Combine(dataDir, "data-sets"), idleTimeout), "data-set-store");
             var published = new Dictionary<string, DataSetInfo>(StringComparer.Ordinal);
-            Receive<ArtifactProtocol.OfferUpload>(o => artifacts.Forward(o));
+            Receive<ArtifactProtocol.OfferUpload>(o => (o.JobId == WarmUpJob ? warmUp : artifacts).Forward(o));
             Receive<ArtifactStore.Stored>(s => s.ReplyTo.Tell(new ArtifactProtocol.UploadCompleted(s.Offer.JobId, s.Offer.LeaseId, s.Offer.Sha256, s.Deduplicated)));
             Receive<DataSetProtocol.Publish>(p => dataSets.Forward(p));
             Receive<DataSetStore.Stored>(s =>
@@ -43,6 +45,8 @@ public static partial class StoreTransfer
             });
         }
     }
+
+    private static readonly string WarmUpJob = Convert.ToHexStringLower(SHA256.HashData("bench scale-data warm-up"u8));
 
     /// <summary>A trainer's side of a pull: asks the worker's cache for its lease's data set and reports the answer.</summary>
     private sealed class Puller : ReceiveActor
