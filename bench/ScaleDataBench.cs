@@ -9,11 +9,14 @@ namespace Cis490.Bench;
 /// <summary><c>bench scale-data</c>: the earlier fleet's data set size (24 000 episodes) through the real programs, each in its
 /// own process: <c>data generate</c>, <c>data build</c>, then <c>train</c> of every family, printing wall time, the
 /// process's peak resident memory (VmHWM, sampled from /proc while it runs) and what it wrote (sidecars, shards); then the
-/// largest model folder, bundled, travels through the artifact store beside a raw socket copy (<see cref="StoreTransfer"/>).</summary>
+/// built data set is published to the coordinator's data-set store and pulled into a worker's cache, and the largest model folder
+/// uploaded to the artifact store, each beside a raw socket copy (<see cref="StoreTransfer"/>).</summary>
 public static class ScaleDataBench
 {
     public const string Usage = "usage: bench scale-data [--episodes 24000] [--families knn,knn_semi,gbt,mlp,cnn,gru,lstm,transformer] [--mode oracle]\n" +
-                                "                        [--epochs 2] [--dir DIR] [--reuse] [--artifact-mb 500]";
+                                "                        [--epochs 2] [--dir DIR] [--reuse] [--transfer-only]\n" +
+                                "  --reuse: keep DIR's generated episodes and built features when they are there\n" +
+                                "  --transfer-only: with DIR's existing build (and models/ when there), only the transfers through the stores";
 
     public static int Run(string[] args, Func<string[], string, string, string> option)
     {
@@ -22,16 +25,22 @@ public static class ScaleDataBench
         var families = Opt("--families", string.Join(",", ModelBench.Models)).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         var mode = Opt("--mode", "oracle");
         var epochs = int.Parse(Opt("--epochs", "2"), CultureInfo.InvariantCulture);
-        var artifactMb = int.Parse(Opt("--artifact-mb", "500"), CultureInfo.InvariantCulture);
         var root = Path.GetFullPath(Opt("--dir", Path.Combine(Path.GetTempPath(), "cis490-bench-scale")));
-        var reuse = args.Contains("--reuse");
+        var transferOnly = args.Contains("--transfer-only");
+        var reuse = transferOnly || args.Contains("--reuse");
         if (episodes < 1 || epochs < 1 || families.Length == 0) { Console.Error.WriteLine(Usage); return 2; }
         var unknown = families.Except(ModelBench.Models).ToList();
         if (unknown.Count > 0) { Console.Error.WriteLine($"unknown families: {string.Join(", ", unknown)} (known: {string.Join(", ", ModelBench.Models)})"); return 2; }
 
         var (episodesDir, features) = (Path.Combine(root, "episodes"), Path.Combine(root, "features"));
-        Console.WriteLine($"scale-data benchmark: {episodes} episodes, {mode} mode, neural families {epochs} epoch(s), {Environment.ProcessorCount} cores, in {root}");
+        Console.WriteLine($"scale-data benchmark: {episodes} episodes, {mode} mode, " + (transferOnly ? "transfers only" : $"neural families {epochs} epoch(s)") +
+                          $", {Environment.ProcessorCount} cores, in {root}; load average {string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ')[0..3])}");
         Console.WriteLine($"{"step",-22} {"wall s",8} {"peak RSS MiB",13} {"written MB",11} {"notes"}");
+        if (transferOnly && !File.Exists(Path.Combine(features, FeatureTable.FileName)))
+        {
+            Console.Error.WriteLine($"--transfer-only: {features} holds no built data set; run bench scale-data --dir {root} without it first");
+            return 2;
+        }
         if (!(reuse && File.Exists(Path.Combine(features, FeatureTable.FileName))))
         {
             if (Directory.Exists(root)) Directory.Delete(root, true);
@@ -44,9 +53,7 @@ public static class ScaleDataBench
         Console.WriteLine($"{"",-22} {summary.Windows} windows; tensor shards {Megabytes(Path.Combine(features, DataBuilder.TensorsDir)):F0} MB" +
                           (reuse ? " (reused: --reuse)" : ""));
 
-        var largest = ("", 0.0);
-        var moved = false;
-        foreach (var family in families)
+        foreach (var family in transferOnly ? [] : families)
         {
             var outDir = Path.Combine(root, "models", family);
             if (Directory.Exists(outDir)) Directory.Delete(outDir, true);
@@ -65,14 +72,16 @@ public static class ScaleDataBench
             var metrics = ckpt.RootElement.GetProperty("metrics");
             var val = metrics.TryGetProperty("val_macro_f1", out var v) ? v.GetDouble() : double.NaN;
             var epochsRun = metrics.TryGetProperty("epochs_run", out var e2) ? $", {e2.GetDouble():F0} epoch(s)" : "";
-            var mb = Megabytes(outDir);
-            Row("train " + family, train, mb, $"val F1 {val:F3}{epochsRun}, train_seconds {metrics.GetProperty("train_seconds").GetDouble():F1}");
-            if (mb > largest.Item2) largest = (outDir, mb);
-            // The first model large enough travels at once (a long run stopped later still has its transfer figures).
-            if (!moved && mb >= artifactMb) { StoreTransfer.Measure(outDir, family, mode, root, artifactMb); moved = true; Console.WriteLine(); }
+            Row("train " + family, train, Megabytes(outDir), $"val F1 {val:F3}{epochsRun}, train_seconds {metrics.GetProperty("train_seconds").GetDouble():F1}");
         }
 
-        if (!moved && largest.Item1.Length > 0) StoreTransfer.Measure(largest.Item1, Path.GetFileName(largest.Item1), mode, root, artifactMb);
+        // The data set (GBs at full size) is what a fleet moves in bulk; the largest checkpoint is what a trainer uploads.
+        var models = Path.Combine(root, "models");
+        var largest = Directory.Exists(models)
+            ? Directory.EnumerateDirectories(models).Where(d => File.Exists(Path.Combine(d, "ckpt.json"))).MaxBy(Megabytes)
+            : null;
+        StoreTransfer.Measure(features, largest, mode, root);
+        Console.WriteLine($"load average at the end: {string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ')[0..3])}");
         return 0;
     }
 

@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using Akka.Actor;
 using Akka.Event;
 using Akka.Streams;
@@ -7,6 +6,7 @@ using Akka.Util;
 using Cis490.Protocols;
 using Cis490.Protocols.Artifacts;
 using Cis490.Protocols.Operator;
+using Cis490.Shared.Artifacts;
 
 namespace Cis490.Coordinator.Artifacts;
 
@@ -31,6 +31,7 @@ public sealed class ArtifactStore : ReceiveActor
         _repo = new ArtifactRepository(modelsDir, problem => _log.Warning("Artifact index: {0}", problem));
         _idleTimeout = idleTimeout;
         _materializer = Context.Materializer();
+        BundleStreams.ChunkBytes(Context.System.Settings.Config); // a chunk size that cannot fit a frame fails the node's start, not an upload
 
         Receive<ArtifactProtocol.OfferUpload>(StartUpload);
         Receive<UploadDone>(Finish);
@@ -104,35 +105,20 @@ public sealed class ArtifactStore : ReceiveActor
             return;
         }
         var temp = _repo.NewIncomingPath(offer.JobId, offer.LeaseId);
-        var hasher = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        long received = 0;
-        // The hasher and counter are touched only by this stream's single stage, and read after it completes.
-        var (sinkRef, io) = StreamRefs.SinkRef<byte[]>()
+        // Hashed as it is written (BundleStreams.ToFile), in the stream's one sink stage: nothing to read back at the end.
+        var (sinkRef, written) = StreamRefs.SinkRef<byte[]>()
             .IdleTimeout(_idleTimeout)
-            .Select(chunk =>
-            {
-                received += chunk.Length;
-                if (received > offer.Bytes)
-                    throw new InvalidDataException($"more bytes than the {offer.Bytes} offered");
-                hasher.AppendData(chunk);
-                return Akka.IO.ByteString.FromBytes(chunk);
-            })
-            .ToMaterialized(FileIO.ToFile(new FileInfo(temp)), Keep.Both)
+            .ToMaterialized(BundleStreams.ToFile(temp, offer.Bytes), Keep.Both)
             .Run(_materializer);
 
         sinkRef.PipeTo(replyTo,
             success: r => new ArtifactProtocol.UploadReady(offer.JobId, offer.LeaseId, r),
             failure: e => new ArtifactProtocol.UploadRefused(offer.JobId, offer.LeaseId, $"could not open an upload: {e.Message}", LeaseLost: false));
 
-        io.ContinueWith(t =>
-        {
-            string? error = t.IsFaulted ? t.Exception!.GetBaseException().Message
-                : t.IsCanceled ? "upload cancelled"
-                : t.Result.WasSuccessful ? null : t.Result.Error?.Message ?? "upload failed";
-            var sha = error is null ? Convert.ToHexStringLower(hasher.GetHashAndReset()) : null;
-            hasher.Dispose();
-            return new UploadDone(offer, temp, replyTo, sha, received, error);
-        }).PipeTo(Self);
+        written.ContinueWith(t => t.IsCompletedSuccessfully
+            ? new UploadDone(offer, temp, replyTo, t.Result.Sha256, t.Result.Bytes, null)
+            : new UploadDone(offer, temp, replyTo, null, 0, t.IsCanceled ? "upload cancelled" : t.Exception!.GetBaseException().Message))
+            .PipeTo(Self);
     }
 
     private void Finish(UploadDone done)
@@ -193,8 +179,7 @@ public sealed class ArtifactStore : ReceiveActor
                 ErrorKind.Unavailable));
             return;
         }
-        FileIO.FromFile(new FileInfo(path), ArtifactProtocol.MaxChunkBytes)
-            .Select(bs => bs.ToArray())
+        BundleStreams.FromFile(path, Context.System.Settings.Config)
             .RunWith(StreamRefs.SourceRef<byte[]>(), _materializer)
             .PipeTo(replyTo,
                 success: source => new OperatorQueries.ArtifactDownload(row.Sha256, row.Model, row.Mode, new FileInfo(path).Length, source),

@@ -28,21 +28,12 @@ public sealed class DataSetRepository
 
     public string NewIncomingPath(string sha256) => Path.Combine(IncomingDir, $"{(DataSetContent.IsHash(sha256) ? sha256 : "bad")}-{Guid.NewGuid():N}.part");
 
-    /// <summary>Unpacks an uploaded bundle into a scratch folder and checks that its files hash to <paramref name="sha256"/>:
-    /// null when they do, else what is wrong. The scratch folder is removed either way.</summary>
-    public string? CheckContent(string bundlePath, string sha256)
+    /// <summary>Checks that the files of an uploaded bundle hash to <paramref name="sha256"/>, hashing each entry as it is decompressed
+    /// (nothing is unpacked to disk): null when they do, else what is wrong.</summary>
+    public static string? CheckContent(string bundlePath, string sha256)
     {
-        var scratch = Path.Combine(IncomingDir, $"check-{Guid.NewGuid():N}");
-        try
-        {
-            ArtifactBundle.Extract(bundlePath, scratch);
-            var actual = DataSetContent.Hash(scratch);
-            return actual == sha256 ? null : $"content hash mismatch: announced {sha256}, the bundle's files hash to {actual}";
-        }
-        finally
-        {
-            if (Directory.Exists(scratch)) Directory.Delete(scratch, true);
-        }
+        var actual = DataSetBundle.Describe(bundlePath).Sha256;
+        return actual == sha256 ? null : $"content hash mismatch: announced {sha256}, the bundle's files hash to {actual}";
     }
 
     /// <summary>Moves a verified upload into place; returns false (and deletes the upload) when the same bytes are already stored.</summary>

@@ -1,4 +1,4 @@
-using System.Security.Cryptography;
+using System.Diagnostics;
 using Akka.Actor;
 using Akka.Event;
 using Akka.Streams;
@@ -8,6 +8,7 @@ using Cis490.Coordinator.Jobs;
 using Cis490.Protocols;
 using Cis490.Protocols.Artifacts;
 using Cis490.Protocols.DataSets;
+using Cis490.Shared.Artifacts;
 using Cis490.Shared.DataSets;
 
 namespace Cis490.Coordinator.DataSets;
@@ -21,10 +22,11 @@ public sealed class DataSetStore : ReceiveActor
     /// <summary>To the parent: the publication's bytes are stored; record it and answer <see cref="ReplyTo"/>.</summary>
     public sealed record Stored(DataSetInfo DataSet, IActorRef ReplyTo) : INoSerializationVerificationNeeded;
 
-    private sealed record UploadDone(DataSetProtocol.Publish Publish, string TempPath, IActorRef ReplyTo, string? BundleSha256, long Bytes, string? Error)
-        : INoSerializationVerificationNeeded;
+    private sealed record UploadDone(DataSetProtocol.Publish Publish, string TempPath, IActorRef ReplyTo, string? BundleSha256, long Bytes, string? Error,
+        Stopwatch Clock, TimeSpan Streamed) : INoSerializationVerificationNeeded;
 
-    private sealed record Checked(DataSetProtocol.Publish Publish, string TempPath, IActorRef ReplyTo, string? Error) : INoSerializationVerificationNeeded;
+    private sealed record Checked(DataSetProtocol.Publish Publish, string TempPath, IActorRef ReplyTo, string? Error, Stopwatch? Clock = null,
+        TimeSpan Streamed = default) : INoSerializationVerificationNeeded;
 
     /// <summary>Test-only fault points (<see cref="FaultInjection"/>): the first transfer served has one byte flipped (a corruption on
     /// the way, which the worker's hash check must catch); the first transfer after that stops half-way (a dropped transfer,
@@ -43,6 +45,7 @@ public sealed class DataSetStore : ReceiveActor
     public DataSetStore(string root, TimeSpan idleTimeout)
     {
         _repo = new DataSetRepository(root);
+        BundleStreams.ChunkBytes(Context.System.Settings.Config); // a chunk size that cannot fit a frame fails the node's start, not a transfer
         _idleTimeout = idleTimeout;
         _materializer = Context.Materializer();
         Receive<DataSetProtocol.Publish>(StartUpload);
@@ -62,32 +65,19 @@ public sealed class DataSetStore : ReceiveActor
             return;
         }
         var temp = _repo.NewIncomingPath(m.Sha256);
-        var hasher = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        long received = 0;
-        // The hasher and counter are touched only by this stream's single stage, and read after it completes.
-        var (sinkRef, io) = StreamRefs.SinkRef<byte[]>()
+        // Hashed as it is written (BundleStreams.ToFile), in the stream's one sink stage: nothing to read back at the end.
+        var (sinkRef, written) = StreamRefs.SinkRef<byte[]>()
             .IdleTimeout(_idleTimeout)
-            .Select(chunk =>
-            {
-                received += chunk.Length;
-                if (received > m.BundleBytes) throw new InvalidDataException($"more bytes than the {m.BundleBytes} announced");
-                hasher.AppendData(chunk);
-                return Akka.IO.ByteString.FromBytes(chunk);
-            })
-            .ToMaterialized(FileIO.ToFile(new FileInfo(temp)), Keep.Both)
+            .ToMaterialized(BundleStreams.ToFile(temp, m.BundleBytes), Keep.Both)
             .Run(_materializer);
         sinkRef.PipeTo(replyTo,
             success: r => new DataSetProtocol.PublishReady(m.Sha256, r),
             failure: e => new DataSetProtocol.PublishRefused(m.Sha256, $"could not open an upload: {e.Message}", ErrorKind.Unavailable));
-        io.ContinueWith(t =>
-        {
-            string? error = t.IsFaulted ? t.Exception!.GetBaseException().Message
-                : t.IsCanceled ? "upload cancelled"
-                : t.Result.WasSuccessful ? null : t.Result.Error?.Message ?? "upload failed";
-            var sha = error is null ? Convert.ToHexStringLower(hasher.GetHashAndReset()) : null;
-            hasher.Dispose();
-            return new UploadDone(m, temp, replyTo, sha, received, error);
-        }).PipeTo(Self);
+        var clock = Stopwatch.StartNew();
+        written.ContinueWith(t => t.IsCompletedSuccessfully
+            ? new UploadDone(m, temp, replyTo, t.Result.Sha256, t.Result.Bytes, null, clock, clock.Elapsed)
+            : new UploadDone(m, temp, replyTo, null, 0, t.IsCanceled ? "upload cancelled" : t.Exception!.GetBaseException().Message, clock, clock.Elapsed))
+            .PipeTo(Self);
     }
 
     /// <summary>The bytes arrived: their size and hash must be what was announced, and unpacked they must hash to the content hash
@@ -103,9 +93,8 @@ public sealed class DataSetStore : ReceiveActor
             Self.Tell(new Checked(m, done.TempPath, done.ReplyTo, error));
             return;
         }
-        var repo = _repo;
-        Task.Run(() => repo.CheckContent(done.TempPath, m.Sha256))
-            .PipeTo(Self, success: problem => new Checked(m, done.TempPath, done.ReplyTo, problem),
+        Task.Run(() => DataSetRepository.CheckContent(done.TempPath, m.Sha256))
+            .PipeTo(Self, success: problem => new Checked(m, done.TempPath, done.ReplyTo, problem, done.Clock, done.Streamed),
                 failure: e => new Checked(m, done.TempPath, done.ReplyTo, $"the bundle cannot be unpacked: {e.GetBaseException().Message}"));
     }
 
@@ -131,7 +120,9 @@ public sealed class DataSetStore : ReceiveActor
             c.ReplyTo.Tell(new DataSetProtocol.PublishRefused(m.Sha256, $"store I/O error: {e.Message}", ErrorKind.Unavailable));
             return;
         }
-        _log.Info("Stored data set {0} ({1} bytes packed)", m.Sha256, m.BundleBytes);
+        var (total, streamed) = (Math.Max(c.Clock!.Elapsed.TotalSeconds, 1e-3), Math.Max(c.Streamed.TotalSeconds, 1e-3));
+        _log.Info("Stored data set {0} ({1} bytes packed): received and hashed in {2:F2} s ({3:F1} MB/s), unpacked and content-checked in {4:F2} s",
+            m.Sha256, m.BundleBytes, streamed, m.BundleBytes / 1e6 / streamed, total - streamed);
         Context.Parent.Tell(new Stored(new DataSetInfo(m.Sha256, m.Name, m.BundleSha256, m.BundleBytes, m.Files, m.ContentBytes, DateTimeOffset.UtcNow),
             c.ReplyTo));
     }
@@ -152,7 +143,7 @@ public sealed class DataSetStore : ReceiveActor
             replyTo.Tell(new DataSetProtocol.FetchRefused(f.JobId, f.LeaseId, info.Sha256, refuse, ErrorKind.Unavailable));
             return;
         }
-        var source = FileIO.FromFile(new FileInfo(path), ArtifactProtocol.MaxChunkBytes, f.Offset).Select(bs => bs.ToArray());
+        var source = BundleStreams.FromFile(path, Context.System.Settings.Config, f.Offset);
         if (_corruptPending)
         {
             _corruptPending = false;

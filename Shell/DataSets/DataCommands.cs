@@ -76,7 +76,7 @@ public static class DataCommands
             await using var client = CoordinatorClient.Connect(coordinator, tls);
             var done = new TaskCompletionSource<object>(TaskCreationOptions.RunContinuationsAsynchronously);
             var clock = Stopwatch.StartNew();
-            var publisher = client.Spawn(Props.Create(() => new Publisher(done, bundle, client.Materializer)), "publish");
+            var publisher = client.Spawn(BundlePublisher.Props(done, bundle, client.Materializer), "publish");
             client.Tell(new DataSetProtocol.Publish(summary.Sha256, name, bundleSha, bundleBytes, summary.Files, summary.Bytes, token), publisher);
             var timeout = client.Settings.PublishTimeout;
             if (await Task.WhenAny(done.Task, Task.Delay(timeout)) != done.Task)
@@ -110,23 +110,5 @@ public static class DataCommands
             _ => $"cis490: unexpected reply {reply.GetType().Name}",
         });
         return 1;
-    }
-
-    /// <summary>The shell's end of a publication: streams the bundle into the sink the coordinator opens, and completes with the
-    /// coordinator's verdict (published, or why not).</summary>
-    private sealed class Publisher : ReceiveActor
-    {
-        public Publisher(TaskCompletionSource<object> done, string bundle, IMaterializer materializer)
-        {
-            Receive<DataSetProtocol.PublishReady>(m =>
-                FileIO.FromFile(new FileInfo(bundle), ArtifactProtocol.MaxChunkBytes)
-                    .Select(bs => bs.ToArray())
-                    .RunWith(m.Sink.Sink, materializer));
-            ReceiveAny(m =>
-            {
-                done.TrySetResult(m);
-                Context.Stop(Self);
-            });
-        }
     }
 }

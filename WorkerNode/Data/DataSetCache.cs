@@ -5,6 +5,7 @@ using Akka.Streams;
 using Akka.Streams.Dsl;
 using Cis490.Protocols;
 using Cis490.Protocols.DataSets;
+using Cis490.Shared.Artifacts;
 using Cis490.Shared.DataSets;
 using Cis490.WorkerNode.Node;
 
@@ -31,7 +32,7 @@ public sealed class DataSetCache : ReceiveActor, IWithTimers, IWithUnboundedStas
     public sealed record Release(string Sha256) : INoSerializationVerificationNeeded;
 
     private sealed record SeedHashed(string? Sha256, string? Problem) : INoSerializationVerificationNeeded;
-    private sealed record TransferEnded(string Sha256, long Bytes, string? Error) : INoSerializationVerificationNeeded;
+    private sealed record TransferEnded(string Sha256, long Bytes, string? Error, string? ReceivedSha256 = null) : INoSerializationVerificationNeeded;
     private sealed record Installed(string Sha256, string? Problem) : INoSerializationVerificationNeeded;
     private sealed record Again(string Sha256) : INoSerializationVerificationNeeded;
 
@@ -48,6 +49,7 @@ public sealed class DataSetCache : ReceiveActor, IWithTimers, IWithUnboundedStas
         public long BundleBytes;
         public string? BundleSha256;
         public bool Streaming;
+        public TimeSpan Streamed;
     }
 
     private readonly ILoggingAdapter _log = Context.GetLogger();
@@ -176,18 +178,14 @@ public sealed class DataSetCache : ReceiveActor, IWithTimers, IWithUnboundedStas
         t.BundleSha256 = m.BundleSha256;
         t.BundleBytes = m.BundleBytes;
         var sha = m.Sha256;
-        long received = 0; // touched only by the stream's one stage, read once it has ended
+        var offset = m.Offset;
+        // Written and hashed in one pass (the bytes already on disk of a resumed transfer are hashed first): the install checks
+        // that hash instead of reading the whole bundle back.
         m.Source.Source
             .IdleTimeout(_settings.IdleTimeout)
-            .Select(chunk =>
-            {
-                received += chunk.Length;
-                return Akka.IO.ByteString.FromBytes(chunk);
-            })
-            .RunWith(FileIO.ToFile(new FileInfo(_folder.PartPath(sha)), FileMode.OpenOrCreate, m.Offset), Context.Materializer())
-            .ContinueWith(task => task.IsFaulted ? new TransferEnded(sha, received, task.Exception!.GetBaseException().Message)
-                : task.IsCanceled ? new TransferEnded(sha, received, "the transfer was cancelled")
-                : new TransferEnded(sha, received, task.Result.WasSuccessful ? null : task.Result.Error?.Message ?? "the transfer failed"))
+            .RunWith(BundleStreams.ToFile(_folder.PartPath(sha), m.BundleBytes, offset), Context.Materializer())
+            .ContinueWith(task => task.IsCompletedSuccessfully ? new TransferEnded(sha, task.Result.Bytes - offset, null, task.Result.Sha256)
+                : new TransferEnded(sha, Math.Max(0, _folder.Received(sha) - offset), task.IsCanceled ? "the transfer was cancelled" : task.Exception!.GetBaseException().Message))
             .PipeTo(Self);
     }
 
@@ -233,8 +231,9 @@ public sealed class DataSetCache : ReceiveActor, IWithTimers, IWithUnboundedStas
             Timers.StartSingleTimer($"again-{m.Sha256}", new Again(m.Sha256), _settings.RetryDelay);
             return;
         }
-        var (folder, sha, bundleSha, bundleBytes) = (_folder, m.Sha256, t.BundleSha256!, t.BundleBytes);
-        Task.Run(() => folder.Install(sha, bundleSha, bundleBytes))
+        var (folder, sha, bundleSha, bundleBytes, received) = (_folder, m.Sha256, t.BundleSha256!, t.BundleBytes, m.ReceivedSha256!);
+        t.Streamed = t.Clock.Elapsed;
+        Task.Run(() => folder.Install(sha, bundleSha, bundleBytes, received))
             .PipeTo(Self, success: problem => new Installed(sha, problem), failure: e => new Installed(sha, e.GetBaseException().Message));
     }
 
@@ -266,8 +265,10 @@ public sealed class DataSetCache : ReceiveActor, IWithTimers, IWithUnboundedStas
         _transfers.Remove(m.Sha256);
         Count("ok", t.Bytes);
         var seconds = Math.Max(t.Clock.Elapsed.TotalSeconds, 1e-3);
+        var streamed = Math.Max(t.Streamed.TotalSeconds, 1e-3);
         _log.Info("Data set {0}: pulled from the coordinator and verified: {1}; in {2}", m.Sha256,
-            $"{t.Bytes} bytes transferred in {seconds:F2} s ({t.Bytes / 1e6 / seconds:F1} MB/s), {t.Attempts} transfer(s), {t.Refused} refused", _folder.Dir(m.Sha256));
+            $"{t.Bytes} bytes transferred and hashed in {streamed:F2} s ({t.Bytes / 1e6 / streamed:F1} MB/s), unpacked and content-checked in " +
+            $"{seconds - streamed:F2} s, {t.Attempts} transfer(s), {t.Refused} refused", _folder.Dir(m.Sha256));
         _inUse[m.Sha256] = _inUse.GetValueOrDefault(m.Sha256) + t.Waiters.Count;
         foreach (var w in t.Waiters) w.Trainer.Tell(new Ready(m.Sha256, _folder.Dir(m.Sha256)));
         Evict();

@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using Cis490.Shared.Artifacts;
 using Cis490.Shared.DataSets;
 
@@ -39,9 +38,10 @@ public sealed class DataSetFolder(string root)
     }
 
     /// <summary>Checks a finished transfer and moves it into the cache: the bundle must hash to <paramref name="bundleSha256"/>, and its
-    /// files to <paramref name="sha256"/>. Returns null when it is in place, else why it was refused (the transfer is deleted then, so
+    /// files to <paramref name="sha256"/> (<paramref name="receivedSha256"/>: the bundle's hash as the transfer computed it while writing,
+    /// null to read the file and hash it here). Returns null when it is in place, else why it was refused (the transfer is deleted then, so
     /// the next one starts from byte 0).</summary>
-    public string? Install(string sha256, string bundleSha256, long bundleBytes)
+    public string? Install(string sha256, string bundleSha256, long bundleBytes, string? receivedSha256 = null)
     {
         var part = PartPath(sha256);
         var scratch = Path.Combine(Incoming, $"{Path.GetFileName(Dir(sha256))}.unpack");
@@ -49,12 +49,10 @@ public sealed class DataSetFolder(string root)
         {
             var length = new FileInfo(part).Length;
             if (length != bundleBytes) return $"size mismatch: the bundle has {bundleBytes} bytes, {length} arrived";
-            string actual;
-            using (var stream = File.OpenRead(part)) actual = Convert.ToHexStringLower(SHA256.HashData(stream));
+            var actual = receivedSha256 ?? ArtifactBundle.HashFile(part);
             if (actual != bundleSha256) return $"hash mismatch: the bundle's sha256 is {bundleSha256}, the bytes received hash to {actual}";
             if (Directory.Exists(scratch)) Directory.Delete(scratch, true);
-            ArtifactBundle.Extract(part, scratch);
-            var summary = DataSetContent.Describe(scratch);
+            var summary = DataSetBundle.Describe(part, scratch); // unpacked and hashed in one pass
             if (summary.Sha256 != sha256) return $"content hash mismatch: asked for data set {sha256}, the bundle's files hash to {summary.Sha256}";
             DataSetContent.WriteMarker(scratch, new DataSetMarker(DataSetContent.Scheme, sha256, null, summary.Files, summary.Bytes));
             var final = Dir(sha256);

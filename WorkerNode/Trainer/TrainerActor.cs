@@ -323,9 +323,7 @@ public sealed partial class TrainerActor : ReceiveActor, IWithTimers
         {
             _log.Info("Job {0} lease {1}: streaming {2} bytes to the artifact store", JobId, LeaseId, _bundle!.Bytes);
             _telemetry.UploadStarted();
-            FileIO.FromFile(new FileInfo(_bundle.Path), ArtifactProtocol.MaxChunkBytes)
-                .Select(bs => bs.ToArray())
-                .RunWith(m.Sink.Sink, Context.Materializer());
+            Shared.Artifacts.BundleStreams.FromFile(_bundle.Path, Context.System.Settings.Config).RunWith(m.Sink.Sink, Context.Materializer());
         });
         Receive<ArtifactProtocol.UploadCompleted>(m =>
         {

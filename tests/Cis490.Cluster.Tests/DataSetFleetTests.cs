@@ -159,7 +159,7 @@ public sealed partial class DataSetFleetTests(DataFixture data, ITestOutputHelpe
         }
     }
 
-    [GeneratedRegex(@"pulled from the coordinator and verified: (?<bytes>\d+) bytes transferred in (?<s>[\d.]+) s \((?<mbs>[\d.]+) MB/s\), (?<tries>\d+) transfer\(s\), (?<refused>\d+) refused")]
+    [GeneratedRegex(@"pulled from the coordinator and verified: (?<bytes>\d+) bytes transferred and hashed in (?<s>[\d.]+) s \((?<mbs>[\d.]+) MB/s\), unpacked and content-checked in [\d.]+ s, (?<tries>\d+) transfer\(s\), (?<refused>\d+) refused")]
     private static partial Regex PulledLine();
 
     /// <summary>The operator program run inside <paramref name="ns"/> (the coordinator's machine), with the operator token in its environment.</summary>

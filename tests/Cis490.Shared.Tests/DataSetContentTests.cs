@@ -65,6 +65,43 @@ public class DataSetContentTests
     }
 
     [Fact]
+    public void A_bundle_is_described_in_one_pass_with_the_folders_content_hash_whether_or_not_it_is_unpacked()
+    {
+        using var tmp = new TempDir();
+        var dir = tmp.Combine("set");
+        MakeSet(dir);
+        Write(dir, "tensors/.partial", "left out");
+        var bundle = tmp.Combine("b.tar.zst");
+        ArtifactBundle.Create(dir, bundle); // the dot file travels, and is left out of the hash on both sides
+
+        var expected = DataSetContent.Describe(dir);
+        Assert.Equal(expected, DataSetBundle.Describe(bundle));
+        Assert.False(Directory.Exists(tmp.Combine("out")));
+        Assert.Equal(expected, DataSetBundle.Describe(bundle, tmp.Combine("out")));
+        Assert.Equal(expected, DataSetContent.Describe(tmp.Combine("out")));
+        Assert.Equal("x", File.ReadAllText(tmp.Combine("out", "tensors", "host-a.npz")));
+    }
+
+    [Theory]
+    [InlineData("../escaped.txt")]
+    [InlineData("tensors/../../escaped.txt")]
+    [InlineData("./features_window_v1.parquet")]
+    [InlineData("tensors//a.npz")]
+    public void A_bundle_entry_that_is_not_a_plain_relative_path_is_refused_before_anything_is_written(string name)
+    {
+        using var tmp = new TempDir();
+        var bundle = tmp.Combine("evil.tar.zst");
+        using (var output = File.Create(bundle))
+        using (var zstd = new ZstdSharp.CompressionStream(output))
+        using (var tar = new System.Formats.Tar.TarWriter(zstd, System.Formats.Tar.TarEntryFormat.Pax, leaveOpen: true))
+            tar.WriteEntry(new System.Formats.Tar.PaxTarEntry(System.Formats.Tar.TarEntryType.RegularFile, name) { DataStream = new MemoryStream("x"u8.ToArray()) });
+
+        var e = Assert.Throws<InvalidDataException>(() => DataSetBundle.Describe(bundle, tmp.Combine("out", "target")));
+        Assert.Contains($"entry '{name}' is not a plain relative path", e.Message);
+        Assert.False(File.Exists(tmp.Combine("escaped.txt")) || File.Exists(tmp.Combine("out", "escaped.txt")));
+    }
+
+    [Fact]
     public void An_empty_or_missing_folder_is_not_a_data_set()
     {
         using var tmp = new TempDir();

@@ -319,9 +319,7 @@ public sealed class HttpWorkerActor : ReceiveActor, IWithTimers
     private void OnUploadReady(ArtifactProtocol.UploadReady m)
     {
         if (!_uploads.TryGetValue((m.JobId, m.LeaseId), out var offered)) return;
-        FileIO.FromFile(new FileInfo(offered.Path), ArtifactProtocol.MaxChunkBytes)
-            .Select(bs => bs.ToArray())
-            .RunWith(m.Sink.Sink, Context.Materializer());
+        Shared.Artifacts.BundleStreams.FromFile(offered.Path, Context.System.Settings.Config).RunWith(m.Sink.Sink, Context.Materializer());
     }
 
     private void OnUploadCompleted(ArtifactProtocol.UploadCompleted m)
