@@ -41,6 +41,9 @@ public static partial class ScaleBench
         var address = $"127.0.0.1:{port}";
         var token = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
         var env = new Dictionary<string, string> { ["CIS490_OPERATOR_TOKEN"] = token };
+        // The coordinator's GC budget as ./cis490 coordinator sets it (the script exports it; the runtime reads it only from the
+        // environment), for the coordinator process only: the fleet in this process keeps the runtime's defaults.
+        if (Environment.GetEnvironmentVariable("CIS490_COORDINATOR_GEN0SIZE") is { Length: > 0 } gen0) env["DOTNET_GCgen0size"] = gen0;
         string[] coordinatorArgs = ["--port", port.ToString(), "--data-dir", dataDir, "--http-port", httpPort.ToString(), .. o.Config is { } c ? ["--config", c] : Array.Empty<string>()];
         var report = new ScaleReport { Workers = o.Workers, Jobs = o.Jobs, DurationSeconds = [o.DurationMin.TotalSeconds, o.DurationMax.TotalSeconds],
             BusyMinutes = o.Busy.TotalMinutes, Cores = Environment.ProcessorCount, LoadBefore = LoadAverage() };
@@ -53,7 +56,8 @@ public static partial class ScaleBench
         if (program is not null && !File.Exists(program)) throw new FileNotFoundException($"CIS490_COORDINATOR_DLL names {program}, which does not exist", program);
         report.CoordinatorProgram = program ?? NodeProcess.ProgramPath("Cis490.Coordinator");
         Console.WriteLine($"coordinator program: {report.CoordinatorProgram}{(program is null ? " (the build output, JIT-compiled)" : "")}" +
-                          (o.Config is null ? "" : $"; its extra config: {o.Config}"));
+                          (o.Config is null ? "" : $"; its extra config: {o.Config}") +
+                          (env.TryGetValue("DOTNET_GCgen0size", out var g) ? $"; DOTNET_GCgen0size={g}" : "; the runtime's GC defaults"));
         var coordinator = NodeProcess.Start("coordinator", "Cis490.Coordinator", coordinatorArgs, logs, env, program: program);
         using var probe = new CoordinatorProbe(httpPort);
         using var stalls = new StallWatch();
