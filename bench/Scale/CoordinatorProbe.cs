@@ -38,8 +38,9 @@ public sealed partial class CoordinatorProbe(int httpPort) : IDisposable
             if (name.EndsWith("_bucket", StringComparison.Ordinal) && Le().Match(m.Groups["labels"].Value) is { Success: true } le)
                 name = $"{name}|le={le.Groups[1].Value}";
             values[name] = values.GetValueOrDefault(name) + v;
-            // ... and the GC's per-generation counts too ("cis490_gc_collections_total|generation=2").
-            if (Generation().Match(m.Groups["labels"].Value) is { Success: true } g) values[$"{name}|generation={g.Groups[1].Value}"] = v;
+            // ... and the GC's per-generation counts and the recovery's phases too ("cis490_gc_collections_total|generation=2",
+            // "cis490_recovery_phase_seconds_sum|phase=load").
+            if (Split().Match(m.Groups["labels"].Value) is { Success: true } g) values[$"{name}|{g.Groups[1].Value}={g.Groups[2].Value}"] = v;
         }
         return values;
     }
@@ -138,6 +139,6 @@ public sealed partial class CoordinatorProbe(int httpPort) : IDisposable
     [GeneratedRegex(@"le=""([^""]+)""")]
     private static partial Regex Le();
 
-    [GeneratedRegex(@"generation=""([^""]+)""")]
-    private static partial Regex Generation();
+    [GeneratedRegex(@"(generation|phase)=""([^""]+)""")]
+    private static partial Regex Split();
 }
