@@ -19,7 +19,11 @@ public sealed class RecoveryPhases
     /// <summary>The table was built from the snapshot (now).</summary>
     public void SnapshotIndexed() => _indexed = Stopwatch.GetTimestamp();
 
-    public void Replayed() => _events++;
+    /// <summary>An event was replayed. Without a snapshot the first one ends the load phase (the plugins' start, the read begun).</summary>
+    public void Replayed()
+    {
+        if (_events++ == 0 && _offered == 0) _offered = _indexed = Stopwatch.GetTimestamp();
+    }
 
     /// <summary>Recovery is complete: records each phase in <c>cis490_recovery_phase_seconds</c> and returns them in words, for the log.</summary>
     public string Completed()
