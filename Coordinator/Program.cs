@@ -21,6 +21,9 @@ public static class Program
 {
     public static async Task<int> Main(string[] argv)
     {
+        // Start-up timeline (issue 17: SIGKILL → answering again): how long the runtime took to reach Main, then each step below.
+        var toMain = DateTime.Now - System.Diagnostics.Process.GetCurrentProcess().StartTime;
+        var startup = System.Diagnostics.Stopwatch.StartNew();
         try
         {
             var args = new CliArgs(argv, "v1-anonymous", "insecure");
@@ -59,6 +62,9 @@ public static class Program
                                        "(the node's enrolment folder), or --insecure to serve plain HTTP on a network where every machine is trusted");
 
             Directory.CreateDirectory(dataDir);
+            // The journal's check (reachable; SQLite: quick_check of each file, WAL, snapshots moved) runs beside the loading of the
+            // configuration below, and is awaited before the actor system exists: nothing starts on a journal that failed it.
+            var journalCheck = Task.Run(() => journal.CheckReachable());
             // With no --seed the coordinator seeds itself: it is the first node of the fleet.
             var selfSeed = $"{security.Scheme}://{systemName}@{hostname}:{port}";
             var overrides = NodeRuntime.AddressOverrides(hostname, port, seeds.Length > 0 ? seeds.Select(security.Seed).ToArray() : [selfSeed]) + $"""
@@ -68,11 +74,6 @@ public static class Program
                 {security.Overrides}
                 """ + (httpPort >= 0 ? $"\ncis490.http.port = {httpPort}" : "") + (httpBind is null ? "" : $"\ncis490.http.bind = {HoconLoader.Quote(httpBind)}")
                 + (v1Anonymous ? "\ncis490.http.v1-anonymous = on" : "");
-            if (await journal.CheckReachable() is { } unreachable)
-            {
-                Console.Error.WriteLine($"cis490 coordinator: {unreachable}");
-                return 1;
-            }
             var config = HoconLoader.Load(files, overrides)
                 .WithFallback(ClusterSingleton.DefaultConfig())
                 .WithFallback(ClusterClientReceptionist.DefaultConfig())
@@ -105,7 +106,18 @@ public static class Program
             }
 
             Console.Error.WriteLine($"cis490 coordinator: {security.Describe(hostname)}");
+            var beforeCheck = startup.Elapsed;
+            if (await journalCheck is { } unreachable)
+            {
+                Console.Error.WriteLine($"cis490 coordinator: {unreachable}");
+                return 1;
+            }
+            var beforeSystem = startup.Elapsed;
             var system = SqliteDurability.CreateSystem(systemName, config, security.Setup());
+            system.Log.Info("Start-up: process start → Main {0:F0} ms, options, HOCON and settings {1:F0} ms (the journal's check beside them, then " +
+                            "waited for {2:F0} ms), actor system {3:F0} ms",
+                toMain.TotalMilliseconds, beforeCheck.TotalMilliseconds, (beforeSystem - beforeCheck).TotalMilliseconds,
+                (startup.Elapsed - beforeSystem).TotalMilliseconds);
             if (security.Insecure) system.Log.Warning(security.Describe(hostname));
             else system.Log.Info(security.Describe(hostname));
             using var signals = new CompositeDisposable(NodeRuntime.ShutdownOnSignals(system));

@@ -118,6 +118,8 @@ User=$SVC_USER
 WorkingDirectory=$PREFIX/coordinator
 EnvironmentFile=/etc/default/cis490-coordinator
 Environment=DOTNET_CLI_TELEMETRY_OPTOUT=1
+# A 64 MiB smallest gen0 budget, as ./cis490 coordinator sets it (the script says why): fewer collections over a large job table.
+Environment=DOTNET_GCgen0size=0x4000000
 ExecStart=$DOTNET $PREFIX/coordinator/Cis490.Coordinator.dll $options
 # SIGTERM makes the node leave the cluster cleanly (coordinated shutdown), then exit.
 KillSignal=SIGTERM

@@ -70,6 +70,7 @@ public sealed class JobCoordinator : ReceivePersistentActor, IWithTimers
     /// <summary>Since this incarnation started (its recovery time), and since the snapshot in flight was asked for.</summary>
     private readonly System.Diagnostics.Stopwatch _started = System.Diagnostics.Stopwatch.StartNew();
     private long _snapshotAsked;
+    private readonly RecoveryPhases _recovery = new();
 
     /// <summary>This incarnation's report of the job table to the <c>cis490_jobs</c> gauge (read at scrape time).</summary>
     private IDisposable? _jobsGauge;
@@ -89,10 +90,16 @@ public sealed class JobCoordinator : ReceivePersistentActor, IWithTimers
 
         Recover<SnapshotOffer>(o =>
         {
+            _recovery.SnapshotOffered();
             _persisted = JobTable.FromSnapshot((JobTableSnapshot)o.Snapshot);
+            _recovery.SnapshotIndexed();
             _snapshots.RecoveredFrom(o.Metadata.SequenceNr);
         });
-        Recover<ICoordinatorEvent>(e => _persisted = _persisted.Apply(e)); // no snapshots while replaying
+        Recover<ICoordinatorEvent>(e =>
+        {
+            _persisted = _persisted.Apply(e); // no snapshots while replaying
+            _recovery.Replayed();
+        });
         Recover<RecoveryCompleted>(_ => OnRecovered());
 
         Command<Protocols.Workers.WorkerProtocol.Register>(m =>
@@ -247,6 +254,7 @@ public sealed class JobCoordinator : ReceivePersistentActor, IWithTimers
         _state = _state with { Table = _persisted };
         _restarts.Recovered();
         Cis490Metrics.Recovery.Record(_started.Elapsed.TotalSeconds);
+        _log.Info("JobCoordinator {0}", _recovery.Completed());
         _jobsGauge = Cis490Metrics.ReportJobs(() => JobMetrics.ByStatus(_persisted)); // an immutable table: safe to read from the scrape
         Timers.StartPeriodicTimer("check-leases", Tick.Instance, _settings.LeaseCheckInterval);
         Handle(Recovered.Instance, ActorRefs.Nobody);

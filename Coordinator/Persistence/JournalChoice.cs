@@ -8,6 +8,10 @@ namespace Cis490.Coordinator.Persistence;
 /// or a PostgreSQL server (a fleet whose coordinator singleton may move between nodes).</summary>
 public sealed record JournalChoice(string HoconFile, string ConnectionString, string Description, bool IsPostgres)
 {
+    /// <summary>Where the snapshot store keeps the job-table snapshots: with SQLite a file of its own beside the journal's
+    /// (<see cref="SqliteFiles"/> says why), with PostgreSQL the same database.</summary>
+    public string SnapshotConnectionString { get; init; } = ConnectionString;
+
     /// <summary>The environment variable that carries the PostgreSQL connection string when --postgres is not given.</summary>
     public const string PostgresEnv = "CIS490_POSTGRES";
 
@@ -22,7 +26,8 @@ public sealed record JournalChoice(string HoconFile, string ConnectionString, st
             case "sqlite":
                 if (postgres is not null) throw new CliException("option --postgres is only used with --journal postgres");
                 var file = Path.Combine(dataDir, "journal.db");
-                return new JournalChoice("persistence-sqlite.conf", $"Data Source={file}", $"SQLite {file}", false);
+                return new JournalChoice("persistence-sqlite.conf", $"Data Source={file}", $"SQLite {file}", false)
+                    { SnapshotConnectionString = $"Data Source={Path.Combine(dataDir, "snapshots.db")}" };
             case "postgres" or "postgresql":
                 var connection = postgres ?? env(PostgresEnv);
                 if (string.IsNullOrWhiteSpace(connection))
@@ -36,15 +41,16 @@ public sealed record JournalChoice(string HoconFile, string ConnectionString, st
     /// <summary>HOCON overrides that point the journal and the snapshot store at the chosen database.</summary>
     public string Overrides => $"""
         akka.persistence.journal.sql.connection-string = {HoconLoader.Quote(ConnectionString)}
-        akka.persistence.snapshot-store.sql.connection-string = {HoconLoader.Quote(ConnectionString)}
+        akka.persistence.snapshot-store.sql.connection-string = {HoconLoader.Quote(SnapshotConnectionString)}
         """;
 
     /// <summary>Opens one connection to the PostgreSQL journal, so that an unreachable server is reported at start-up in words,
-    /// not later as a persistence failure of the singleton; an SQLite journal is checked for damage and put in WAL mode.
+    /// not later as a persistence failure of the singleton; the SQLite files are checked for damage and put in WAL mode
+    /// (<see cref="SqliteFiles.Prepare"/>).
     /// Returns null when all is well, else what went wrong (and what to do).</summary>
     public async Task<string?> CheckReachable(CancellationToken ct = default)
     {
-        if (!IsPostgres) return CheckSqlite();
+        if (!IsPostgres) return SqliteFiles.Prepare(ConnectionString, SnapshotConnectionString, Description);
         try
         {
             await using var c = new NpgsqlConnection(ConnectionString);
@@ -61,44 +67,6 @@ public sealed record JournalChoice(string HoconFile, string ConnectionString, st
             return $"cannot reach the PostgreSQL journal ({Description}): {reason}. " +
                    "Check that the server runs and listens there, that pg_hba.conf admits this host, and the user and password.";
         }
-    }
-
-    /// <summary>Checks an existing SQLite journal (<c>PRAGMA quick_check</c>: every page and index readable and consistent), so a
-    /// damaged file stops the node at once with what to do, never a READY node whose coordinator fails to recover; then puts it
-    /// in WAL mode (a setting stored in the file): a commit then syncs one log instead of the rollback journal and the database,
-    /// and readers (recovery, the shell's queries) do not block the writer.</summary>
-    private string? CheckSqlite()
-    {
-        var file = new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder(ConnectionString).DataSource;
-        try
-        {
-            using var c = new Microsoft.Data.Sqlite.SqliteConnection(ConnectionString);
-            c.Open();
-            using var cmd = c.CreateCommand();
-            if (File.Exists(file) && new FileInfo(file).Length > 0)
-            {
-                cmd.CommandText = "PRAGMA quick_check(5);"; // up to 5 problems: enough to say what is wrong
-                var problems = new List<string>();
-                using (var reader = cmd.ExecuteReader())
-                    while (reader.Read()) problems.Add(reader.GetString(0).ReplaceLineEndings(" ")); // one line on stderr
-                if (problems is not ["ok"])
-                    return Damaged(string.Join("; ", problems));
-            }
-            cmd.CommandText = "PRAGMA journal_mode=WAL;";
-            var mode = cmd.ExecuteScalar() as string;
-            return mode == "wal" ? null : $"the SQLite journal ({Description}) stays in '{mode}' mode; WAL was refused";
-        }
-        catch (Microsoft.Data.Sqlite.SqliteException e) when (JournalFaults.Unrecoverable(e) is not null)
-        {
-            return Damaged(e.Message);
-        }
-        catch (Microsoft.Data.Sqlite.SqliteException e)
-        {
-            return $"cannot open the SQLite journal ({Description}): {e.Message}";
-        }
-
-        string Damaged(string detail) =>
-            $"the SQLite journal {Path.GetFullPath(file)} is damaged ({detail}); the job table cannot be recovered from it. {JournalFaults.Advice(Description)}";
     }
 
     /// <summary>Where the connection string points, without its password (safe for logs and errors).</summary>

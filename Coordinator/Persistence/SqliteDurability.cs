@@ -66,13 +66,19 @@ public sealed class SqliteDurability : ConnectionInterceptor
     }
 
     /// <summary>The setup that makes Akka.Persistence.Sql open its SQLite connections through this interceptor (and then
-    /// <paramref name="more"/>, e.g. a test's observer).</summary>
-    public MultiDataOptionsSetup Setup(string connectionString, params IInterceptor[] more)
+    /// <paramref name="more"/>, e.g. a test's observer): the journal and the query journal on <paramref name="connectionString"/>,
+    /// the snapshot store on <paramref name="snapshotConnectionString"/> (its own file, SqliteFiles; the same one when null).</summary>
+    public MultiDataOptionsSetup Setup(string connectionString, string? snapshotConnectionString = null, params IInterceptor[] more)
     {
-        var options = new DataOptions().UseConnectionString(ProviderName.SQLiteMS, connectionString).UseInterceptor(this);
-        foreach (var interceptor in more) options = options.UseInterceptor(interceptor);
+        DataOptions Options(string connection)
+        {
+            var options = new DataOptions().UseConnectionString(ProviderName.SQLiteMS, connection).UseInterceptor(this);
+            foreach (var interceptor in more) options = options.UseInterceptor(interceptor);
+            return options;
+        }
         var setup = new MultiDataOptionsSetup();
-        foreach (var id in PluginIds) setup.AddDataOptions(id, options);
+        foreach (var id in PluginIds)
+            setup.AddDataOptions(id, Options(id == "akka.persistence.snapshot-store.sql" ? snapshotConnectionString ?? connectionString : connectionString));
         return setup;
     }
 
@@ -90,7 +96,8 @@ public sealed class SqliteDurability : ConnectionInterceptor
         if (provider.StartsWith("SQLite", StringComparison.OrdinalIgnoreCase))
         {
             var durability = new SqliteDurability(config.GetString(ConfigKey, "full"), config.GetTimeSpan(BusyTimeoutKey, TimeSpan.FromSeconds(30)));
-            setups.Add(durability.Setup(config.GetString("akka.persistence.journal.sql.connection-string"), more));
+            setups.Add(durability.Setup(config.GetString("akka.persistence.journal.sql.connection-string"),
+                config.GetString("akka.persistence.snapshot-store.sql.connection-string", "") is { Length: > 0 } snapshots ? snapshots : null, more));
         }
         return ActorSystem.Create(name, ActorSystemSetup.Create(setups.ToArray()));
     }

@@ -18,14 +18,23 @@ public static class Cis490Metrics
     public static readonly Counter<long> LeasesGranted = Meter.CreateCounter<long>("cis490_leases_granted", null, "leases granted to workers");
     public static readonly Counter<long> LeasesEnded = Meter.CreateCounter<long>("cis490_leases_ended", null,
         "leases ended, by outcome (completed, failed, returned, expired, lost, cancelled) and model family");
-    public static readonly Histogram<double> LeaseLatency = Meter.CreateHistogram<double>("cis490_lease_latency", "s",
-        "time a job waited as pending (since added or since its previous attempt ended) before a lease was granted");
+    /// <summary>Bucket bounds for the coordinator's latencies, in seconds: OpenTelemetry's defaults (0, 5, 10, 25 … 10 000) are
+    /// made for milliseconds and would put every lease and journal write in the first bucket; these resolve the 100 ms goal
+    /// of issue 17 and the seconds of a stall.</summary>
+    private static readonly InstrumentAdvice<double> Seconds = new()
+        { HistogramBucketBoundaries = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300] };
+
+    public static readonly Histogram<double> LeaseLatency = Meter.CreateHistogram("cis490_lease_latency", "s",
+        "time a job waited as pending (since added or since its previous attempt ended) before a lease was granted", advice: Seconds);
     public static readonly Counter<long> HeartbeatsReceived = Meter.CreateCounter<long>("cis490_heartbeats_received", null, "trainer heartbeats the coordinator received");
-    public static readonly Histogram<double> JournalWrite = Meter.CreateHistogram<double>("cis490_journal_write", "s",
-        "time from handing a write (the events of one or more decisions, group commit) to the journal to the last of them being written");
-    public static readonly Histogram<double> SnapshotSave = Meter.CreateHistogram<double>("cis490_snapshot_save", "s", "time to save a job-table snapshot");
-    public static readonly Histogram<double> Recovery = Meter.CreateHistogram<double>("cis490_recovery", "s",
-        "time the coordinator took to recover its job table (snapshot plus replay) when it started");
+    public static readonly Histogram<double> JournalWrite = Meter.CreateHistogram("cis490_journal_write", "s",
+        "time from handing a write (the events of one or more decisions, group commit) to the journal to the last of them being written", advice: Seconds);
+    public static readonly Histogram<double> SnapshotSave = Meter.CreateHistogram("cis490_snapshot_save", "s", "time to save a job-table snapshot", advice: Seconds);
+    public static readonly Histogram<double> Recovery = Meter.CreateHistogram("cis490_recovery", "s",
+        "time the coordinator took to recover its job table (snapshot plus replay) when it started", advice: Seconds);
+    public static readonly Histogram<double> RecoveryPhase = Meter.CreateHistogram("cis490_recovery_phase", "s",
+        "the parts of cis490_recovery, by phase: load (actor start → snapshot offered: plugins' start, snapshot read and decoded), " +
+        "index (the table built from the snapshot), replay (the events after it)", advice: Seconds);
     public static readonly Counter<long> ArtifactsStored = Meter.CreateCounter<long>("cis490_artifacts_stored", null, "artifacts stored (deduplicated=true: the bytes were already there)");
     public static readonly Counter<long> ArtifactBytesStored = Meter.CreateCounter<long>("cis490_artifact_stored_bytes", null, "bytes of the artifacts stored");
     public static readonly Counter<long> JobsAdded = Meter.CreateCounter<long>("cis490_jobs_added", null, "jobs a manifest brought in, by model family");
@@ -56,6 +65,16 @@ public static class Cis490Metrics
         // What this process's memory is made of, beside its RSS: the coordinator's job table lives in the managed heap.
         Meter.CreateObservableGauge("cis490_gc_heap", () => GC.GetGCMemoryInfo().HeapSizeBytes, "By",
             "managed heap size at the last garbage collection (live objects, plus garbage of generations that collection did not cover)");
+        // Where a latency tail may come from: the time this process stood still for the garbage collector, and how many
+        // collections of each generation ran (a gen2 over a large heap is the expensive kind).
+        Meter.CreateObservableCounter("cis490_gc_pause", () => GC.GetTotalPauseDuration().TotalSeconds, "s",
+            "time this process was paused by garbage collections since it started");
+        Meter.CreateObservableCounter("cis490_gc_collections", () => new[]
+        {
+            new Measurement<long>(GC.CollectionCount(0), new KeyValuePair<string, object?>("generation", "0")),
+            new Measurement<long>(GC.CollectionCount(1), new KeyValuePair<string, object?>("generation", "1")),
+            new Measurement<long>(GC.CollectionCount(2), new KeyValuePair<string, object?>("generation", "2")),
+        }, null, "garbage collections since this process started, by generation (a gen2 counts in gen1 and gen0 too)");
     }
 
     /// <summary>Registers the job table's counts by status; dispose to stop reporting.</summary>

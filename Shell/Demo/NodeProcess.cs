@@ -30,8 +30,9 @@ public sealed partial class NodeProcess : IDisposable
     /// <param name="environment">Variables set for this process only (e.g. a test's fault injection), on top of ours.</param>
     /// <param name="netns">A network namespace to run it in (<c>ip netns exec NS dotnet …</c>, which execs: the process is dotnet's
     /// own), for a test that makes separate machines of namespaces; null: this machine's.</param>
+    /// <param name="program">The program's dll when not the build output's (bench scale: the ReadyToRun coordinator ./cis490 publishes).</param>
     public static NodeProcess Start(string name, string project, IEnumerable<string> args, string logDir,
-        IReadOnlyDictionary<string, string>? environment = null, string? netns = null)
+        IReadOnlyDictionary<string, string>? environment = null, string? netns = null, string? program = null)
     {
         Directory.CreateDirectory(logDir);
         var psi = new ProcessStartInfo(netns is null ? "dotnet" : "ip")
@@ -41,7 +42,7 @@ public sealed partial class NodeProcess : IDisposable
             UseShellExecute = false,
         };
         if (netns is not null) foreach (var a in new[] { "netns", "exec", netns, "dotnet" }) psi.ArgumentList.Add(a);
-        psi.ArgumentList.Add(ProgramPath(project));
+        psi.ArgumentList.Add(program ?? ProgramPath(project));
         foreach (var a in args) psi.ArgumentList.Add(a);
         foreach (var (key, value) in environment ?? new Dictionary<string, string>()) psi.Environment[key] = value;
         var process = new Process { StartInfo = psi, EnableRaisingEvents = true };

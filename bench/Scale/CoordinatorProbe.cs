@@ -34,10 +34,34 @@ public sealed partial class CoordinatorProbe(int httpPort) : IDisposable
         {
             if (!double.TryParse(m.Groups["value"].Value, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) || double.IsNaN(v)) continue;
             var name = m.Groups["name"].Value;
+            // A histogram's buckets are kept apart, one key per bound ("NAME_bucket|le=0.1"), for Quantile.
+            if (name.EndsWith("_bucket", StringComparison.Ordinal) && Le().Match(m.Groups["labels"].Value) is { Success: true } le)
+                name = $"{name}|le={le.Groups[1].Value}";
             values[name] = values.GetValueOrDefault(name) + v;
+            // ... and the GC's per-generation counts and the recovery's phases too ("cis490_gc_collections_total|generation=2",
+            // "cis490_recovery_phase_seconds_sum|phase=load").
+            if (Split().Match(m.Groups["labels"].Value) is { Success: true } g) values[$"{name}|{g.Groups[1].Value}={g.Groups[2].Value}"] = v;
         }
         return values;
     }
+
+    /// <summary>The <paramref name="q"/> quantile of histogram <paramref name="name"/> (e.g. <c>cis490_journal_write_seconds</c>)
+    /// over what was recorded between two scrapes, as the upper bound of the bucket it falls in (null: nothing recorded).</summary>
+    public static double? Quantile(Dictionary<string, double> start, Dictionary<string, double> end, string name, double q)
+    {
+        var prefix = $"{name}_bucket|le=";
+        var buckets = end.Keys.Where(k => k.StartsWith(prefix, StringComparison.Ordinal))
+            .Select(k => (Le: k[prefix.Length..] == "+Inf" ? double.PositiveInfinity : double.Parse(k[prefix.Length..], CultureInfo.InvariantCulture),
+                Count: end[k] - start.GetValueOrDefault(k)))
+            .OrderBy(b => b.Le).ToList();
+        if (buckets.Count == 0 || buckets[^1].Count <= 0) return null;
+        var wanted = q * buckets[^1].Count; // buckets are cumulative: the last (+Inf) holds every observation
+        return buckets.First(b => b.Count >= wanted).Le;
+    }
+
+    /// <summary>What a counter or histogram sum grew by between two scrapes.</summary>
+    public static double Delta(Dictionary<string, double> start, Dictionary<string, double> end, string prefix, string suffix) =>
+        (Find(end, prefix, suffix) ?? 0) - (Find(start, prefix, suffix) ?? 0);
 
     /// <summary>The first metric whose name starts with <paramref name="prefix"/> and ends with <paramref name="suffix"/> (the
     /// Prometheus exporter adds the unit and <c>_total</c>), or null.</summary>
@@ -82,21 +106,39 @@ public sealed partial class CoordinatorProbe(int httpPort) : IDisposable
         return null;
     }
 
-    /// <summary>The newest snapshot's size in the SQLite journal at <paramref name="journalFile"/> (read-only), and how many events
-    /// lie behind it; null when there is none.</summary>
-    public static (long Bytes, long EventsAfter)? Snapshot(string journalFile)
+    /// <summary>The newest snapshot's size in the SQLite snapshot file (<c>snapshots.db</c>, read-only; <c>journal.db</c> when the data
+    /// directory has none), and how many events lie behind it in the journal; null when there is none.</summary>
+    public static (long Bytes, long EventsAfter)? Snapshot(string dataDir)
     {
-        using var c = new SqliteConnection($"Data Source={journalFile};Mode=ReadOnly;Pooling=False");
+        var journalFile = Path.Combine(dataDir, "journal.db");
+        var snapshotFile = Path.Combine(dataDir, "snapshots.db");
+        if (!File.Exists(snapshotFile)) snapshotFile = journalFile;
+        using var c = new SqliteConnection($"Data Source={snapshotFile};Mode=ReadOnly;Pooling=False");
         c.Open();
         using var cmd = c.CreateCommand();
-        cmd.CommandText = "SELECT length(snapshot), sequence_number, (SELECT count(*) FROM journal WHERE sequence_number > s.sequence_number) " +
-                          "FROM snapshot s ORDER BY sequence_number DESC LIMIT 1";
-        using var r = cmd.ExecuteReader();
-        return r.Read() ? (r.GetInt64(0), r.GetInt64(2)) : null;
+        cmd.CommandText = "SELECT length(snapshot), sequence_number FROM snapshot ORDER BY sequence_number DESC LIMIT 1";
+        long bytes, seq;
+        using (var r = cmd.ExecuteReader())
+        {
+            if (!r.Read()) return null;
+            (bytes, seq) = (r.GetInt64(0), r.GetInt64(1));
+        }
+        using var j = new SqliteConnection($"Data Source={journalFile};Mode=ReadOnly;Pooling=False");
+        j.Open();
+        using var count = j.CreateCommand();
+        count.CommandText = "SELECT count(*) FROM journal WHERE sequence_number > $seq";
+        count.Parameters.AddWithValue("$seq", seq);
+        return (bytes, Convert.ToInt64(count.ExecuteScalar()));
     }
 
     public void Dispose() => _http.Dispose();
 
-    [GeneratedRegex(@"^(?<name>[a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})?\s+(?<value>\S+)", RegexOptions.Multiline)]
+    [GeneratedRegex(@"^(?<name>[a-zA-Z_:][a-zA-Z0-9_:]*)(?<labels>\{[^}]*\})?\s+(?<value>\S+)", RegexOptions.Multiline)]
     private static partial Regex MetricLine();
+
+    [GeneratedRegex(@"le=""([^""]+)""")]
+    private static partial Regex Le();
+
+    [GeneratedRegex(@"(generation|phase)=""([^""]+)""")]
+    private static partial Regex Split();
 }

@@ -41,14 +41,24 @@ public static partial class ScaleBench
         var address = $"127.0.0.1:{port}";
         var token = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
         var env = new Dictionary<string, string> { ["CIS490_OPERATOR_TOKEN"] = token };
-        string[] coordinatorArgs = ["--port", port.ToString(), "--data-dir", dataDir, "--http-port", httpPort.ToString()];
+        // The coordinator's GC budget as ./cis490 coordinator sets it (the script exports it; the runtime reads it only from the
+        // environment), for the coordinator process only: the fleet in this process keeps the runtime's defaults.
+        if (Environment.GetEnvironmentVariable("CIS490_COORDINATOR_GEN0SIZE") is { Length: > 0 } gen0) env["DOTNET_GCgen0size"] = gen0;
+        string[] coordinatorArgs = ["--port", port.ToString(), "--data-dir", dataDir, "--http-port", httpPort.ToString(), .. o.Config is { } c ? ["--config", c] : Array.Empty<string>()];
         var report = new ScaleReport { Workers = o.Workers, Jobs = o.Jobs, DurationSeconds = [o.DurationMin.TotalSeconds, o.DurationMax.TotalSeconds],
             BusyMinutes = o.Busy.TotalMinutes, Cores = Environment.ProcessorCount, LoadBefore = LoadAverage() };
         Console.WriteLine($"scale benchmark on {Environment.ProcessorCount} cores (load average {report.LoadBefore}): a coordinator process " +
                           $"(SQLite journal, snapshot-every as shipped) with {o.Jobs} jobs, {o.Workers} simulated workers in this process;");
         Console.WriteLine($"simulated jobs run {o.DurationMin.TotalSeconds:0.#}-{o.DurationMax.TotalSeconds:0.#} s; busy window {o.Busy.TotalMinutes:0.##} min; in {root}");
 
-        var coordinator = NodeProcess.Start("coordinator", "Cis490.Coordinator", coordinatorArgs, logs, env);
+        // The coordinator program ./cis490 coordinator runs (it sets CIS490_COORDINATOR_DLL: the ReadyToRun publish), else the build output.
+        var program = Environment.GetEnvironmentVariable("CIS490_COORDINATOR_DLL") is { Length: > 0 } dll ? Path.GetFullPath(dll) : null;
+        if (program is not null && !File.Exists(program)) throw new FileNotFoundException($"CIS490_COORDINATOR_DLL names {program}, which does not exist", program);
+        report.CoordinatorProgram = program ?? NodeProcess.ProgramPath("Cis490.Coordinator");
+        Console.WriteLine($"coordinator program: {report.CoordinatorProgram}{(program is null ? " (the build output, JIT-compiled)" : "")}" +
+                          (o.Config is null ? "" : $"; its extra config: {o.Config}") +
+                          (env.TryGetValue("DOTNET_GCgen0size", out var g) ? $"; DOTNET_GCgen0size={g}" : "; the runtime's GC defaults"));
+        var coordinator = NodeProcess.Start("coordinator", "Cis490.Coordinator", coordinatorArgs, logs, env, program: program);
         using var probe = new CoordinatorProbe(httpPort);
         using var stalls = new StallWatch();
         try
@@ -59,7 +69,7 @@ public static partial class ScaleBench
             var (emptyRss, _) = CoordinatorProbe.Memory(coordinator.Pid);
             var emptyHeap = await probe.GcHeap();
             // The same process start on an empty journal: what recovery costs before any job (the journal's cold start, JIT).
-            report.EmptyRecoverySeconds = CoordinatorProbe.Find(await probe.Metrics(), "cis490_recovery", "_sum");
+            report.EmptyRecoverySeconds = CoordinatorProbe.Find(await probe.Metrics(), "cis490_recovery_seconds_sum");
 
             // 1. The jobs, as an operator submits them: the real shell, one manifest, streamed.
             var manifest = Path.Combine(root, "scale.toml");
@@ -113,9 +123,21 @@ public static partial class ScaleBench
                 report.HeartbeatsSentPerSecond = fleet.Stats.HeartbeatsMeasured / window.TotalSeconds;
                 report.HeartbeatsHandledPerSecond = Delta("cis490_heartbeats_received") / window.TotalSeconds;
                 report.BusyRssMb = CoordinatorProbe.Memory(coordinator.Pid).Rss / 1e6;
+                // The coordinator's side of the same window, from its own metrics: what a lease waits behind inside it.
+                report.JournalWriteP50 = CoordinatorProbe.Quantile(startMetrics, endMetrics, "cis490_journal_write_seconds", 0.50);
+                report.JournalWriteP99 = CoordinatorProbe.Quantile(startMetrics, endMetrics, "cis490_journal_write_seconds", 0.99);
+                report.JournalWriteMax = CoordinatorProbe.Quantile(startMetrics, endMetrics, "cis490_journal_write_seconds", 1.0);
+                report.SnapshotsSaved = (long)CoordinatorProbe.Delta(startMetrics, endMetrics, "cis490_snapshot_save_seconds", "_count");
+                report.SnapshotSaveMax = CoordinatorProbe.Quantile(startMetrics, endMetrics, "cis490_snapshot_save_seconds", 1.0);
+                report.CoordinatorGcPauseSeconds = CoordinatorProbe.Delta(startMetrics, endMetrics, "cis490_gc_pause_seconds", "_total");
+                report.CoordinatorGen2 = (long)CoordinatorProbe.Delta(startMetrics, endMetrics, "cis490_gc_collections_total|generation=2", "");
+                report.CoordinatorGcs = (long)CoordinatorProbe.Delta(startMetrics, endMetrics, "cis490_gc_collections_total|generation=0", "");
                 Console.WriteLine($"busy window {window.TotalSeconds:F0} s: {report.Completed} jobs completed ({report.CompletionsPerSecond:F1}/s, each with an " +
                                   $"artifact upload); load average {string.Join(" | ", load)}");
                 Console.WriteLine($"lease latency (slot free → next lease at the worker), fleet busy: {report.BusyLease.Ms}");
+                Console.WriteLine($"inside the coordinator in the window: journal writes p50 ≤ {Ms(report.JournalWriteP50)}, p99 ≤ {Ms(report.JournalWriteP99)}, " +
+                                  $"max ≤ {Ms(report.JournalWriteMax)} (histogram bucket bounds); {report.SnapshotsSaved} snapshots saved (longest ≤ {Ms(report.SnapshotSaveMax)}); " +
+                                  $"GC: {report.CoordinatorGcs} collections, {report.CoordinatorGen2} of them gen2, {report.CoordinatorGcPauseSeconds * 1000:F0} ms paused in all");
                 Console.WriteLine($"this process (the fleet) stalled {report.BenchStalls} times over 100 ms in the window (worst {report.BenchStallWorstSeconds:F2} s, " +
                                   $"{report.BenchStallTotalSeconds:F1} s in all): the machine's load, and part of every latency above");
                 Console.WriteLine($"heartbeats at the production interval ({fleet.Timings.HeartbeatInterval.TotalSeconds:0.#} s): sent {report.HeartbeatsSentPerSecond:F0}/s, " +
@@ -145,8 +167,7 @@ public static partial class ScaleBench
             Console.WriteLine($"jobs list --all --json (the shell, a new process): {rows} rows in {report.ListAllSeconds:F1} s");
 
             // 4. Recovery of the whole table: SIGKILL, start again on the same journal, time to the first answer.
-            var journal = Path.Combine(dataDir, "journal.db");
-            if (CoordinatorProbe.Snapshot(journal) is { } snap)
+            if (CoordinatorProbe.Snapshot(dataDir) is { } snap)
             {
                 report.SnapshotMb = snap.Bytes / 1e6;
                 report.EventsAfterSnapshot = snap.EventsAfter;
@@ -155,13 +176,19 @@ public static partial class ScaleBench
             await coordinator.WaitExit(TimeSpan.FromSeconds(30));
             coordinator.Dispose();
             clock.Restart();
-            coordinator = NodeProcess.Start("coordinator-2", "Cis490.Coordinator", coordinatorArgs, logs, env);
+            coordinator = NodeProcess.Start("coordinator-2", "Cis490.Coordinator", coordinatorArgs, logs, env, program: program);
             await coordinator.WaitReady(TimeSpan.FromMinutes(2));
             report.RestartReadySeconds = clock.Elapsed.TotalSeconds;
             await probe.WaitAnswering(o.Jobs, TimeSpan.FromMinutes(5));
             report.RestartAnswerSeconds = clock.Elapsed.TotalSeconds;
-            report.RecoverySeconds = CoordinatorProbe.Find(await probe.Metrics(), "cis490_recovery", "_sum");
+            var recovered = await probe.Metrics();
+            report.RecoverySeconds = CoordinatorProbe.Find(recovered, "cis490_recovery_seconds_sum");
+            report.RecoveryPhases = new[] { "load", "index", "replay" }
+                .ToDictionary(p => p, p => CoordinatorProbe.Find(recovered, $"cis490_recovery_phase_seconds_sum|phase={p}"));
             report.TableRecoverySeconds = TableRecovery(coordinator.LogPath);
+            Console.WriteLine($"recovery phases (cis490_recovery_phase_seconds): actor start → snapshot offered (the journal plugins' start, the snapshot " +
+                              $"read and decoded) {Ms(report.RecoveryPhases["load"])}, table indexed {Ms(report.RecoveryPhases["index"])}, events replayed " +
+                              $"{Ms(report.RecoveryPhases["replay"])}");
             await Task.Delay(TimeSpan.FromSeconds(3));
             var recoveredRss = CoordinatorProbe.Memory(coordinator.Pid).Rss;
             var recoveredHeap = await probe.GcHeap();
@@ -192,6 +219,8 @@ public static partial class ScaleBench
             coordinator.Dispose();
         }
     }
+
+    private static string Ms(double? seconds) => seconds is { } s ? double.IsPositiveInfinity(s) ? "∞" : $"{s * 1000:0.#} ms" : "n/a";
 
     private static void Summary(ScaleReport r)
     {
@@ -263,6 +292,7 @@ public sealed class ScaleReport
 {
     public int Workers { get; set; }
     public int Jobs { get; set; }
+    public string CoordinatorProgram { get; set; } = "";
     public double[] DurationSeconds { get; set; } = [];
     public double BusyMinutes { get; set; }
     public int Cores { get; set; }
@@ -295,6 +325,7 @@ public sealed class ScaleReport
     public double? RecoverySeconds { get; set; }
     public double? EmptyRecoverySeconds { get; set; }
     public double? TableRecoverySeconds { get; set; }
+    public Dictionary<string, double?> RecoveryPhases { get; set; } = [];
     public double BenchStallWorstSeconds { get; set; }
     public double BenchStallTotalSeconds { get; set; }
     public int BenchStalls { get; set; }
@@ -303,4 +334,12 @@ public sealed class ScaleReport
     public double? RecoveredGcHeapPerJobBytes { get; set; }
     public long RacedHeartbeats { get; set; }
     public double? RecoveredGcHeapMb { get; set; }
+    public double? JournalWriteP50 { get; set; }
+    public double? JournalWriteP99 { get; set; }
+    public double? JournalWriteMax { get; set; }
+    public long SnapshotsSaved { get; set; }
+    public double? SnapshotSaveMax { get; set; }
+    public double CoordinatorGcPauseSeconds { get; set; }
+    public long CoordinatorGen2 { get; set; }
+    public long CoordinatorGcs { get; set; }
 }

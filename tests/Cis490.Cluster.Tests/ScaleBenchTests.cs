@@ -33,6 +33,15 @@ public sealed class ScaleBenchTests(ITestOutputHelper output)
             Assert.True(r.GetProperty("RecoverySeconds").GetDouble() > 0, "recovery time read from cis490_recovery after the SIGKILL");
             Assert.True(r.GetProperty("ListAllSeconds").GetDouble() > 0);
             Assert.True(r.GetProperty("EmptyRssMb").GetDouble() > 10 && r.GetProperty("RecoveredRssMb").GetDouble() > 10, "RSS read from /proc");
+            // Where the time goes inside the coordinator: its journal writes in the window (histogram buckets), and the recovery's
+            // phases, which add up to the recovery's total.
+            Assert.True(r.GetProperty("JournalWriteP99").GetDouble() > 0, "journal-write p99 read from cis490_journal_write_seconds buckets");
+            var phases = r.GetProperty("RecoveryPhases");
+            var sum = new[] { "load", "index", "replay" }.Sum(p => phases.GetProperty(p).GetDouble());
+            Assert.True(phases.GetProperty("load").GetDouble() > 0, "recovery phase 'load' read from cis490_recovery_phase_seconds");
+            Assert.True(Math.Abs(sum - r.GetProperty("RecoverySeconds").GetDouble()) < 0.05,
+                $"the recovery phases ({sum:F3} s) add up to cis490_recovery ({r.GetProperty("RecoverySeconds").GetDouble():F3} s)");
+            Assert.Contains("inside the coordinator in the window: journal writes p50", stdout);
             Assert.Contains("lease latency, fleet busy: p50", stdout);
             Assert.Contains("recovery of the whole table", stdout);
         }
