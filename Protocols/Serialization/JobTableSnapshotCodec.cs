@@ -48,7 +48,8 @@ public static class JobTableSnapshotCodec
                     w.Raw.Write7BitEncodedInt(s.Jobs.Count);
                     foreach (var j in s.Jobs) w.Job(j);
                 }
-                return buffer.ToArray();
+                // (A MemoryStream over a given array counts the whole array as its length: what was written ends at Position.)
+                return rented.AsSpan(0, (int)buffer.Position).ToArray();
             }
             catch (NotSupportedException) when (rented.Length < Array.MaxLength / 2)
             {

@@ -63,15 +63,20 @@ public sealed class TelemetryTests
         for (var i = 0; i < failed.Events.Count; i++)
         {
             var e = failed.Events[i];
-            Assert.Equal(fold.Jobs[((IJobEvent)e).JobId], failed.JobsBefore[i]);
+            Assert.Equal(Summary(fold.Jobs[((IJobEvent)e).JobId]), Summary(failed.JobsBefore[i]!));
             Assert.Equal(JobMetrics.For(fold, e).Select(o => (o.Metric, o.Value)), JobMetrics.For(failed.JobsBefore[i], e).Select(o => (o.Metric, o.Value)));
             Assert.Equal(JobTraces.For(fold, e).Select(t => (t.Name, t.Start, t.End)), JobTraces.For(failed.JobsBefore[i], e).Select(t => (t.Name, t.Start, t.End)));
             fold = fold.Apply(e);
         }
         Assert.Equal(JobStatus.Pending, failed.JobsBefore[1]!.Status); // the re-grant waited from the failure, not from the first lease
         Assert.Equal(0, JobMetrics.For(failed.JobsBefore[1], failed.Events[1]).Single(o => o.Metric == "cis490_lease_latency").Value);
-        Assert.Equal(fold.Jobs[leased.JobId], failed.State.Table.Jobs[leased.JobId]);
+        Assert.Equal(Summary(fold.Jobs[leased.JobId]), Summary(failed.State.Table.Jobs[leased.JobId]));
     }
+
+    /// <summary>A job's state as values (records compare their attempt lists by reference).</summary>
+    private static string Summary(JobState j) =>
+        $"{j.Status} lease {j.LeaseId} on {j.WorkerId} failed {j.FailedAttempts} leased {j.LeasedAt:O} pending since {JobTable.PendingSince(j):O} " +
+        string.Join(";", j.History.Select(a => $"{a.LeaseId}:{a.Outcome}:{a.EndedAt:O}"));
 
     [Theory]
     [InlineData(true, "no heartbeat for 30 s from worker w1", "expired")]
