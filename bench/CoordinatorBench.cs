@@ -44,6 +44,17 @@ public static class CoordinatorBench
             return 2;
         }
 
+        // A warm-up first, not counted: a coordinator runs for days, and in a run of a few seconds the runtime's tiered JIT
+        // (Akka, Akka.Persistence.Sql, linq2db and our code compiled again, optimised, as they get hot) was a large share of the CPU
+        // measured. The seed-style queue's Python needs no such warm-up.
+        var warmup = int.Parse(option(args, "--warmup", "3000"));
+        if (warmup > 0)
+        {
+            var first = MakeJournal(journals[0], root);
+            try { LeaseThroughput(first, root, warmup, 8, 4).GetAwaiter().GetResult(); }
+            finally { first.Drop(); }
+            Console.WriteLine($"warm-up: {warmup} leases at 8 x 4 on {journals[0]}, not counted (--warmup 0: none)");
+        }
         Console.WriteLine();
         Console.WriteLine($"(a) leases granted per second: {jobs} jobs (max_attempts = 1), fake workers that answer each Lease with");
         Console.WriteLine("    TrainerProtocol.Failed at once; counted: Lease messages received by the workers, from registration to the last.");
@@ -55,17 +66,6 @@ public static class CoordinatorBench
         Console.WriteLine("    (user + system, all threads: JIT, GC, SQLite's fsyncs included) over the same span, per lease; less sensitive to other");
         Console.WriteLine("    load on the machine than leases/s.");
         Console.WriteLine($"{"journal",-10} {"workers x slots",16} {"leases",7} {"seconds",8} {"leases/s",9} {"events/s",9} {"events/write",13} {"bytes/lease",12} {"cpu us/lease",13}");
-        // A warm-up first, not counted: a coordinator runs for days, and in a run of a few seconds the runtime's tiered JIT
-        // (Akka, Akka.Persistence.Sql, linq2db and our code compiled again, optimised, as they get hot) was a large share of the CPU
-        // measured. The seed-style queue's Python needs no such warm-up.
-        var warmup = int.Parse(option(args, "--warmup", "3000"));
-        if (warmup > 0)
-        {
-            var first = MakeJournal(journals[0], root);
-            try { LeaseThroughput(first, root, warmup, 8, 4).GetAwaiter().GetResult(); }
-            finally { first.Drop(); }
-            Console.WriteLine($"    warm-up: {warmup} leases at 8 x 4 on {journals[0]} before the first row, not counted (--warmup 0: none)");
-        }
         var busiest = new Dictionary<string, (string Shape, double Rate)>();
         foreach (var name in journals)
             foreach (var (workers, slots) in shapes)
