@@ -33,6 +33,9 @@ public static class CoordinatorBench
         var journals = option(args, "--journals", "sqlite,postgres").Split(',');
         var shapes = option(args, "--shapes", "1x1,8x4").Split(',').Select(ParseShape).ToList();
         var root = Path.GetFullPath(option(args, "--dir", Path.Combine(Path.GetTempPath(), "cis490-bench-coordinator")));
+        // Extra HOCON over the production files, for trying a setting before it goes into hocon/*.conf (printed with the figures).
+        _extraHocon = option(args, "--hocon", "");
+        if (_extraHocon.Length > 0) Console.WriteLine($"extra HOCON: {_extraHocon}");
         Console.WriteLine($"coordinator benchmark on {Environment.ProcessorCount} cores, in {root}; journals: {string.Join(", ", journals)}");
         if (journals.Contains("postgres") && Environment.GetEnvironmentVariable(PostgresTestDatabase.EnvVar) is not { Length: > 0 })
         {
@@ -41,13 +44,28 @@ public static class CoordinatorBench
             return 2;
         }
 
+        // A warm-up first, not counted: a coordinator runs for days, and in a run of a few seconds the runtime's tiered JIT
+        // (Akka, Akka.Persistence.Sql, linq2db and our code compiled again, optimised, as they get hot) was a large share of the CPU
+        // measured. The seed-style queue's Python needs no such warm-up.
+        var warmup = int.Parse(option(args, "--warmup", "3000"));
+        if (warmup > 0)
+        {
+            var first = MakeJournal(journals[0], root);
+            try { LeaseThroughput(first, root, warmup, 8, 4).GetAwaiter().GetResult(); }
+            finally { first.Drop(); }
+            Console.WriteLine($"warm-up: {warmup} leases at 8 x 4 on {journals[0]}, not counted (--warmup 0: none)");
+        }
         Console.WriteLine();
         Console.WriteLine($"(a) leases granted per second: {jobs} jobs (max_attempts = 1), fake workers that answer each Lease with");
         Console.WriteLine("    TrainerProtocol.Failed at once; counted: Lease messages received by the workers, from registration to the last.");
         Console.WriteLine("    Each lease persists 2 events (LeaseGranted, LeaseEnded); snapshot-every = 1000 as in production; log level ERROR.");
         Console.WriteLine($"    load average before: {LoadAverage()}");
         Console.WriteLine("    events/write: the events per journal write (group commit), from the coordinator's cis490_journal_write histogram.");
-        Console.WriteLine($"{"journal",-10} {"workers x slots",16} {"leases",7} {"seconds",8} {"leases/s",9} {"events/s",9} {"events/write",13}");
+        Console.WriteLine("    bytes/lease: bytes allocated by the whole process (GC.GetTotalAllocatedBytes) from registration to the last lease,");
+        Console.WriteLine("    divided by the leases: coordinator, journal, fake workers and Akka together. cpu us/lease: this process's CPU time");
+        Console.WriteLine("    (user + system, all threads: JIT, GC, SQLite's fsyncs included) over the same span, per lease; less sensitive to other");
+        Console.WriteLine("    load on the machine than leases/s.");
+        Console.WriteLine($"{"journal",-10} {"workers x slots",16} {"leases",7} {"seconds",8} {"leases/s",9} {"events/s",9} {"events/write",13} {"bytes/lease",12} {"cpu us/lease",13}");
         var busiest = new Dictionary<string, (string Shape, double Rate)>();
         foreach (var name in journals)
             foreach (var (workers, slots) in shapes)
@@ -56,16 +74,18 @@ public static class CoordinatorBench
                 try
                 {
                     using var writes = new WriteCounter();
-                    var (n, wall) = LeaseThroughput(journal, root, jobs, workers, slots).GetAwaiter().GetResult();
+                    var (n, wall, allocated, cpu) = LeaseThroughput(journal, root, jobs, workers, slots).GetAwaiter().GetResult();
                     var rate = n / wall.TotalSeconds;
                     var perWrite = writes.Count > 0 ? 2.0 * n / writes.Count : 0; // the manifest's one write is in the count too
-                    Console.WriteLine($"{name,-10} {$"{workers} x {slots}",16} {n,7} {wall.TotalSeconds,8:F2} {rate,9:F0} {2 * rate,9:F0} {perWrite,13:F1}");
+                    Console.WriteLine($"{name,-10} {$"{workers} x {slots}",16} {n,7} {wall.TotalSeconds,8:F2} {rate,9:F0} {2 * rate,9:F0} {perWrite,13:F1} {allocated / n,12:N0} {cpu.TotalMicroseconds / n,13:F0}");
                     if (!busiest.TryGetValue(name, out var b) || workers * slots >= ShapeSlots(b.Shape)) busiest[name] = ($"{workers} x {slots}", rate);
                 }
                 finally { journal.Drop(); }
             }
 
-        // The seed-style queue, run in the same process tree right after each journal's figures, on the same job count.
+        // The seed-style queue, run in the same process tree right after each journal's figures, on the same job count
+        // (--seed off skips it, for trying settings quickly; the README's figures always have it).
+        if (option(args, "--seed", "on") == "off") busiest.Clear();
         Console.WriteLine();
         Console.WriteLine($"(c) side by side: a seed-style claim queue (bench/seed_queue.py: threaded Python HTTP server, SQLite WAL with");
         Console.WriteLine($"    synchronous=FULL like our journal, one UPDATE ... WHERE status='pending' per claim, {SeedWorkers} keep-alive client");
@@ -137,6 +157,9 @@ public static class CoordinatorBench
         }
     }
 
+    /// <summary>--hocon: settings laid over the production files for every system this benchmark makes.</summary>
+    private static string _extraHocon = "";
+
     private static ActorSystem MakeSystem(Journal journal, string root, int snapshotEvery)
     {
         var dataDir = Path.Combine(root, "data-" + Guid.NewGuid().ToString("N")[..8]);
@@ -149,6 +172,7 @@ public static class CoordinatorBench
             cis490.coordinator.operator-token = "{Token}"
             akka.persistence.journal.sql.connection-string = {HoconLoader.Quote(journal.ConnectionString)}
             akka.persistence.snapshot-store.sql.connection-string = {HoconLoader.Quote(journal.ConnectionString)}
+            {_extraHocon}
             """).WithFallback(ActorMaterializer.DefaultConfig());
         return Cis490.Coordinator.Persistence.SqliteDurability.CreateSystem("bench", config); // as the coordinator node makes it
     }
@@ -156,7 +180,7 @@ public static class CoordinatorBench
     private static string Manifest(int jobs) => string.Join("\n", Enumerable.Range(1, jobs).Select(i =>
         $"[[jobs]]\nmodel = \"knn\"\nmode = \"realistic\"\nseed = {i}\nmax_attempts = 1\n"));
 
-    private static async Task<(int Leases, TimeSpan Wall)> LeaseThroughput(Journal journal, string root, int jobs, int workers, int slots)
+    private static async Task<(int Leases, TimeSpan Wall, long Allocated, TimeSpan Cpu)> LeaseThroughput(Journal journal, string root, int jobs, int workers, int slots)
     {
         var system = MakeSystem(journal, root, 1000);
         try
@@ -166,6 +190,8 @@ public static class CoordinatorBench
             if (accepted is not OperatorProtocol.ManifestAccepted { AddedCount: var added } || added != jobs)
                 throw new InvalidOperationException($"the bench manifest was not accepted: {accepted}");
             var counter = new LeaseCounter(jobs);
+            var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
+            var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
             var clock = Stopwatch.StartNew();
             for (var w = 0; w < workers; w++)
             {
@@ -174,7 +200,9 @@ public static class CoordinatorBench
             }
             if (await Task.WhenAny(counter.Done.Task, Task.Delay(TimeSpan.FromMinutes(5))) != counter.Done.Task)
                 throw new TimeoutException($"only {counter.Count} of {jobs} leases within 5 minutes");
-            return (counter.Count, clock.Elapsed);
+            var wall = clock.Elapsed;
+            var cpu = Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
+            return (counter.Count, wall, GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore, cpu);
         }
         finally { await system.Terminate(); }
     }

@@ -19,6 +19,11 @@ namespace Cis490.Coordinator.Jobs;
 /// refused, why (the refusal is also in the reply effect, in the protocol's terms).</summary>
 public sealed record Outcome(CoordinatorState State, IReadOnlyList<ICoordinatorEvent> Events, IReadOnlyList<Effect> Effects, Refusal? Refusal)
 {
+    /// <summary>For each of <see cref="Events"/>, the job it is about as it was just before it (null: not a job's event, or a new
+    /// job). The coordinator makes the event's metrics and spans from it once the event is written, without folding the events
+    /// into a second table of its own.</summary>
+    public IReadOnlyList<JobState?> JobsBefore { get; init; } = [];
+
     /// <summary>The messages this outcome answers its command with.</summary>
     public IEnumerable<object> Replies => Effects.OfType<Effect.Reply>().Select(r => r.Message);
 
@@ -101,15 +106,17 @@ public sealed partial record CoordinatorState
     private sealed partial class Step(CoordinatorState state, DateTimeOffset now)
     {
         private readonly List<ICoordinatorEvent> _events = [];
+        private readonly List<JobState?> _jobsBefore = [];
         private readonly List<Effect> _effects = [];
         private Refusal? _refusal;
 
         public CoordinatorState State { get; private set; } = state;
 
-        public Outcome Result() => new(State, _events, _effects, _refusal);
+        public Outcome Result() => new(State, _events, _effects, _refusal) { JobsBefore = _jobsBefore };
 
         private void Persist(ICoordinatorEvent e)
         {
+            _jobsBefore.Add(e is IJobEvent j ? State.Table.Jobs.GetValueOrDefault(j.JobId) : null);
             State = State.Apply(e);
             _events.Add(e);
         }

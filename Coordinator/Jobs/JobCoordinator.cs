@@ -42,7 +42,9 @@ public sealed class JobCoordinator : ReceivePersistentActor, IWithTimers
     /// it while the journal writes in the background (many writes share one round trip).</summary>
     private CoordinatorState _state;
 
-    /// <summary>The events the journal has confirmed, folded: what snapshots are made of.</summary>
+    /// <summary>The job table as the journal has confirmed it: what snapshots are made of. Not a second fold of the events: each
+    /// decision keeps the table it left (<see cref="Held.TableAfter"/>), and a written batch's last one is exactly what its
+    /// events and every earlier one's make (the table changes through events only).</summary>
     private JobTable _persisted = JobTable.Empty;
 
     /// <summary>Decided commands waiting for the journal: one write in flight at a time, everything decided meanwhile goes in the
@@ -52,8 +54,9 @@ public sealed class JobCoordinator : ReceivePersistentActor, IWithTimers
     /// <summary>Events handed to the journal and not yet confirmed.</summary>
     private int _writesInFlight;
 
-    /// <summary>A decided command's effects and whom they answer, held until its events are written.</summary>
-    private sealed record Held(IReadOnlyList<Effect> Effects, IActorRef Requester);
+    /// <summary>A decided command's effects and whom they answer, held until its events are written; the job table after it, and
+    /// the job each of its events is about as it was before it (for the metrics and spans of what is written).</summary>
+    private sealed record Held(IReadOnlyList<Effect> Effects, IActorRef Requester, JobTable TableAfter, IReadOnlyList<JobState?> JobsBefore);
 
     /// <summary>The worker actors commands came from, by the key decisions name them with (<see cref="Key"/>).</summary>
     private readonly Dictionary<string, IActorRef> _endpoints = new(StringComparer.Ordinal);
@@ -267,7 +270,7 @@ public sealed class JobCoordinator : ReceivePersistentActor, IWithTimers
     {
         var outcome = _state.Decide(command, DateTimeOffset.UtcNow);
         _state = outcome.State;
-        _commit.Add(outcome.Events, new Held(outcome.Effects, requester));
+        _commit.Add(outcome.Events, new Held(outcome.Effects, requester, outcome.State.Table, outcome.JobsBefore));
         if (_handingOver && _commit.TakeAll() is { } now) Write(now);
         else Flush();
     }
@@ -299,20 +302,25 @@ public sealed class JobCoordinator : ReceivePersistentActor, IWithTimers
         var remaining = batch.Events.Count;
         _writesInFlight += remaining;
         var asked = System.Diagnostics.Stopwatch.GetTimestamp();
+        // The job each event is about as it was before it, in the batch's event order (commands' events are in the same order).
+        var jobsBefore = batch.Held.Count == 1 ? batch.Held[0].JobsBefore : batch.Held.SelectMany(h => h.JobsBefore).ToList();
+        var written = 0;
         PersistAllAsync(batch.Events, e =>
         {
             _writesInFlight--;
             // Metrics and trace spans of what is now written (never of replayed events: those were counted when written).
-            JobMetrics.Record(JobMetrics.For(_persisted, e));
-            foreach (var span in JobTraces.For(_persisted, e)) JobTracing.Emit(span);
-            _persisted = _persisted.Apply(e);
-            // A snapshot of what is written (never of decisions still in flight), as often as SnapshotSchedule says.
+            var before = jobsBefore[written++];
+            JobMetrics.Record(JobMetrics.For(before, e));
+            if (JobTracing.Enabled) foreach (var span in JobTraces.For(before, e)) JobTracing.Emit(span);
+            if (--remaining > 0) return;
+            _persisted = batch.Held[^1].TableAfter;
+            // A snapshot of what is written (never of decisions still in flight), as often as SnapshotSchedule says: checked once
+            // a whole write is confirmed, as the table is known only between writes.
             if (_snapshots.Due(LastSequenceNr, _persisted.Jobs.Count))
             {
                 _snapshotAsked = System.Diagnostics.Stopwatch.GetTimestamp();
                 SaveSnapshot(_persisted.ToSnapshot());
             }
-            if (--remaining > 0) return;
             Cis490Metrics.JournalWrite.Record(System.Diagnostics.Stopwatch.GetElapsedTime(asked).TotalSeconds);
             _commit.Written();
             PerformAll(batch.Held);

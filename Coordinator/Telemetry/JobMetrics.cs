@@ -19,9 +19,12 @@ public static class JobMetrics
     /// <summary>The lease-end outcomes (the <c>outcome</c> label's whole set).</summary>
     public static readonly IReadOnlyList<string> Outcomes = ["completed", "failed", "expired", "returned", "lost", "cancelled"];
 
-    public static IReadOnlyList<Observation> For(JobTable before, JobEvents.ICoordinatorEvent e)
+    public static IReadOnlyList<Observation> For(JobTable before, ICoordinatorEvent e) =>
+        For(e is IJobEvent j ? before.Jobs.GetValueOrDefault(j.JobId) : null, e);
+
+    /// <summary>The same from the job the event is about as it was just before it (<see cref="Outcome.JobsBefore"/>).</summary>
+    public static IReadOnlyList<Observation> For(JobState? job, ICoordinatorEvent e)
     {
-        var job = e is IJobEvent j ? before.Jobs.GetValueOrDefault(j.JobId) : null;
         var family = Family(e is JobAdded a ? a.Spec.Model : job?.Spec.Model);
         return e switch
         {

@@ -1,3 +1,4 @@
+using Cis490.Protocols.Jobs;
 using Cis490.Coordinator.Jobs;
 using Cis490.Shared.Telemetry;
 using static Cis490.Protocols.Jobs.JobEvents;
@@ -9,9 +10,12 @@ namespace Cis490.Coordinator.Telemetry;
 /// submitted → queued → leased → running (epochs, upload) → completed, or the attempt's end.</summary>
 public static class JobTraces
 {
-    public static IReadOnlyList<SpanRecord> For(JobTable before, ICoordinatorEvent e)
+    public static IReadOnlyList<SpanRecord> For(JobTable before, ICoordinatorEvent e) =>
+        For(e is IJobEvent j ? before.Jobs.GetValueOrDefault(j.JobId) : null, e);
+
+    /// <summary>The same from the job the event is about as it was just before it (<see cref="Outcome.JobsBefore"/>).</summary>
+    public static IReadOnlyList<SpanRecord> For(JobState? job, ICoordinatorEvent e)
     {
-        var job = e is IJobEvent j ? before.Jobs.GetValueOrDefault(j.JobId) : null;
         switch (e)
         {
             case JobAdded a:

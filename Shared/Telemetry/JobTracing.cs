@@ -27,6 +27,9 @@ public static class JobTracing
     }
 
     /// <summary>Emits <paramref name="span"/> when something listens (an OTLP exporter, a test's listener); else does nothing.</summary>
+    /// <summary>Whether anything listens to the job spans: when nothing does, the coordinator does not even work out the spans.</summary>
+    public static bool Enabled => Source.HasListeners();
+
     public static Activity? Emit(SpanRecord span)
     {
         if (!Source.HasListeners()) return null;

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using Cis490.Coordinator.Jobs;
 using Cis490.Coordinator.Telemetry;
+using Cis490.Protocols.Jobs;
 using Cis490.Protocols.Operator;
 using Cis490.Shared.Telemetry;
 using Xunit;
@@ -38,6 +39,44 @@ public sealed class TelemetryTests
         foreach (var o in g.Append(done))
             Assert.DoesNotContain(o.Labels, l => (l.Value as string)?.Length == 64); // never a job id or a hash
     }
+
+    /// <summary>The coordinator makes a written event's metrics and spans from <see cref="Outcome.JobsBefore"/> instead of folding
+    /// the events into a second table: each entry must be the job as the fold had it just before that event, even when one
+    /// decision touches a job twice (a failed attempt ended, and the same job leased again at once).</summary>
+    [Fact]
+    public void A_decision_gives_each_event_the_job_as_it_was_just_before_it_and_the_same_metrics_as_the_fold()
+    {
+        var policy = new CoordinatorPolicy(TimeSpan.FromSeconds(30), RetryPolicy.None, TimeSpan.FromMinutes(2));
+        var state = CoordinatorState.Initial(policy).Decide(new OperatorProtocol.SubmitManifest("fleet.toml",
+            "[[jobs]]\nmodel = \"mlp\"\nmode = \"realistic\"\nmax_attempts = 2\n"), T0).State;
+        var capability = new Cis490.Protocols.Workers.WorkerCapability("h", 4, 16, false, 0, null, "2.10.0", "abc", "Linux");
+        const string endpoint = "akka.tcp://cis490@h:1/user/worker#1";
+        state = state.Decide(new CoordinatorCommands.Register(new Cis490.Protocols.Workers.WorkerProtocol.Register("w1", capability, 1, [], false),
+            endpoint, "akka.tcp://cis490@h:1"), T0.AddSeconds(1)).State;
+        var leased = state.Table.Jobs.Values.Single();
+        Assert.Equal(JobStatus.Leased, leased.Status);
+
+        var failed = state.Decide(new Cis490.Protocols.Jobs.TrainerProtocol.Failed(leased.JobId, leased.LeaseId, "boom"), T0.AddSeconds(4));
+        Assert.Collection(failed.Events, e => Assert.IsType<LeaseEnded>(e), e => Assert.IsType<LeaseGranted>(e));
+        Assert.Equal(failed.Events.Count, failed.JobsBefore.Count);
+        var fold = state.Table;
+        for (var i = 0; i < failed.Events.Count; i++)
+        {
+            var e = failed.Events[i];
+            Assert.Equal(Summary(fold.Jobs[((IJobEvent)e).JobId]), Summary(failed.JobsBefore[i]!));
+            Assert.Equal(JobMetrics.For(fold, e).Select(o => (o.Metric, o.Value)), JobMetrics.For(failed.JobsBefore[i], e).Select(o => (o.Metric, o.Value)));
+            Assert.Equal(JobTraces.For(fold, e).Select(t => (t.Name, t.Start, t.End)), JobTraces.For(failed.JobsBefore[i], e).Select(t => (t.Name, t.Start, t.End)));
+            fold = fold.Apply(e);
+        }
+        Assert.Equal(JobStatus.Pending, failed.JobsBefore[1]!.Status); // the re-grant waited from the failure, not from the first lease
+        Assert.Equal(0, JobMetrics.For(failed.JobsBefore[1], failed.Events[1]).Single(o => o.Metric == "cis490_lease_latency").Value);
+        Assert.Equal(Summary(fold.Jobs[leased.JobId]), Summary(failed.State.Table.Jobs[leased.JobId]));
+    }
+
+    /// <summary>A job's state as values (records compare their attempt lists by reference).</summary>
+    private static string Summary(JobState j) =>
+        $"{j.Status} lease {j.LeaseId} on {j.WorkerId} failed {j.FailedAttempts} leased {j.LeasedAt:O} pending since {JobTable.PendingSince(j):O} " +
+        string.Join(";", j.History.Select(a => $"{a.LeaseId}:{a.Outcome}:{a.EndedAt:O}"));
 
     [Theory]
     [InlineData(true, "no heartbeat for 30 s from worker w1", "expired")]

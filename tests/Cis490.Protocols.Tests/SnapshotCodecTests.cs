@@ -72,6 +72,26 @@ public sealed class SnapshotCodecTests : IDisposable
         Assert.Equal(bytes, Serializer.ToBinary(back)); // and writes the same bytes again
     }
 
+    /// <summary>The writer starts from a pooled buffer of about 160 bytes a job and starts again with twice the room when a table is
+    /// larger: jobs with long hyper-parameters (kilobytes each) must still round-trip whole, byte for byte.</summary>
+    [Fact]
+    public void A_table_larger_than_the_buffer_estimate_is_written_whole()
+    {
+        var sample = Sample(40);
+        var big = sample with
+        {
+            Jobs = sample.Jobs.Select((j, i) => j with { Spec = j.Spec with { HyperJson = "{\"notes\":\"" + new string((char)('a' + i % 26), 3000 + i) + "\"}" } }).ToList(),
+        };
+        var bytes = Serializer.ToBinary(big);
+        Assert.True(bytes.Length > 40 * 3000, $"only {bytes.Length} bytes: the hyper-parameters are not all there");
+
+        var back = (JobTableSnapshot)Serializer.FromBinary(bytes, "JS3");
+
+        Assert.Equal(AsJson(big), AsJson(back));
+        Assert.Equal(bytes, Serializer.ToBinary(back));
+        Assert.Equal(Serializer.ToBinary(Sample(40)), Serializer.ToBinary(sample)); // a small table after it: same bytes as ever
+    }
+
     [Fact]
     public void A_json_snapshot_made_before_the_compact_form_still_reads()
     {
