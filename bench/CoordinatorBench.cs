@@ -22,8 +22,9 @@ public static class CoordinatorBench
     private const string Token = "bench-operator-token";
     private static readonly WorkerCapability Capability = new("bench-host", 2, 4, false, 0, null, "none", "bench", "Linux");
 
-    /// <summary>A journal for one measurement; disposing it removes the database.</summary>
-    private sealed record Journal(string Name, string HoconFile, string ConnectionString, Action Drop);
+    /// <summary>A journal for one measurement; disposing it removes the database. SQLite keeps its snapshots in a file of their own,
+    /// as a coordinator node does (<c>snapshots.db</c> beside <c>journal.db</c>, <see cref="Cis490.Coordinator.Persistence.JournalChoice"/>).</summary>
+    private sealed record Journal(string Name, string HoconFile, string ConnectionString, string SnapshotConnectionString, Action Drop);
 
     public static int Run(string[] args, Func<string[], string, string, string> option)
     {
@@ -144,14 +145,15 @@ public static class CoordinatorBench
             case "sqlite":
                 var dir = Path.Combine(root, "sqlite-" + Guid.NewGuid().ToString("N")[..8]);
                 Directory.CreateDirectory(dir);
-                return new Journal(name, "persistence-sqlite.conf", $"Data Source={Path.Combine(dir, "journal.db")}", () =>
+                return new Journal(name, "persistence-sqlite.conf", $"Data Source={Path.Combine(dir, "journal.db")}",
+                    $"Data Source={Path.Combine(dir, "snapshots.db")}", () =>
                 {
                     SqliteConnection.ClearAllPools();
                     Directory.Delete(dir, true);
                 });
             case "postgres":
                 var db = PostgresTestDatabase.Create("cis490_bench");
-                return new Journal(name, "persistence-postgres.conf", db.ConnectionString, db.Dispose);
+                return new Journal(name, "persistence-postgres.conf", db.ConnectionString, db.ConnectionString, db.Dispose);
             default:
                 throw new ArgumentException($"--journals: unknown journal '{name}' (sqlite, postgres)");
         }
@@ -171,10 +173,17 @@ public static class CoordinatorBench
             cis490.coordinator.snapshot-every = {snapshotEvery}
             cis490.coordinator.operator-token = "{Token}"
             akka.persistence.journal.sql.connection-string = {HoconLoader.Quote(journal.ConnectionString)}
-            akka.persistence.snapshot-store.sql.connection-string = {HoconLoader.Quote(journal.ConnectionString)}
+            akka.persistence.snapshot-store.sql.connection-string = {HoconLoader.Quote(journal.SnapshotConnectionString)}
             {_extraHocon}
             """).WithFallback(ActorMaterializer.DefaultConfig());
-        return Cis490.Coordinator.Persistence.SqliteDurability.CreateSystem("bench", config); // as the coordinator node makes it
+        var system = Cis490.Coordinator.Persistence.SqliteDurability.CreateSystem("bench", config); // as the coordinator node makes it
+        // The data directory holds only what this system wrote (tokens, artifacts); a run used to leave one per system behind.
+        system.RegisterOnTermination(() =>
+        {
+            try { if (Directory.Exists(dataDir)) Directory.Delete(dataDir, true); }
+            catch (IOException e) { Console.Error.WriteLine($"bench coordinator: could not remove {dataDir}: {e.Message}"); }
+        });
+        return system;
     }
 
     private static string Manifest(int jobs) => string.Join("\n", Enumerable.Range(1, jobs).Select(i =>
