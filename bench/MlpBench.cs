@@ -15,7 +15,7 @@ namespace Cis490.Bench;
 /// python3-torch calls whatever libblas.so.3 the alternatives system names.</remarks>
 public static class MlpBench
 {
-    public const string Usage = "usage: bench mlp [--data FEATURES_DIR] [--mode realistic] [--epochs 8] [--rounds 3] [--threads N] [--dir DIR]";
+    public const string Usage = "usage: bench mlp [--data FEATURES_DIR] [--mode realistic] [--epochs 8] [--rounds 3] [--threads 1,CORES] [--dir DIR]";
 
     public static int Run(string[] args, Func<string[], string, string, string> option, Func<string[], (TimeSpan Wall, string Stdout)> run)
     {
@@ -24,13 +24,11 @@ public static class MlpBench
         var mode = Opt("--mode", "realistic");
         var epochs = int.Parse(Opt("--epochs", "8"), CultureInfo.InvariantCulture);
         var rounds = int.Parse(Opt("--rounds", "3"), CultureInfo.InvariantCulture);
-        var threads = int.Parse(Opt("--threads", Environment.ProcessorCount.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
-        if (epochs < 2 || threads < 1 || rounds < 1) { Console.Error.WriteLine(Usage + "\n(--epochs at least 2: the first epoch is left out)"); return 2; }
-        if (threads != Environment.ProcessorCount)
-        {
-            Console.Error.WriteLine($"--threads {threads}: our trainer uses every core ({Environment.ProcessorCount}); run both sides under taskset -c to compare fewer");
-            return 2;
-        }
+        // Each thread count is run on both sides (ours with CIS490_TORCH_THREADS, PyTorch with torch.set_num_threads and its
+        // BLAS pool), and ours once more as shipped (the family's own choice).
+        var threadCounts = Opt("--threads", $"1,{Environment.ProcessorCount}").Split(',')
+            .Select(t => int.Parse(t, CultureInfo.InvariantCulture)).Distinct().Order().ToArray();
+        if (epochs < 2 || threadCounts.Any(t => t < 1) || rounds < 1) { Console.Error.WriteLine(Usage + "\n(--epochs at least 2: the first epoch is left out)"); return 2; }
         var script = Path.Combine(AppContext.BaseDirectory, "mlp_torch.py");
         if (!File.Exists(script)) throw new FileNotFoundException($"{script} is missing: the bench project copies bench/mlp_torch.py beside itself", script);
 
@@ -55,46 +53,79 @@ public static class MlpBench
         Export(data, split.Train, Path.Combine(export, "x_train.npy"), Path.Combine(export, "y_train.npy"));
         Export(data, split.Val, Path.Combine(export, "x_val.npy"), Path.Combine(export, "y_val.npy"));
         Console.WriteLine($"mlp epoch benchmark: {split.Train.Length} training and {split.Val.Length} validation windows × {data.Columns.Count} features " +
-                          $"({mode}, {features}), {epochs} epochs, {threads} threads; load average {LoadAverage()}");
+                          $"({mode}, {features}), {epochs} epochs, threads {string.Join(" and ", threadCounts)} on each side; load average {LoadAverage()}");
 
-        // Rounds alternate ours and PyTorch, so that load from elsewhere falls on both; each run's first epoch is left out.
+        // Rounds alternate ours and PyTorch at each thread count, so that load from elsewhere falls on all; each run's first
+        // epoch is left out.
         var outDir = Path.Combine(root, "model");
         var hyper = $"{{\"max_epochs\": {epochs}, \"patience\": {epochs}, \"device\": \"cpu\"}}";
-        var (ourMedian, ourBest, theirMedian, theirBest) = (new List<double>(), new List<double>(), new List<double>(), new List<double>());
+        var sides = new List<Side> { new("ours, as shipped", null, false) };
+        foreach (var t in threadCounts) sides.Add(new($"ours, {t} thread{(t == 1 ? "" : "s")}", t, false));
+        foreach (var t in threadCounts) sides.Add(new($"PyTorch, {t} thread{(t == 1 ? "" : "s")}", t, true));
         double ourF1 = 0, theirF1 = 0;
+        var shippedThreads = 0;
         var torchVersion = "";
         JsonElement torch = default;
-        Console.WriteLine($"{"round",5} {"ours ms (median/fastest)",26} {"PyTorch ms (median/fastest)",29} {"load average",14}");
+        Console.WriteLine($"{"round",5}  " + string.Join("  ", sides.Select(x => $"{x.Name,22}")) + "  (median / fastest epoch ms)  load average");
         for (var round = 1; round <= rounds; round++)
         {
-            // Ours: the real trainer (patience = epochs, so every epoch runs).
-            run(["train", "--model", "mlp", "--mode", mode, "--data", features, "--out", outDir, "--hyper", hyper]);
-            using (var ckpt = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "ckpt.json"))))
+            foreach (var side in sides)
             {
-                var metrics = ckpt.RootElement.GetProperty("metrics");
-                ourMedian.Add(metrics.GetProperty("epoch_seconds").GetDouble());
-                ourBest.Add(metrics.GetProperty("epoch_seconds_fastest").GetDouble());
-                ourF1 = metrics.GetProperty("val_macro_f1").GetDouble();
+                if (!side.Torch)
+                {
+                    // Ours: the real trainer (patience = epochs, so every epoch runs).
+                    Environment.SetEnvironmentVariable("CIS490_TORCH_THREADS", side.Threads?.ToString(CultureInfo.InvariantCulture));
+                    try { run(["train", "--model", "mlp", "--mode", mode, "--data", features, "--out", outDir, "--hyper", hyper]); }
+                    finally { Environment.SetEnvironmentVariable("CIS490_TORCH_THREADS", null); }
+                    using var ckpt = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "ckpt.json")));
+                    var metrics = ckpt.RootElement.GetProperty("metrics");
+                    side.Median.Add(metrics.GetProperty("epoch_seconds").GetDouble());
+                    side.Fastest.Add(metrics.GetProperty("epoch_seconds_fastest").GetDouble());
+                    ourF1 = metrics.GetProperty("val_macro_f1").GetDouble();
+                    if (side.Threads is null) shippedThreads = (int)metrics.GetProperty("threads").GetDouble();
+                }
+                else
+                {
+                    torch = Python(script, export, data.Classes, epochs, side.Threads!.Value);
+                    var times = torch.GetProperty("epoch_seconds").EnumerateArray().Select(e => e.GetDouble()).Skip(1).Order().ToArray();
+                    side.Median.Add(Median(times));
+                    side.Fastest.Add(times[0]);
+                    theirF1 = torch.GetProperty("val_macro_f1").EnumerateArray().Select(e => e.GetDouble()).Max();
+                    torchVersion = torch.GetProperty("torch").GetString()!;
+                }
             }
-            // PyTorch on the same rows.
-            torch = Python(script, export, data.Classes, epochs, threads);
-            var times = torch.GetProperty("epoch_seconds").EnumerateArray().Select(e => e.GetDouble()).Skip(1).Order().ToArray();
-            theirMedian.Add(Median(times));
-            theirBest.Add(times[0]);
-            theirF1 = torch.GetProperty("val_macro_f1").EnumerateArray().Select(e => e.GetDouble()).Max();
-            torchVersion = torch.GetProperty("torch").GetString()!;
-            Console.WriteLine($"{round,5} {$"{ourMedian[^1] * 1000:F1} / {ourBest[^1] * 1000:F1}",26} {$"{theirMedian[^1] * 1000:F1} / {theirBest[^1] * 1000:F1}",29} {LoadAverage(),14}");
+            Console.WriteLine($"{round,5}  " + string.Join("  ", sides.Select(x => $"{$"{x.Median[^1] * 1000:F1} / {x.Fastest[^1] * 1000:F1}",22}")) + $"  {LoadAverage()}");
         }
 
         Console.WriteLine();
-        Console.WriteLine($"{"",-28} {"median epoch ms",16} {"fastest epoch ms",17} {"best val F1",12}");
-        Console.WriteLine($"{"ours (TorchSharp, libtorch)",-28} {Median([.. ourMedian]) * 1000,16:F1} {ourBest.Min() * 1000,17:F1} {ourF1,12:F3}");
-        Console.WriteLine($"{"PyTorch " + torchVersion,-28} {Median([.. theirMedian]) * 1000,16:F1} {theirBest.Min() * 1000,17:F1} {theirF1,12:F3}");
-        Console.WriteLine($"ratio ours / PyTorch: {Median([.. ourMedian]) / Median([.. theirMedian]):F2} on the median epochs, " +
-                          $"{ourBest.Min() / theirBest.Min():F2} on the fastest (goal ≤ 1.2); load average {LoadAverage()}");
+        Console.WriteLine($"{"",-28} {"median epoch ms",16} {"fastest epoch ms",17}");
+        foreach (var side in sides)
+        {
+            var name = side.Threads is null ? $"ours, as shipped ({shippedThreads} thread{(shippedThreads == 1 ? "" : "s")})" : side.Torch ? side.Name.Replace("PyTorch", $"PyTorch {torchVersion}") : side.Name;
+            Console.WriteLine($"{name,-28} {side.MedianMs,16:F1} {side.FastestMs,17:F1}");
+        }
+        Console.WriteLine($"best val F1: ours {ourF1:F3}, PyTorch {theirF1:F3}");
+        foreach (var t in threadCounts)
+        {
+            var (o, p) = (sides.Single(x => !x.Torch && x.Threads == t), sides.Single(x => x.Torch && x.Threads == t));
+            Console.WriteLine($"ratio ours / PyTorch at {t} thread{(t == 1 ? "" : "s")} each: {o.MedianMs / p.MedianMs:F2} on the median epochs, {o.FastestMs / p.FastestMs:F2} on the fastest (goal ≤ 1.2)");
+        }
+        var shipped = sides[0];
+        var best = sides.Where(x => x.Torch).MinBy(x => x.MedianMs)!;
+        Console.WriteLine($"ratio ours as shipped / PyTorch's best ({best.Threads} thread{(best.Threads == 1 ? "" : "s")}): {shipped.MedianMs / best.MedianMs:F2} on the median epochs, " +
+                          $"{shipped.FastestMs / best.FastestMs:F2} on the fastest; load average {LoadAverage()}");
         Console.WriteLine($"PyTorch's BLAS, as mapped: {string.Join(", ", torch.GetProperty("blas_mapped").EnumerateArray().Select(e => e.GetString()))}");
         Console.WriteLine($"PyTorch's build: {string.Join("; ", torch.GetProperty("blas_build").EnumerateArray().Select(e => e.GetString()))}");
         return 0;
+    }
+
+    /// <summary>One side of the comparison at one thread count (null: ours as shipped), with its per-round figures.</summary>
+    private sealed record Side(string Name, int? Threads, bool Torch)
+    {
+        public List<double> Median { get; } = [];
+        public List<double> Fastest { get; } = [];
+        public double MedianMs => MlpBench.Median([.. Median]) * 1000;
+        public double FastestMs => Fastest.Min() * 1000;
     }
 
     private static double Median(double[] values)

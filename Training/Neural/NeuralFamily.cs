@@ -61,7 +61,8 @@ public abstract class NeuralFamily : IModelFamily
         val = NeuralModel.Encode(data, data.Split.Val, sidecar);
         cancel.ThrowIfCancellationRequested();
 
-        using var seeded = TorchRuntime.Seed(seed, device);
+        var threads = TorchRuntime.IntraOpThreads(PreferredThreads);
+        using var seeded = TorchRuntime.Seed(seed, device, threads);
         var net = Build(sidecar);
         var outcome = NeuralTrainer.Fit(net, train, val, data.Classes, settings, device, progress, cancel);
         var extra = new Dictionary<string, double>
@@ -72,6 +73,7 @@ public abstract class NeuralFamily : IModelFamily
             // Median and fastest epoch after the first (training steps + validation scoring); ./cis490 bench mlp reads them.
             ["epoch_seconds"] = outcome.TypicalEpochSeconds,
             ["epoch_seconds_fastest"] = outcome.FastestEpochSeconds,
+            ["threads"] = threads,
         };
         return new NeuralModel(net, sidecar, device, settings.BatchSize, extra);
     }
@@ -88,13 +90,17 @@ public abstract class NeuralFamily : IModelFamily
         var net = Build(sidecar);
         net.load(state);
         net.to(device);
-        var extra = checkpoint.Metrics.Where(m => m.Key is "best_epoch" or "epochs_run" or "parameters" or "epoch_seconds" or "epoch_seconds_fastest").ToDictionary(m => m.Key, m => m.Value);
+        var extra = checkpoint.Metrics.Where(m => m.Key is "best_epoch" or "epochs_run" or "parameters" or "epoch_seconds" or "epoch_seconds_fastest" or "threads").ToDictionary(m => m.Key, m => m.Value);
         return new NeuralModel(net, sidecar, device, (int)hyper.GetInt("batch_size"), extra);
     }
 
     private NeuralSidecar NewSidecar(ModelData data, IReadOnlyDictionary<string, double> architecture, IReadOnlyList<string> features, int steps, NormStats norm) =>
         new(NeuralSidecar.CurrentFormat, Name, data.Mode, ReadsTensors ? "tensor" : "summary", [.. features], steps, data.Classes,
             architecture, norm.Mean, norm.Std, Seed + data.Seed);
+
+    /// <summary>libtorch's intra-op threads for this family's training (<see cref="TorchRuntime.ThreadsVariable"/> overrides it):
+    /// every core, unless the family's operations are too small to gain from more than one.</summary>
+    protected virtual int PreferredThreads => Environment.ProcessorCount;
 
     /// <summary>A bool hyper-parameter as the sidecar stores it.</summary>
     protected static double Flag(bool value) => value ? 1 : 0;
@@ -106,6 +112,12 @@ public sealed class MlpFamily : NeuralFamily
 {
     public override string Name => "mlp";
     protected override bool ReadsTensors => false;
+
+    /// <summary>One thread. An MLP step is a dozen products of a few million multiply-adds (256 × 180 × 128 at the defaults:
+    /// ~0.2 ms), and libgomp's second thread waits passively (<see cref="TorchRuntime"/>), so every product first wakes it: on
+    /// 2 cores, quiet, an epoch of the demo set took 37–39 ms on one thread against 59–61 ms on two (PyTorch with OpenBLAS, in the
+    /// same minutes: 36 ms on one, 41 ms on two). <c>./cis490 bench mlp</c> measures both.</summary>
+    protected override int PreferredThreads => 1;
 
     protected override IReadOnlyDictionary<string, double> Architecture(HyperValues hyper) =>
         new Dictionary<string, double> { ["hidden"] = hyper.GetInt("hidden"), ["layers"] = hyper.GetInt("layers") };

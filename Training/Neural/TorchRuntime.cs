@@ -70,14 +70,28 @@ public static class TorchRuntime
         };
     }
 
-    /// <summary>Seeds libtorch's generator and uses all cores (the same count every run, so CPU results repeat). Returns the
-    /// lock that keeps two trainings of this process from interleaving their draws from the one global generator (module
-    /// initialisation and dropout both draw from it).</summary>
-    internal static Lock.Scope Seed(long seed, torch.Device device)
+    /// <summary>The environment variable that sets libtorch's intra-op threads for every family, over each family's own choice.</summary>
+    public const string ThreadsVariable = "CIS490_TORCH_THREADS";
+
+    /// <summary>The intra-op threads a training uses: <see cref="ThreadsVariable"/> when the operator set it, else
+    /// <paramref name="preferred"/> (the family's choice). A value that is not a whole number from 1 to 1024 is an error naming it.</summary>
+    public static int IntraOpThreads(int preferred, Func<string, string?>? environment = null)
+    {
+        var text = (environment ?? Environment.GetEnvironmentVariable)(ThreadsVariable);
+        if (string.IsNullOrWhiteSpace(text)) return Math.Max(1, preferred);
+        return int.TryParse(text.Trim(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) && n is >= 1 and <= 1024
+            ? n
+            : throw new ArgumentException($"{ThreadsVariable}='{text}': expected a whole number of threads from 1 to 1024 (unset: each family's own choice)");
+    }
+
+    /// <summary>Seeds libtorch's generator and sets its intra-op threads (the same count every run of a family, so CPU results
+    /// repeat). Returns the lock that keeps two trainings of this process from interleaving their draws from the one global
+    /// generator (module initialisation and dropout both draw from it).</summary>
+    internal static Lock.Scope Seed(long seed, torch.Device device, int threads)
     {
         EnsureAvailable();
         var scope = Gate.EnterScope();
-        torch.set_num_threads(Environment.ProcessorCount);
+        torch.set_num_threads(threads);
         // TorchSharp 0.107.0 declares torch.use_deterministic_algorithms but marks it "not implemented" (a compile error here).
         // The CPU kernels these models use are deterministic for a fixed thread count anyway (the tests check it); on CUDA,
         // deterministic mode would also need CUBLAS_WORKSPACE_CONFIG, and GPU jobs are run for speed.

@@ -12,7 +12,7 @@ public sealed class TemporalConvTests
     {
         const int batch = 2, inputs = 3, outputs = 2, steps = 7;
         TorchRuntime.EnsureAvailable();
-        using var seeded = TorchRuntime.Seed(5, CPU);
+        using var seeded = TorchRuntime.Seed(5, CPU, Environment.ProcessorCount);
         using var scope = NewDisposeScope();
         var conv = new TemporalConv(inputs, outputs, kernel);
         var x = randn(batch, inputs, steps);

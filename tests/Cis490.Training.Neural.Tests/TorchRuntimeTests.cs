@@ -11,7 +11,7 @@ public sealed class TorchRuntimeTests
     public void TorchSharp_loads_and_trains_a_tiny_model_in_this_process()
     {
         TorchRuntime.EnsureAvailable();
-        using var seeded = TorchRuntime.Seed(1, CPU);
+        using var seeded = TorchRuntime.Seed(1, CPU, Environment.ProcessorCount);
         using var scope = NewDisposeScope();
         // y = 3·x₀ − 2·x₁ + 1: a linear layer finds it. Tensor × tensor only: an implicit Scalar can be freed mid-call (see AdamW).
         var x = rand(256, 2);

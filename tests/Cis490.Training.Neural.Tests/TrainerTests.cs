@@ -75,6 +75,8 @@ public sealed class TrainerTests(NeuralFixture fixture)
             // Two epochs: the second alone is the steady one, so median and fastest are the same, real time.
             Assert.True(run.Model.ExtraMetrics["epoch_seconds"] > 0);
             Assert.Equal(run.Model.ExtraMetrics["epoch_seconds"], run.Model.ExtraMetrics["epoch_seconds_fastest"]);
+            // The mlp trains on one intra-op thread (its products are too small for a second), recorded in the checkpoint.
+            Assert.Equal(1, run.Model.ExtraMetrics["threads"]);
         }
         finally
         {
@@ -92,5 +94,18 @@ public sealed class TrainerTests(NeuralFixture fixture)
         {
             if (r.Epoch == 1) cancel.Cancel();
         }, cancel.Token));
+    }
+
+    [Fact]
+    public void The_operators_thread_count_wins_over_the_familys_and_a_bad_one_is_an_error_naming_the_variable()
+    {
+        Assert.Equal(1, TorchRuntime.IntraOpThreads(1, _ => null));
+        Assert.Equal(2, TorchRuntime.IntraOpThreads(2, _ => " "));
+        Assert.Equal(3, TorchRuntime.IntraOpThreads(1, name => name == TorchRuntime.ThreadsVariable ? "3" : null));
+        foreach (var bad in new[] { "0", "-1", "two", "1.5", "5000" })
+        {
+            var e = Assert.Throws<ArgumentException>(() => TorchRuntime.IntraOpThreads(1, _ => bad));
+            Assert.Contains($"CIS490_TORCH_THREADS='{bad}'", e.Message);
+        }
     }
 }
