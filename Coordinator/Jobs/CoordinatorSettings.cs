@@ -22,13 +22,22 @@ public sealed record CoordinatorSettings(
     int ManifestErrorsShown = 50,
     int ManifestIdsShown = 10,
     double SnapshotTableFraction = 0,
-    int WriteBatchMaxEvents = 1000)
+    int WriteBatchMaxEvents = 1000,
+    double SnapshotTimeShare = 1,
+    bool GatherBeforeWrite = true)
 {
     private static double SnapshotFraction(Akka.Configuration.Config c)
     {
         var f = c.GetDouble("snapshot-table-fraction", 0);
         return f is >= 0 and <= 10 ? f : throw new InvalidOperationException(
             $"cis490.coordinator.snapshot-table-fraction must be between 0 and 10 (events between snapshots per job in the table), got {f}");
+    }
+
+    private static double SnapshotTimeShareFrom(Akka.Configuration.Config c)
+    {
+        var share = c.GetDouble("snapshot-time-share", 1);
+        return share is > 0 and <= 1 ? share : throw new InvalidOperationException(
+            $"cis490.coordinator.snapshot-time-share must be above 0 and at most 1 (the most of its time the coordinator spends saving snapshots), got {share}");
     }
 
     public string ModelsDir => Path.Combine(DataDir, "models");
@@ -90,6 +99,8 @@ public sealed record CoordinatorSettings(
             c.GetInt("manifest-errors-shown", 50),
             c.GetInt("manifest-ids-shown", 10),
             SnapshotFraction(c),
-            WriteBatchFrom(c));
+            WriteBatchFrom(c),
+            SnapshotTimeShareFrom(c),
+            c.GetBoolean("gather-before-write", true));
     }
 }

@@ -85,7 +85,7 @@ public sealed class JobCoordinator : ReceivePersistentActor, IWithTimers
     {
         _settings = settings;
         _logs = new JobLogBuffer(settings.JobLogLines, settings.JobLogJobs);
-        _snapshots = new SnapshotSchedule(settings.SnapshotEvery, settings.SnapshotTableFraction);
+        _snapshots = new SnapshotSchedule(settings.SnapshotEvery, settings.SnapshotTableFraction, settings.SnapshotTimeShare);
         _state = CoordinatorState.Initial(CoordinatorPolicy.From(settings));
         _commit = new GroupCommit<Held>(settings.WriteBatchMaxEvents);
         _restarts = CoordinatorRestarts.Get(Context.System);
@@ -96,12 +96,23 @@ public sealed class JobCoordinator : ReceivePersistentActor, IWithTimers
             _recovery.SnapshotOffered();
             _persisted = JobTable.FromSnapshot((JobTableSnapshot)o.Snapshot);
             _recovery.SnapshotIndexed();
-            _snapshots.RecoveredFrom(o.Metadata.SequenceNr);
+            _snapshots.RecoveredFrom();
         });
+        // No snapshots while replaying; the replayed events count towards the next one.
         Recover<ICoordinatorEvent>(e =>
         {
-            _persisted = _persisted.Apply(e); // no snapshots while replaying
+            _persisted = _persisted.Apply(e);
             _recovery.Replayed();
+            _snapshots.Written(1);
+        });
+        Recover<Batch>(b =>
+        {
+            foreach (var e in b.Events)
+            {
+                _persisted = _persisted.Apply(e);
+                _recovery.Replayed();
+            }
+            _snapshots.Written(b.Events.Count);
         });
         Recover<RecoveryCompleted>(_ => OnRecovered());
 
@@ -124,6 +135,11 @@ public sealed class JobCoordinator : ReceivePersistentActor, IWithTimers
         });
         Command<DataSetStore.Stored>(m => Handle(new DataSetStored(m.DataSet), m.ReplyTo));
         Command<OperatorQueries.GetHealth>(_ => Handle(new CheckHealth(LastSequenceNr, _writesInFlight + _commit.WaitingEvents), Sender));
+        Command<WriteNext>(_ =>
+        {
+            _gathering = false;
+            Flush();
+        });
         Command<Tick>(_ => Handle(Tick.Instance, ActorRefs.Nobody));
         // A lost node's leases end on the first sign, long before the cluster removes it: the dropped connection (a killed
         // process resets it at once) or the failure detector's verdict. Fencing makes that safe for a node that was only paused.
@@ -139,7 +155,7 @@ public sealed class JobCoordinator : ReceivePersistentActor, IWithTimers
         });
         Command<SaveSnapshotSuccess>(s =>
         {
-            _snapshots.Ended();
+            _snapshots.Ended(_started.Elapsed);
             Cis490Metrics.SnapshotSave.Record(System.Diagnostics.Stopwatch.GetElapsedTime(_snapshotAsked).TotalSeconds);
             // Everything up to the snapshot is in it: older events and snapshots only slow recovery down.
             DeleteMessages(s.Metadata.SequenceNr);
@@ -147,7 +163,7 @@ public sealed class JobCoordinator : ReceivePersistentActor, IWithTimers
         });
         Command<SaveSnapshotFailure>(f =>
         {
-            _snapshots.Ended();
+            _snapshots.Ended(_started.Elapsed);
             _log.Warning("Snapshot at event {0} failed: {1}; recovery replays more events until the next one", f.Metadata.SequenceNr, f.Cause.Message);
         });
         Command<DeleteMessagesSuccess>(_ => { });
@@ -278,6 +294,7 @@ public sealed class JobCoordinator : ReceivePersistentActor, IWithTimers
     /// <summary>Hands what waits to the journal when no write is in flight (performing at once what has nothing to write).</summary>
     private void Flush()
     {
+        if (_gathering) return;
         while (_commit.Next() is { } batch)
         {
             if (batch.Events.Count == 0)
@@ -290,8 +307,9 @@ public sealed class JobCoordinator : ReceivePersistentActor, IWithTimers
         }
     }
 
-    /// <summary>Persists a batch as one write (one atomic write, one journal round trip). Its effects are performed when its last
-    /// event is confirmed; if the write fails, Akka.Persistence stops the actor before any callback, so none of them leaves.</summary>
+    /// <summary>Persists a batch as one write: one journal entry (the event itself, or a <see cref="Batch"/> of them), so one
+    /// row, one round trip and one acknowledgement however many commands it carries. Its effects are performed once it is
+    /// confirmed; if the write fails, Akka.Persistence stops the actor before any callback, so none of them leaves.</summary>
     private void Write(GroupCommit<Held>.Batch batch)
     {
         if (batch.Events.Count == 0)
@@ -299,24 +317,27 @@ public sealed class JobCoordinator : ReceivePersistentActor, IWithTimers
             DeferAsync(batch, b => PerformAll(b.Held)); // behind the writes already in flight (a hand-over)
             return;
         }
-        var remaining = batch.Events.Count;
-        _writesInFlight += remaining;
+        _writesInFlight += batch.Events.Count;
         var asked = System.Diagnostics.Stopwatch.GetTimestamp();
-        // The job each event is about as it was before it, in the batch's event order (commands' events are in the same order).
-        var jobsBefore = batch.Held.Count == 1 ? batch.Held[0].JobsBefore : batch.Held.SelectMany(h => h.JobsBefore).ToList();
-        var written = 0;
-        PersistAllAsync(batch.Events, e =>
+        object entry = batch.Events.Count == 1 ? batch.Events[0] : new Batch(batch.Events);
+        PersistAsync(entry, _ =>
         {
-            _writesInFlight--;
-            // Metrics and trace spans of what is now written (never of replayed events: those were counted when written).
-            var before = jobsBefore[written++];
-            JobMetrics.Record(JobMetrics.For(before, e));
-            if (JobTracing.Enabled) foreach (var span in JobTraces.For(before, e)) JobTracing.Emit(span);
-            if (--remaining > 0) return;
+            _writesInFlight -= batch.Events.Count;
+            // Metrics and trace spans of what is now written (never of replayed events: those were counted when written). The
+            // job each event is about as it was before it comes in the batch's event order (commands' events are in the same order).
+            var e = 0;
+            foreach (var held in batch.Held)
+                foreach (var before in held.JobsBefore)
+                {
+                    var written = batch.Events[e++];
+                    JobMetrics.Record(JobMetrics.For(before, written));
+                    if (JobTracing.Enabled) foreach (var span in JobTraces.For(before, written)) JobTracing.Emit(span);
+                }
             _persisted = batch.Held[^1].TableAfter;
+            _snapshots.Written(batch.Events.Count);
             // A snapshot of what is written (never of decisions still in flight), as often as SnapshotSchedule says: checked once
             // a whole write is confirmed, as the table is known only between writes.
-            if (_snapshots.Due(LastSequenceNr, _persisted.Jobs.Count))
+            if (_snapshots.Due(_persisted.Jobs.Count, _started.Elapsed))
             {
                 _snapshotAsked = System.Diagnostics.Stopwatch.GetTimestamp();
                 SaveSnapshot(_persisted.ToSnapshot());
@@ -324,8 +345,25 @@ public sealed class JobCoordinator : ReceivePersistentActor, IWithTimers
             Cis490Metrics.JournalWrite.Record(System.Diagnostics.Stopwatch.GetElapsedTime(asked).TotalSeconds);
             _commit.Written();
             PerformAll(batch.Held);
-            Flush();
+            if (_settings.GatherBeforeWrite)
+            {
+                // The next write starts when this message comes round: every command already in the mailbox goes into it.
+                _gathering = true;
+                Self.Tell(WriteNext.Instance);
+            }
+            else Flush();
         });
+    }
+
+    /// <summary>A write was confirmed and the next one waits for <see cref="WriteNext"/> (<see cref="CoordinatorSettings.GatherBeforeWrite"/>).</summary>
+    private bool _gathering;
+
+    /// <summary>The coordinator's message to itself that starts the next write once the commands ahead of it in the mailbox are
+    /// decided (local only, never leaves the node).</summary>
+    private sealed class WriteNext : INoSerializationVerificationNeeded
+    {
+        public static readonly WriteNext Instance = new();
+        private WriteNext() { }
     }
 
     private void PerformAll(IReadOnlyList<Held> held)

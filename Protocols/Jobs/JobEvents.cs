@@ -60,4 +60,11 @@ public static class JobEvents
     /// <param name="RetryAt">When a job that goes back to pending may be leased again (retry backoff); null: at once.</param>
     public sealed record LeaseEnded(string JobId, long LeaseId, string Reason, bool CountsAsAttempt, DateTimeOffset At, DateTimeOffset? RetryAt = null)
         : IJobEvent;
+
+    /// <summary>The events of one group-committed journal write, stored as one journal entry (manifest <c>JEB</c>, EventBatchCodec):
+    /// the coordinator writes everything it decided while the previous write was in flight as a single row, so a write costs one
+    /// row's serialization, insert and acknowledgement however many leases it carries (issue 17: per-row work in the journal
+    /// plugin was most of a lease's CPU). Recovery applies the events in order, exactly as if they had been written one by one;
+    /// it is not itself an event (the job table never sees it), and a batch never holds another batch.</summary>
+    public sealed record Batch(IReadOnlyList<ICoordinatorEvent> Events) : ICis490Message;
 }

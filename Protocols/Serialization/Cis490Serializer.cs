@@ -8,7 +8,8 @@ using Akka.Streams;
 namespace Cis490.Protocols.Serialization;
 
 /// <summary>System.Text.Json serializer for every <see cref="ICis490Message"/>, with short manifests that never change once shipped;
-/// the job table's snapshot alone has a compact binary form (<see cref="JobTableSnapshotCodec"/>).</summary>
+/// the job table's snapshot has a compact binary form (<see cref="JobTableSnapshotCodec"/>), and a group-committed write's events are
+/// framed as one journal entry around their JSON (<see cref="EventBatchCodec"/>).</summary>
 /// <remarks>Bound in hocon/base.conf. Strict: a type without a manifest in <see cref="Manifests"/> fails to serialize rather than falling back.</remarks>
 public sealed class Cis490Serializer : SerializerWithStringManifest
 {
@@ -50,7 +51,9 @@ public sealed class Cis490Serializer : SerializerWithStringManifest
 
     public override byte[] ToBinary(object obj)
     {
-        if (Manifest(obj) == Manifests.CompactSnapshot) return JobTableSnapshotCodec.Write((Jobs.JobTableSnapshot)obj, _options);
+        var manifest = Manifest(obj);
+        if (manifest == Manifests.CompactSnapshot) return JobTableSnapshotCodec.Write((Jobs.JobTableSnapshot)obj, _options);
+        if (manifest == Manifests.EventBatch) return EventBatchCodec.Write((Jobs.JobEvents.Batch)obj, _options);
         return JsonSerializer.SerializeToUtf8Bytes(obj, obj.GetType(), _options);
     }
 
@@ -59,6 +62,7 @@ public sealed class Cis490Serializer : SerializerWithStringManifest
         if (!Manifests.ByManifest.TryGetValue(manifest, out var type))
             throw new SerializationException($"Unknown Cis490 manifest '{manifest}' ({bytes.Length} bytes); is this node older than the sender?");
         if (manifest == Manifests.CompactSnapshot) return JobTableSnapshotCodec.Read(bytes, _options);
+        if (manifest == Manifests.EventBatch) return EventBatchCodec.Read(bytes, _options);
         return JsonSerializer.Deserialize(bytes, type, _options)
                ?? throw new SerializationException($"Manifest '{manifest}' decoded to null.");
     }

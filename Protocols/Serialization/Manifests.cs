@@ -30,6 +30,7 @@ public static class Manifests
         (typeof(JobEvents.HostsDeclared), "JE8"),
         (typeof(JobEvents.MetricsMerged), "JE9"),
         (typeof(JobEvents.DataSetPublished), "JE10"),
+        (typeof(JobEvents.Batch), "JEB"), // binary: EventBatchCodec
         // trainer ↔ coordinator (T*)
         (typeof(TrainerProtocol.Started), "T1"),
         (typeof(TrainerProtocol.Heartbeat), "T2"),
@@ -126,4 +127,7 @@ public static class Manifests
 
     /// <summary>The manifest of the compact binary job-table snapshot (<see cref="JobTableSnapshotCodec"/>).</summary>
     public const string CompactSnapshot = "JS3";
+
+    /// <summary>The manifest of a group-committed write's events as one journal entry (<see cref="EventBatchCodec"/>).</summary>
+    public const string EventBatch = "JEB";
 }

@@ -54,8 +54,9 @@ public sealed class SingletonHandOverTests(DataFixture data, ITestOutputHelper o
         // Nothing lost, nothing run twice: no failed attempt, one JobStarted (a trainer process started) and one JobCompleted event
         // per job, one index row per job. (A lease the worker declined because its slot was not yet free never ran: not counted.)
         Assert.All(jobs, j => Assert.Equal(0, j.FailedAttempts));
-        Assert.Equal(JobCount, db.Count("SELECT COUNT(*) FROM journal WHERE manifest = 'JE3'")); // JobStarted
-        Assert.Equal(JobCount, db.Count("SELECT COUNT(*) FROM journal WHERE manifest = 'JE4'")); // JobCompleted
+        var events = Cis490.Testing.JournalEvents.Manifests(new Npgsql.NpgsqlConnection(db.ConnectionString)); // batches unpacked
+        Assert.Equal(JobCount, events.Count(m => m == "JE3")); // JobStarted
+        Assert.Equal(JobCount, events.Count(m => m == "JE4")); // JobCompleted
         var rows = File.ReadAllLines(Path.Combine(h.DataDir, "models", "index.jsonl"))
             .Select(l => JsonDocument.Parse(l).RootElement.GetProperty("job_id").GetString()!).ToList();
         Assert.Equal(jobs.Select(j => j.JobId).Order(), rows.Order());

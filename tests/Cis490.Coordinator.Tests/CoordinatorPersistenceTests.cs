@@ -52,6 +52,8 @@ public abstract class CoordinatorPersistenceTests : TestKit, IDisposable
             cis490.coordinator.lease-check-interval = 1s
             # Snapshots every 4 events, so that every test crosses snapshots (production: 1000).
             cis490.coordinator.snapshot-every = 4
+            # every 4 events, however quickly they come (the time share would space snapshots out by their duration)
+            cis490.coordinator.snapshot-time-share = 1
             """);
 
     private IActorRef Start(string name) => Sys.ActorOf(JobCoordinator.Props(_settings), name);

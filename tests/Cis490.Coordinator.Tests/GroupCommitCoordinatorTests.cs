@@ -41,14 +41,8 @@ public sealed class GroupCommitCoordinatorTests : TestKit, IDisposable
         try { Directory.Delete(_dir, true); } catch (IOException) { }
     }
 
-    private long JournalRows()
-    {
-        using var c = new SqliteConnection($"Data Source={Path.Combine(_dir, "journal.db")}");
-        c.Open();
-        using var cmd = c.CreateCommand();
-        cmd.CommandText = "SELECT COUNT(*) FROM journal";
-        return Convert.ToInt64(cmd.ExecuteScalar());
-    }
+    /// <summary>Events in the journal (a group-committed write is one row).</summary>
+    private long JournalEvents() => Cis490.Testing.JournalEvents.Count(new SqliteConnection($"Data Source={Path.Combine(_dir, "journal.db")}"));
 
     private async Task Submit(int jobs)
     {
@@ -61,7 +55,7 @@ public sealed class GroupCommitCoordinatorTests : TestKit, IDisposable
     public async Task Commands_decided_during_a_write_go_out_after_it_and_no_lease_or_reply_leaves_before_its_events_are_written()
     {
         await Submit(3);
-        var before = JournalRows();
+        var before = JournalEvents();
         var writes = _gate.WritesSeen;
         _gate.Hold();
         var w1 = CreateTestProbe();
@@ -75,16 +69,16 @@ public sealed class GroupCommitCoordinatorTests : TestKit, IDisposable
         await w1.ExpectNoMsgAsync(Quiet);
         await w2.ExpectNoMsgAsync(TimeSpan.Zero);
         await ExpectNoMsgAsync(TimeSpan.Zero);
-        Assert.Equal(before, JournalRows());
+        Assert.Equal(before, JournalEvents());
 
         _gate.Release(write: true);
 
         await w1.ExpectMsgAsync<WorkerProtocol.Registered>(TimeSpan.FromSeconds(10));
         await w1.ExpectMsgAsync<WorkerProtocol.Lease>(TimeSpan.FromSeconds(10));
-        Assert.True(JournalRows() >= before + 2, "w1's lease arrived before both of its grants were in the journal");
+        Assert.True(JournalEvents() >= before + 2, "w1's lease arrived before both of its grants were in the journal");
         await w1.ExpectMsgAsync<WorkerProtocol.Lease>(TimeSpan.FromSeconds(10));
         var list = await ExpectMsgAsync<OperatorProtocol.JobList>(TimeSpan.FromSeconds(10));
-        Assert.True(JournalRows() >= before + 3, "the job list left before w2's grant, which it shows, was in the journal");
+        Assert.True(JournalEvents() >= before + 3, "the job list left before w2's grant, which it shows, was in the journal");
         Assert.Equal(3, list.Jobs.Count(j => j.Status == Protocols.Jobs.JobStatus.Leased));
         await w2.ExpectMsgAsync<WorkerProtocol.Registered>(TimeSpan.FromSeconds(10));
         await w2.ExpectMsgAsync<WorkerProtocol.Lease>(TimeSpan.FromSeconds(10));
@@ -92,10 +86,38 @@ public sealed class GroupCommitCoordinatorTests : TestKit, IDisposable
     }
 
     [Fact]
+    public async Task A_write_is_one_journal_entry_however_many_events_and_a_new_coordinator_recovers_each_of_them()
+    {
+        await Submit(3); // three JobAdded: one write
+        var w1 = CreateTestProbe();
+        _coordinator.Tell(new WorkerProtocol.Register("w1", TestConfig.Worker, 3, []), w1); // three grants: one write
+        var leases = new List<WorkerProtocol.Lease>();
+        for (var i = 0; i < 3; i++) leases.Add(await w1.FishForMessageAsync<WorkerProtocol.Lease>(_ => true, TimeSpan.FromSeconds(10)));
+
+        using (var c = new SqliteConnection($"Data Source={Path.Combine(_dir, "journal.db")};Pooling=False"))
+        {
+            c.Open();
+            using var cmd = c.CreateCommand();
+            cmd.CommandText = "SELECT group_concat(manifest, ' ') FROM (SELECT manifest FROM journal ORDER BY ordering)";
+            Assert.Equal("JEB JEB", cmd.ExecuteScalar());
+        }
+        Assert.Equal(["JE1", "JE1", "JE1", "JE2", "JE2", "JE2"], Cis490.Testing.JournalEvents.Manifests(new SqliteConnection($"Data Source={Path.Combine(_dir, "journal.db")}")));
+
+        Watch(_coordinator);
+        _coordinator.Tell(PoisonPill.Instance);
+        await ExpectTerminatedAsync(_coordinator, TimeSpan.FromSeconds(10));
+        var again = Sys.ActorOf(JobCoordinator.Props(CoordinatorSettings.From(Sys.Settings.Config)), "again");
+        again.Tell(new OperatorProtocol.ListJobs(null, null), TestActor);
+        var jobs = (await ExpectMsgAsync<OperatorProtocol.JobList>(TimeSpan.FromSeconds(10))).Jobs;
+        Assert.Equal(leases.Select(l => (l.JobId, l.LeaseId)).Order(), jobs.Select(j => (j.JobId, j.LeaseId)).Order());
+        Assert.All(jobs, j => Assert.Equal((Protocols.Jobs.JobStatus.Leased, "w1"), (j.Status, j.WorkerId)));
+    }
+
+    [Fact]
     public async Task A_failed_write_lets_none_of_its_effects_out_nor_those_of_the_commands_waiting_behind_it()
     {
         await Submit(2);
-        var before = JournalRows();
+        var before = JournalEvents();
         _gate.Hold();
         var w1 = CreateTestProbe();
         var w2 = CreateTestProbe();
@@ -111,7 +133,7 @@ public sealed class GroupCommitCoordinatorTests : TestKit, IDisposable
         await ExpectTerminatedAsync(_coordinator, TimeSpan.FromSeconds(10)); // Akka.Persistence stops it; the supervisor restarts it
         await w1.ExpectNoMsgAsync(Quiet);
         await w2.ExpectNoMsgAsync(TimeSpan.Zero);
-        Assert.Equal(before, JournalRows());
+        Assert.Equal(before, JournalEvents());
     }
 
     /// <summary>Holds the journal's next write inside the database call until the test releases it, then lets it through or fails

@@ -157,14 +157,8 @@ public abstract class HttpTestBase : TestKit, IAsyncLifetime
 
     protected IReadOnlyList<ArtifactIndexRow> IndexRows() => new ArtifactRepository(Path.Combine(Dir, "models")).ReadIndex();
 
-    protected long JournalRows()
-    {
-        using var c = new SqliteConnection($"Data Source={Path.Combine(Dir, "journal.db")}");
-        c.Open();
-        using var cmd = c.CreateCommand();
-        cmd.CommandText = "SELECT COUNT(*) FROM journal";
-        return (long)cmd.ExecuteScalar()!;
-    }
+    /// <summary>Events in the journal (a group-committed write is one row).</summary>
+    protected long JournalEvents() => Cis490.Testing.JournalEvents.Count(new SqliteConnection($"Data Source={Path.Combine(Dir, "journal.db")}"));
 
     protected static void AssertError(HttpStatusCode expected, (HttpStatusCode Status, JsonElement Body) answer, string code, string? mentions = null)
     {

@@ -77,7 +77,7 @@ public sealed class HttpWorkerTests : HttpTestBase
         Assert.Equal(HttpStatusCode.OK, (await Send(WithToken(HttpMethod.Post, $"/api/jobs/{jobId}/requeue"))).Status);
         var (_, newLease) = await Claim("py-2");
         var before = await Job(jobId);
-        var rows = JournalRows();
+        var rows = JournalEvents();
 
         var heartbeat = await Post($"/v1/job/{jobId}/heartbeat", new { worker_id = "py-1", lease_id = oldLease });
         var complete = await Post($"/v1/job/{jobId}/complete", new { worker_id = "py-1", lease_id = oldLease });
@@ -95,7 +95,7 @@ public sealed class HttpWorkerTests : HttpTestBase
         var after = await Job(jobId);
         Assert.Equal((before.GetProperty("status").GetString(), newLease, "py-2"),
             (after.GetProperty("status").GetString(), after.GetProperty("lease_id").GetInt64(), after.GetProperty("worker_id").GetString()));
-        Assert.Equal(rows, JournalRows());
+        Assert.Equal(rows, JournalEvents());
         Assert.Empty(IndexRows());
         Assert.Empty(SpooledFiles());
     }
@@ -145,7 +145,7 @@ public sealed class HttpWorkerTests : HttpTestBase
         var jobId = (await Submit(OneJob)).Single();
         var (_, leaseId) = await Claim();
         await Post($"/v1/job/{jobId}/heartbeat", new { worker_id = "py-1", lease_id = leaseId });
-        var rows = JournalRows();
+        var rows = JournalEvents();
         var big = new byte[1024 * 1024 + 1];
 
         // Expect: 100-continue, as curl sends for large bodies: the declared length is refused before any of the body is sent,
@@ -165,7 +165,7 @@ public sealed class HttpWorkerTests : HttpTestBase
         AssertError(HttpStatusCode.RequestEntityTooLarge, chunked, "too_large", "max-upload-size");
         Assert.Equal(HttpStatusCode.OK, heartbeat.Status); // the lease is still the worker's, and no upload is stuck "in progress"
         Assert.Equal("running", (await Job(jobId)).GetProperty("status").GetString());
-        Assert.Equal(rows, JournalRows());
+        Assert.Equal(rows, JournalEvents());
         Assert.Empty(IndexRows());
         Assert.Empty(SpooledFiles());
     }

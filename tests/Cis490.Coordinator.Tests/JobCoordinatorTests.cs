@@ -46,6 +46,8 @@ public sealed class JobCoordinatorTests : TestKit, IDisposable
             cis490.coordinator.retry-backoff-base = 300ms
             # Snapshots every 4 events, so that every test here also crosses snapshots (production: 1000).
             cis490.coordinator.snapshot-every = 4
+            # every 4 events, however quickly they come (the time share would space snapshots out by their duration)
+            cis490.coordinator.snapshot-time-share = 1
             """);
     }
 
@@ -145,7 +147,7 @@ public sealed class JobCoordinatorTests : TestKit, IDisposable
     {
         var coordinator = StartCoordinator();
         await SubmitOneJob(coordinator);
-        var eventsBefore = JournalRows();
+        var eventsBefore = JournalEvents();
 
         coordinator.Tell(new OperatorProtocol.SubmitManifest("bad.toml", "[[jobs]]\nmodel = \"knn\"\nmode = \"realistic\"\n\n[[jobs]]\nmodel = \"gpt-9\"\nmode = \"oracle\"\n", Token), TestActor);
         var rejected = await ExpectMsgAsync<OperatorProtocol.ManifestRejected>();
@@ -153,7 +155,7 @@ public sealed class JobCoordinatorTests : TestKit, IDisposable
         var error = Assert.Single(rejected.Errors);
         Assert.Equal(("bad.toml", 6), (error.File, error.Line));
         Assert.Contains("gpt-9", error.Message);
-        Assert.Equal(eventsBefore, JournalRows());
+        Assert.Equal(eventsBefore, JournalEvents());
         coordinator.Tell(new OperatorProtocol.ListJobs(null, null), TestActor);
         Assert.Single((await ExpectMsgAsync<OperatorProtocol.JobList>()).Jobs);
     }
@@ -246,7 +248,7 @@ public sealed class JobCoordinatorTests : TestKit, IDisposable
         var coordinator = StartCoordinator();
         var endpoint = Sys.ActorOf(OperatorEndpoint.Props(coordinator, new OperatorToken(TestConfig.Token), null, TimeSpan.FromSeconds(5)), "operator");
         var jobId = await SubmitOneJob(coordinator);
-        var rows = JournalRows();
+        var rows = JournalEvents();
 
         endpoint.Tell(new OperatorProtocol.CancelJob(jobId, "x", token), TestActor);
         var cancel = await ExpectMsgAsync<OperatorProtocol.OperatorResult>();
@@ -260,7 +262,7 @@ public sealed class JobCoordinatorTests : TestKit, IDisposable
         Assert.Equal(expected, submit.Kind);
         Assert.Contains("operator token", submit.Message);
         Assert.Equal(JobStatus.Pending, jobs.Single().Status);
-        Assert.Equal(rows, JournalRows());
+        Assert.Equal(rows, JournalEvents());
 
         // With the token the same requests go through to the coordinator.
         endpoint.Tell(new OperatorProtocol.CancelJob(jobId, "x", TestConfig.Token), TestActor);
@@ -297,16 +299,8 @@ public sealed class JobCoordinatorTests : TestKit, IDisposable
         await coordinator.ExpectNoMsgAsync(TimeSpan.FromSeconds(1));
     }
 
-    private long JournalRows() => Count("SELECT COUNT(*) FROM journal");
-
-    private long Count(string sql)
-    {
-        using var c = new SqliteConnection($"Data Source={Path.Combine(_dir, "journal.db")}");
-        c.Open();
-        using var cmd = c.CreateCommand();
-        cmd.CommandText = sql;
-        return (long)cmd.ExecuteScalar()!;
-    }
+    /// <summary>Events in the journal (a group-committed write is one row).</summary>
+    private long JournalEvents() => Cis490.Testing.JournalEvents.Count(new SqliteConnection($"Data Source={Path.Combine(_dir, "journal.db")}"));
 
     void IDisposable.Dispose()
     {

@@ -145,6 +145,7 @@ public sealed class SerializationTests : IDisposable
         Spec with { DataSet = new string('d', 64) },
         DataSet,
         new JobEvents.DataSetPublished(DataSet, At),
+        new JobEvents.Batch([new JobEvents.LeaseEnded(Spec.JobId, 41, "exit 1", true, At), new JobEvents.LeaseGranted(Spec.JobId, 42, "w2", At, 90)]),
         new JobTableSnapshot(41, 7, [SnapshotEntry()], [Host], [DataSet, DataSet with { Name = "again" }]),
         new ArtifactProtocol.OfferUpload(Spec.JobId, 41, "knn", "oracle", new string('c', 64), 99, Metrics, new string('d', 64)),
         Artifact with { DataSet = new string('d', 64) },
