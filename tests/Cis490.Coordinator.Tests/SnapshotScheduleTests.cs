@@ -119,4 +119,21 @@ public sealed class SnapshotScheduleTests
         s.Written(1_000_000);
         Assert.False(s.Due(100_000, Ms(1)));
     }
+
+    [Fact]
+    public void The_shipped_settings_limit_snapshots_to_a_tenth_of_the_time_and_gather_before_each_write()
+    {
+        var settings = CoordinatorSettings.From(TestConfig.Coordinator("/tmp/cis490-settings-test", TestConfig.Token));
+        Assert.Equal((1000, 0.02, 0.1, true), (settings.SnapshotEvery, settings.SnapshotTableFraction, settings.SnapshotTimeShare, settings.GatherBeforeWrite));
+    }
+
+    [Theory]
+    [InlineData("0")]
+    [InlineData("1.5")]
+    public void A_time_share_outside_zero_to_one_in_hocon_is_refused_naming_the_key(string share)
+    {
+        var config = TestConfig.Coordinator("/tmp/cis490-settings-test", TestConfig.Token, $"cis490.coordinator.snapshot-time-share = {share}");
+        var e = Assert.Throws<InvalidOperationException>(() => CoordinatorSettings.From(config));
+        Assert.Contains("cis490.coordinator.snapshot-time-share", e.Message);
+    }
 }
