@@ -308,7 +308,8 @@ public sealed class JobCoordinator : ReceivePersistentActor, IWithTimers
     }
 
     /// <summary>Persists a batch as one write: one journal entry (the event itself, or a <see cref="Batch"/> of them), so one
-    /// row, one round trip and one acknowledgement however many commands it carries. Its effects are performed once it is
+    /// row, one round trip and one acknowledgement however many commands it carries (a command of more than
+    /// <c>write-batch-max-events</c> events: several entries, one atomic write). Its effects are performed once it is
     /// confirmed; if the write fails, Akka.Persistence stops the actor before any callback, so none of them leaves.</summary>
     private void Write(GroupCommit<Held>.Batch batch)
     {
@@ -319,9 +320,11 @@ public sealed class JobCoordinator : ReceivePersistentActor, IWithTimers
         }
         _writesInFlight += batch.Events.Count;
         var asked = System.Diagnostics.Stopwatch.GetTimestamp();
-        object entry = batch.Events.Count == 1 ? batch.Events[0] : new Batch(batch.Events);
-        PersistAsync(entry, _ =>
+        var entries = Entries(batch.Events, _settings.WriteBatchMaxEvents);
+        var unconfirmed = entries.Count;
+        PersistAllAsync(entries, _ =>
         {
+            if (--unconfirmed > 0) return; // the entries of one write are one atomic write: the last confirms them all
             _writesInFlight -= batch.Events.Count;
             // Metrics and trace spans of what is now written (never of replayed events: those were counted when written). The
             // job each event is about as it was before it comes in the batch's event order (commands' events are in the same order).
@@ -364,6 +367,22 @@ public sealed class JobCoordinator : ReceivePersistentActor, IWithTimers
     {
         public static readonly WriteNext Instance = new();
         private WriteNext() { }
+    }
+
+    /// <summary>A write's journal entries: the event itself, or <see cref="Batch"/>es of at most <paramref name="max"/> events (only
+    /// one command's own events exceed it: a large manifest's, which then stay one atomic write of several bounded rows instead
+    /// of one row of tens of megabytes).</summary>
+    public static IReadOnlyList<object> Entries(IReadOnlyList<ICoordinatorEvent> events, int max)
+    {
+        if (events.Count == 1) return [events[0]];
+        if (events.Count <= max) return [new Batch(events)];
+        var entries = new List<object>((events.Count + max - 1) / max);
+        for (var i = 0; i < events.Count; i += max)
+        {
+            var n = Math.Min(max, events.Count - i);
+            entries.Add(n == 1 ? events[i] : new Batch(events.Skip(i).Take(n).ToArray()));
+        }
+        return entries;
     }
 
     private void PerformAll(IReadOnlyList<Held> held)

@@ -114,6 +114,46 @@ public sealed class GroupCommitCoordinatorTests : TestKit, IDisposable
     }
 
     [Fact]
+    public async Task A_command_of_more_events_than_a_write_takes_is_several_bounded_entries_recovered_in_order()
+    {
+        await Submit(2_500); // write-batch-max-events = 1 000: entries of 1 000, 1 000 and 500 events, one atomic write
+        using (var c = new SqliteConnection($"Data Source={Path.Combine(_dir, "journal.db")};Pooling=False"))
+        {
+            c.Open();
+            using var cmd = c.CreateCommand();
+            cmd.CommandText = "SELECT group_concat(manifest || ':' || length(message), ' ') FROM (SELECT manifest, message FROM journal ORDER BY ordering)";
+            var rows = ((string)cmd.ExecuteScalar()!).Split(' ');
+            Assert.True(3 == rows.Length, string.Join(" ", rows));
+            Assert.All(rows, r => Assert.StartsWith("JEB:", r));
+        }
+        var manifests = Cis490.Testing.JournalEvents.Manifests(new SqliteConnection($"Data Source={Path.Combine(_dir, "journal.db")}"));
+        Assert.Equal(2_500, manifests.Count(m => m == "JE1"));
+
+        Watch(_coordinator);
+        _coordinator.Tell(PoisonPill.Instance);
+        await ExpectTerminatedAsync(_coordinator, TimeSpan.FromSeconds(10));
+        var again = Sys.ActorOf(JobCoordinator.Props(CoordinatorSettings.From(Sys.Settings.Config)), "again");
+        again.Tell(new OperatorProtocol.ListJobs(null, null), TestActor);
+        var page = await ExpectMsgAsync<OperatorProtocol.JobList>(TimeSpan.FromSeconds(20));
+        Assert.Equal(2_500, page.Total ?? page.Jobs.Count);
+    }
+
+    [Fact]
+    public void Entries_keep_one_event_as_itself_a_write_as_one_batch_and_split_only_what_exceeds_the_limit()
+    {
+        var at = DateTimeOffset.UnixEpoch;
+        Protocols.Jobs.JobEvents.ICoordinatorEvent E(int i) => new Protocols.Jobs.JobEvents.JobRequeued($"job-{i}", at);
+        Assert.IsType<Protocols.Jobs.JobEvents.JobRequeued>(Assert.Single(JobCoordinator.Entries([E(0)], 3)));
+        Assert.Equal(3, Assert.IsType<Protocols.Jobs.JobEvents.Batch>(Assert.Single(JobCoordinator.Entries([E(0), E(1), E(2)], 3))).Events.Count);
+        var split = JobCoordinator.Entries(Enumerable.Range(0, 7).Select(E).ToList(), 3);
+        Assert.Equal([3, 3], split.Take(2).Select(e => ((Protocols.Jobs.JobEvents.Batch)e).Events.Count));
+        Assert.Equal("job-6", Assert.IsType<Protocols.Jobs.JobEvents.JobRequeued>(split[2]).JobId); // a last entry of one is the event
+        Assert.Equal(Enumerable.Range(0, 7).Select(i => $"job-{i}"),
+            split.SelectMany(e => e is Protocols.Jobs.JobEvents.Batch b ? b.Events : [(Protocols.Jobs.JobEvents.ICoordinatorEvent)e])
+                .Cast<Protocols.Jobs.JobEvents.JobRequeued>().Select(r => r.JobId));
+    }
+
+    [Fact]
     public async Task A_failed_write_lets_none_of_its_effects_out_nor_those_of_the_commands_waiting_behind_it()
     {
         await Submit(2);
