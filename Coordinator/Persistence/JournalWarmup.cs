@@ -12,7 +12,8 @@ namespace Cis490.Coordinator.Persistence;
 /// answering on the other in ≤ 10 s). Paid here, at start-up, the take-over's recovery is only the reading of the events.</para>
 /// <para>It only reads: a persistence id that is never written (<see cref="PersistenceIdValue"/>), so any number of nodes may
 /// warm up at once, also beside the running singleton. A failure is logged and left to the coordinator's own recovery, which
-/// reports journal problems loudly (JobCoordinator.OnRecoveryFailure).</para></summary>
+/// reports journal problems loudly (JobCoordinator.OnRecoveryFailure).</para>
+/// <para>Beside it, <see cref="RecoveryWarmup"/> compiles the job table's recovery code (issue 17: recovery of 100 000 jobs ≤ 1 s).</para></summary>
 public sealed class JournalWarmup : ReceivePersistentActor
 {
     public const string PersistenceIdValue = "cis490-journal-warmup";
@@ -32,6 +33,20 @@ public sealed class JournalWarmup : ReceivePersistentActor
         // Nothing is ever written under this id; anything found is left alone (and said).
         RecoverAny(e => _log.Warning("Journal warm-up found an event under {0}: {1} (left alone)", PersistenceIdValue, e.GetType().Name));
         CommandAny(_ => { });
+    }
+
+    /// <summary>Beside the plugins' start, the job table's recovery code is compiled on a made-up table (<see cref="RecoveryWarmup"/>),
+    /// on the thread pool: it needs no actor and the journal is not touched.</summary>
+    protected override void PreStart()
+    {
+        base.PreStart();
+        var log = _log;
+        var system = Context.System;
+        Task.Run(() => RecoveryWarmup.Run(system)).ContinueWith(t =>
+        {
+            if (t.IsFaulted) log.Warning("Recovery warm-up failed ({0}): a recovery compiles its code as it goes", t.Exception!.GetBaseException().Message);
+            else log.Info("Recovery code warmed up on a made-up table ({0} ms)", (long)t.Result.TotalMilliseconds);
+        }, TaskScheduler.Default);
     }
 
     protected override void OnRecoveryFailure(Exception reason, object? message = null)

@@ -17,12 +17,15 @@ public static class RecoveryBench
 {
     public const string Usage =
         "usage: bench recovery [--jobs 100000] [--workers 400] [--completed 16000] [--events 1300] [--runs 5] [--dir DIR] [--remake] [--config FILE.conf] [--in-process]\n" +
+        "                      [--compare OTHER/Cis490.Coordinator.dll]\n" +
         "       (made once into DIR/pristine and reused: --jobs jobs submitted, --workers simulated workers run jobs of 0.5-2 s until\n" +
         "        --completed jobs are done, and stop with --events events (±250) after the newest snapshot; --remake makes it again;\n" +
         "        --runs restarts of a fresh copy, each a new coordinator process; --config: HOCON for the coordinator in the runs;\n" +
-        "        --in-process: first the snapshot's read, decode and indexing timed in this process, the first time and the best of 5)";
+        "        --in-process: first the snapshot's read, decode and indexing timed in this process, the first time and the best of 5;\n" +
+        "        --compare: another coordinator program (e.g. a ReadyToRun publish of main) restarted in turn with this one, same data)";
 
-    private sealed record Options(int Jobs, int Workers, int Completed, int Events, int Runs, string Dir, bool Remake, string? Config, bool InProcess);
+    private sealed record Options(int Jobs, int Workers, int Completed, int Events, int Runs, string Dir, bool Remake, string? Config, bool InProcess,
+        string? Compare);
 
     /// <summary>What the made data directory holds (DIR/pristine/made.json).</summary>
     private sealed record Made(int Jobs, long Completed, long SnapshotBytes, long SnapshotSeq, long EventsAfter, string MadeAt);
@@ -71,28 +74,37 @@ public static class RecoveryBench
 
         if (o.InProcess) InProcess(pristine);
 
-        var runs = new List<RunFigures>();
+        // With --compare, the other program's runs alternate with this one's, so both meet the same load.
+        var programs = new List<(string Name, string? Dll)> { ("this", program) };
+        if (o.Compare is { } other) programs.Add(("compared", other));
+        var runs = programs.ToDictionary(p => p.Name, _ => new List<RunFigures>());
         for (var r = 1; r <= o.Runs; r++)
-        {
-            var figures = await RecoverOnce(o, r, pristine, program, env);
-            runs.Add(figures);
-            Console.WriteLine($"run {r}: cis490_recovery {figures.Recovery * 1000:F0} ms = load {figures.Load * 1000:F0} + index {figures.Index * 1000:F0} + " +
-                              $"replay {figures.Replay * 1000:F0} ms; process start → READY {figures.Ready:F2} s, → answering with all jobs {figures.Answering:F2} s " +
-                              $"(load average {figures.LoadAverage})");
-            foreach (var line in figures.LogLines) Console.WriteLine($"    {line}");
-        }
+            foreach (var (name, path) in programs)
+            {
+                var figures = await RecoverOnce(o, $"{r}{(programs.Count > 1 ? "-" + name : "")}", pristine, path, env);
+                runs[name].Add(figures);
+                Console.WriteLine($"run {r}{(programs.Count > 1 ? $" ({name})" : "")}: cis490_recovery {figures.Recovery * 1000:F0} ms = load {figures.Load * 1000:F0} + " +
+                                  $"index {figures.Index * 1000:F0} + replay {figures.Replay * 1000:F0} ms; process start → READY {figures.Ready:F2} s, → answering " +
+                                  $"with all jobs {figures.Answering:F2} s (load average {figures.LoadAverage})");
+                foreach (var line in figures.LogLines) Console.WriteLine($"    {line}");
+            }
         static double Median(IEnumerable<double> values)
         {
             var v = values.Order().ToList();
             return v.Count % 2 == 1 ? v[v.Count / 2] : (v[v.Count / 2 - 1] + v[v.Count / 2]) / 2;
         }
-        if (runs.Count == 0) return 0;
+        if (o.Runs == 0) return 0;
         Console.WriteLine();
-        Console.WriteLine($"median of {runs.Count}: cis490_recovery {Median(runs.Select(f => f.Recovery)) * 1000:F0} ms (min {runs.Min(f => f.Recovery) * 1000:F0}, " +
-                          $"max {runs.Max(f => f.Recovery) * 1000:F0}); load {Median(runs.Select(f => f.Load)) * 1000:F0} ms, index " +
-                          $"{Median(runs.Select(f => f.Index)) * 1000:F0} ms, replay {Median(runs.Select(f => f.Replay)) * 1000:F0} ms; READY " +
-                          $"{Median(runs.Select(f => f.Ready)):F2} s, answering {Median(runs.Select(f => f.Answering)):F2} s; load average now " +
-                          $"{ScaleBench.LoadAverage()}    goal <= 1 s: {(Median(runs.Select(f => f.Recovery)) <= 1 ? "met" : "MISSED")}");
+        foreach (var (name, path) in programs)
+        {
+            var f = runs[name];
+            Console.WriteLine($"median of {f.Count}{(programs.Count > 1 ? $" ({name}: {path ?? "the build output"})" : "")}: cis490_recovery " +
+                              $"{Median(f.Select(x => x.Recovery)) * 1000:F0} ms (min {f.Min(x => x.Recovery) * 1000:F0}, max {f.Max(x => x.Recovery) * 1000:F0}); " +
+                              $"load {Median(f.Select(x => x.Load)) * 1000:F0} ms, index {Median(f.Select(x => x.Index)) * 1000:F0} ms, replay " +
+                              $"{Median(f.Select(x => x.Replay)) * 1000:F0} ms; READY {Median(f.Select(x => x.Ready)):F2} s, answering " +
+                              $"{Median(f.Select(x => x.Answering)):F2} s    goal <= 1 s: {(Median(f.Select(x => x.Recovery)) <= 1 ? "met" : "MISSED")}");
+        }
+        Console.WriteLine($"load average now {ScaleBench.LoadAverage()}");
         return 0;
     }
 
@@ -100,7 +112,7 @@ public static class RecoveryBench
         IReadOnlyList<string> LogLines);
 
     /// <summary>A fresh copy of the made data directory, recovered by a new coordinator process until it answers with every job; then SIGKILL.</summary>
-    private static async Task<RunFigures> RecoverOnce(Options o, int run, string pristine, string? program, Dictionary<string, string> env)
+    private static async Task<RunFigures> RecoverOnce(Options o, string run, string pristine, string? program, Dictionary<string, string> env)
     {
         var dataDir = Path.Combine(o.Dir, "run");
         if (Directory.Exists(dataDir)) Directory.Delete(dataDir, true);
@@ -239,7 +251,7 @@ public static class RecoveryBench
 
     private static Options Parse(string[] args)
     {
-        var known = new HashSet<string> { "--jobs", "--workers", "--completed", "--events", "--runs", "--dir", "--config" };
+        var known = new HashSet<string> { "--jobs", "--workers", "--completed", "--events", "--runs", "--dir", "--config", "--compare" };
         for (var i = 1; i < args.Length; i++)
         {
             if (args[i] is "--remake" or "--in-process") continue;
@@ -259,6 +271,9 @@ public static class RecoveryBench
             ? File.Exists(c) ? Path.GetFullPath(c) : throw new ArgumentException($"bench recovery: --config {c}: no such file")
             : null;
         return new Options(jobs, Count("--workers", "400", 1), Count("--completed", "16000", 0), Count("--events", "1300", 0), Count("--runs", "5", 0),
-            Path.GetFullPath(Get("--dir", Path.Combine(Path.GetTempPath(), $"cis490-bench-recovery-{jobs}"))), args.Contains("--remake"), config, args.Contains("--in-process"));
+            Path.GetFullPath(Get("--dir", Path.Combine(Path.GetTempPath(), $"cis490-bench-recovery-{jobs}"))), args.Contains("--remake"), config, args.Contains("--in-process"),
+            Get("--compare", "") is { Length: > 0 } other
+                ? File.Exists(other) ? Path.GetFullPath(other) : throw new ArgumentException($"bench recovery: --compare {other}: no such file")
+                : null);
     }
 }
