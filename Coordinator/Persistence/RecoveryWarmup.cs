@@ -34,12 +34,24 @@ public static class RecoveryWarmup
 
         // A snapshot of pending jobs (two priorities) through the serializer, indexed as a recovery does; then events of every
         // kind on a few of its jobs, each decided by the table itself (so valid), through the serializer and applied.
-        var jobs = Enumerable.Range(0, Jobs).Select(i => new JobState(
-            new JobSpec(Convert.ToHexStringLower([.. BitConverter.GetBytes((long)i), .. new byte[24]]), "knn", "realistic", "{}", "host", [], i, i % 2, 3),
-            JobStatus.Pending, i, 0, 0, null, at, null, null, null, null, new Dictionary<string, double>(), null)).ToList();
-        var table = JobTable.FromSnapshot(RoundTrip(new JobTableSnapshot(0, Jobs, jobs)));
+        // Jobs of the kinds a real table holds, so that the same paths are compiled: pending (two priorities), leased by a few
+        // workers, completed with its lease history, metrics and artifact hash.
+        var jobs = Enumerable.Range(0, Jobs).Select(i =>
+        {
+            var spec = new JobSpec(Convert.ToHexStringLower([.. BitConverter.GetBytes((long)i), .. new byte[24]]), "knn", "realistic", "{}", "host", [], i, i % 2, 3);
+            var attempt = new AttemptRecord(i + 1, $"warm-up-{i % 3}", at, at, i % 10 == 1 ? at : null, i % 10 == 1 ? "completed" : "running", null);
+            return (i % 10) switch
+            {
+                0 => new JobState(spec, JobStatus.Running, i, 0, i + 1, attempt.WorkerId, at, at, at, null, null, new Dictionary<string, double>(), null,
+                    Attempts: [attempt]),
+                1 => new JobState(spec, JobStatus.Completed, i, 0, i + 1, attempt.WorkerId, at, at, at, at, new string('c', 64),
+                    new Dictionary<string, double> { ["val_macro_f1"] = 0.5 }, null, Attempts: [attempt]),
+                _ => new JobState(spec, JobStatus.Pending, i, 0, 0, null, at, null, null, null, null, new Dictionary<string, double>(), null),
+            };
+        }).ToList();
+        var table = JobTable.FromSnapshot(RoundTrip(new JobTableSnapshot(Jobs, Jobs, jobs)));
         if (table.Jobs.Count != Jobs) throw new InvalidOperationException($"the warm-up table came back with {table.Jobs.Count} jobs, not {Jobs}");
-        for (var i = 0; i < 60; i++)
+        foreach (var i in Enumerable.Range(0, 200).Where(i => i % 10 >= 2).Take(60))
         {
             var id = jobs[i].JobId;
             var lease = table.LastLeaseId + 1;
