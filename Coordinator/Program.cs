@@ -175,6 +175,7 @@ public static class Program
     {
         // Every coordinator node may host the singleton next: start its journal now, not during a take-over.
         system.ActorOf(JournalWarmup.Props(), "journal-warmup");
+        system.ActorOf(JournalWarmup.Props(replaysOne: true), "journal-replay-warmup");
         system.ActorOf(ClusterSingletonManager.Props(
                 JobCoordinator.SupervisedProps(settings),
                 JobCoordinator.HandOver.Instance,

@@ -18,6 +18,7 @@ public static class Program
         if (args.Length > 0 && args[0] == "tls") return TlsBench.Run(args, Option);
         if (args.Length > 0 && args[0] == "chaos") return Chaos.ChaosBench.Run(args);
         if (args.Length > 0 && args[0] == "scale") return Scale.ScaleBench.Run(args);
+        if (args.Length > 0 && args[0] == "recovery") return Scale.RecoveryBench.Run(args);
         if (args.Length > 0 && args[0] == "scale-data") return ScaleDataBench.Run(args, Option);
         if (args.Length > 0 && args[0] == "mlp") return MlpBench.Run(args, Option, a => RunCapture(a));
         if (args.Length > 0 && args[0] == "shell") return ShellBench.Run(args, Option);
@@ -46,6 +47,7 @@ public static class Program
                                     "     | " + ShellBench.Usage["usage: ".Length..] + "\n" +
                                     "     | bench tls [--jobs 2000] [--mb 256] [--rounds 2]\n" +
                                     "     | " + Scale.ScaleOptions.Usage["usage: ".Length..] + "\n" +
+                                    "     | " + Scale.RecoveryBench.Usage["usage: ".Length..] + "\n" +
                                     "     | " + ScaleDataBench.Usage["usage: ".Length..] + "\n" +
                                     "     | " + MlpBench.Usage["usage: ".Length..] + "\n" +
                                     "     | " + Chaos.ChaosOptions.Usage["usage: ".Length..]);

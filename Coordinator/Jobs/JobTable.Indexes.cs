@@ -87,29 +87,67 @@ public sealed partial record JobTable
         return this with { Jobs = Jobs.SetItem(after.JobId, after), PendingOrder = pending, LiveByWorker = live, LiveCount = liveCount, BySeq = bySeq };
     }
 
-    /// <summary>A table of <paramref name="jobs"/> with its indexes built.</summary>
+    /// <summary>A table of <paramref name="jobs"/> with its indexes built (a recovery from a snapshot: 100 000 jobs at once).</summary>
+    /// <remarks>Built in bulk, not job by job: the dictionary by id is most of the work, so it is built beside the other indexes
+    /// (<see cref="Parallel.Invoke(Action[])"/> runs both on this thread when no other is free: a busy pool never makes it wait).
+    /// The result is the same table whichever runs where.</remarks>
     private static JobTable Indexed(IEnumerable<JobState> jobs, long lastLeaseId, long nextSeq, IReadOnlyList<HostPolicy> hosts)
     {
-        var table = Empty with { LastLeaseId = lastLeaseId, NextSeq = nextSeq, Hosts = hosts };
-        var all = jobs.ToList();
-        var pending = ImmutableSortedSet.CreateBuilder<PendingKey>();
-        var live = new Dictionary<string, ImmutableHashSet<string>.Builder>(StringComparer.Ordinal);
-        foreach (var j in all)
+        var all = jobs as JobState[] ?? jobs.ToArray();
+        ImmutableDictionary<string, JobState> byId = Empty.Jobs;
+        var others = (Pending: ImmutableSortedSet<PendingKey>.Empty, BySeq: ImmutableList<SeqKey>.Empty, Live: Empty.LiveByWorker, LiveCount: 0);
+        if (all.Length < ParallelFrom) (byId, others) = (ById(all), OtherIndexes(all));
+        else Parallel.Invoke(() => byId = ById(all), () => others = OtherIndexes(all));
+        return Empty with
         {
+            LastLeaseId = lastLeaseId, NextSeq = nextSeq, Hosts = hosts,
+            Jobs = byId, PendingOrder = others.Pending, BySeq = others.BySeq, LiveByWorker = others.Live, LiveCount = others.LiveCount,
+        };
+    }
+
+    /// <summary>Below this many jobs a second thread costs more than it saves.</summary>
+    private const int ParallelFrom = 4096;
+
+    /// <summary>The jobs by id. Added in the order of their keys' hash codes, the dictionary's tree (ordered by hash code) grows at one
+    /// edge, whose nodes stay in the CPU's cache: about half the time of adding them in table order at 100 000 jobs (issue 17).</summary>
+    private static ImmutableDictionary<string, JobState> ById(JobState[] all)
+    {
+        var comparer = StringComparer.Ordinal;
+        var hashes = new int[all.Length];
+        var pairs = new KeyValuePair<string, JobState>[all.Length];
+        for (var i = 0; i < all.Length; i++)
+        {
+            hashes[i] = comparer.GetHashCode(all[i].JobId);
+            pairs[i] = new(all[i].JobId, all[i]);
+        }
+        Array.Sort(hashes, pairs);
+        return ImmutableDictionary.CreateRange(comparer, pairs);
+    }
+
+    /// <summary>The pending order, the seq order and the live leases by worker, each built from a list in one go (a balanced tree
+    /// made from sorted items) instead of one insertion per job.</summary>
+    private static (ImmutableSortedSet<PendingKey>, ImmutableList<SeqKey>, ImmutableDictionary<string, ImmutableHashSet<string>>, int) OtherIndexes(JobState[] all)
+    {
+        var pending = new List<PendingKey>(all.Length);
+        var bySeq = new SeqKey[all.Length];
+        var inSeqOrder = true;
+        var live = new Dictionary<string, ImmutableHashSet<string>.Builder>(StringComparer.Ordinal);
+        var liveCount = 0;
+        for (var i = 0; i < all.Length; i++)
+        {
+            var j = all[i];
+            bySeq[i] = new SeqKey(j.Seq, j.JobId);
+            if (i > 0 && bySeq[i - 1].Seq > j.Seq) inSeqOrder = false;
             if (j.Status == JobStatus.Pending) pending.Add(PendingKey.Of(j));
             if (j.HoldsLease && j.WorkerId is { } w)
             {
                 if (!live.TryGetValue(w, out var b)) live[w] = b = ImmutableHashSet.CreateBuilder<string>(StringComparer.Ordinal);
-                b.Add(j.JobId);
+                if (b.Add(j.JobId)) liveCount++;
             }
         }
-        return table with
-        {
-            Jobs = all.ToImmutableDictionary(j => j.JobId, StringComparer.Ordinal),
-            PendingOrder = pending.ToImmutable(),
-            LiveByWorker = live.ToImmutableDictionary(kv => kv.Key, kv => kv.Value.ToImmutable(), StringComparer.Ordinal),
-            LiveCount = live.Values.Sum(b => b.Count),
-            BySeq = all.OrderBy(j => j.Seq).Select(j => new SeqKey(j.Seq, j.JobId)).ToImmutableList(),
-        };
+        // Snapshots list the jobs in seq order (ToSnapshot); older JSON ones may not.
+        if (!inSeqOrder) Array.Sort(bySeq, BySeqOrder.Instance);
+        return (ImmutableSortedSet.CreateRange(pending), ImmutableList.CreateRange(bySeq),
+            live.ToImmutableDictionary(kv => kv.Key, kv => kv.Value.ToImmutable(), StringComparer.Ordinal), liveCount);
     }
 }

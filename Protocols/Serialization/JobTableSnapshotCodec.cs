@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Collections.Immutable;
 using System.Runtime.Serialization;
 using System.Text;
 using System.Text.Json;
@@ -17,14 +16,12 @@ namespace Cis490.Protocols.Serialization;
 /// repeat across jobs), and a 64-digit lowercase hex string (job ids, artifact hashes) is written as its 32 bytes. Reading shares
 /// each repeated string and every empty collection between jobs, so a recovered table also takes less memory.
 /// </remarks>
-public static class JobTableSnapshotCodec
+public static partial class JobTableSnapshotCodec
 {
     private static readonly byte[] Magic = "CJT1"u8.ToArray();
 
     // String tags; a tag of FirstReference or more refers to the (tag - FirstReference)th string written before.
     private const int NullString = 0, NewString = 1, HexString = 2, FirstReference = 3;
-
-    private static readonly IReadOnlyDictionary<string, double> NoMetrics = ImmutableDictionary<string, double>.Empty;
 
     /// <remarks>The bytes are written into a pooled buffer and copied out once at their exact size: a snapshot is taken every
     /// thousand or so events and is megabytes at tens of thousands of jobs, and a fresh, growing buffer for each was a large
@@ -62,22 +59,35 @@ public static class JobTableSnapshotCodec
         }
     }
 
+    /// <summary>How long the last <see cref="Read"/> in this process took: the coordinator's recovery log reports it as part of the
+    /// time to the snapshot offered (issue 17).</summary>
+    public static TimeSpan LastReadTime => TimeSpan.FromTicks(Volatile.Read(ref _lastReadTicks));
+
+    private static long _lastReadTicks;
+
     public static JobTableSnapshot Read(byte[] bytes, JsonSerializerOptions options)
+    {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        try { return ReadAll(bytes, options); }
+        finally { Volatile.Write(ref _lastReadTicks, System.Diagnostics.Stopwatch.GetElapsedTime(started).Ticks); }
+    }
+
+    private static JobTableSnapshot ReadAll(byte[] bytes, JsonSerializerOptions options)
     {
         if (bytes.Length < Magic.Length || !bytes.AsSpan(0, Magic.Length).SequenceEqual(Magic))
             throw new SerializationException($"not a compact job-table snapshot ({bytes.Length} bytes, no {Encoding.ASCII.GetString(Magic)} header)");
         try
         {
-            using var r = new Reader(new MemoryStream(bytes, Magic.Length, bytes.Length - Magic.Length, writable: false));
-            var lastLeaseId = r.Raw.Read7BitEncodedInt64();
-            var nextSeq = r.Raw.Read7BitEncodedInt64();
+            var r = new Reader(bytes.AsSpan(Magic.Length));
+            var lastLeaseId = r.Int64Varint();
+            var nextSeq = r.Int64Varint();
             var hosts = r.Json<List<HostPolicy>>(options);
             var dataSets = r.Json<List<DataSetInfo>>(options);
-            var count = r.Raw.Read7BitEncodedInt();
+            var count = r.Int32Varint();
+            if (count < 0 || count > r.Remaining) throw new FormatException($"a count of {count} jobs in {r.Remaining} bytes");
             var jobs = new JobState[count];
             for (var i = 0; i < count; i++) jobs[i] = r.Job();
-            if (r.Raw.BaseStream.Position != r.Raw.BaseStream.Length)
-                throw new SerializationException($"{r.Raw.BaseStream.Length - r.Raw.BaseStream.Position} bytes left over after {count} jobs");
+            if (r.Remaining != 0) throw new SerializationException($"{r.Remaining} bytes left over after {count} jobs");
             return new JobTableSnapshot(lastLeaseId, nextSeq, jobs, hosts, dataSets);
         }
         catch (Exception e) when (e is not SerializationException)
@@ -201,111 +211,6 @@ public static class JobTableSnapshotCodec
             foreach (var c in s)
                 if (c is not (>= '0' and <= '9' or >= 'a' and <= 'f')) return false;
             return true;
-        }
-    }
-
-    private sealed class Reader(Stream stream) : IDisposable
-    {
-        public readonly BinaryReader Raw = new(stream, Encoding.UTF8, leaveOpen: false);
-        private readonly List<string> _seen = [];
-        private readonly byte[] _hex = new byte[32];
-
-        public void Dispose() => Raw.Dispose();
-
-        public T? Json<T>(JsonSerializerOptions options) where T : class
-        {
-            var length = Raw.Read7BitEncodedInt();
-            if (length == 0) return null;
-            return JsonSerializer.Deserialize<T>(Raw.ReadBytes(length - 1), options) ?? throw new FormatException($"{typeof(T).Name} decoded to null");
-        }
-
-        public string? String()
-        {
-            var tag = Raw.Read7BitEncodedInt();
-            switch (tag)
-            {
-                case NullString: return null;
-                case HexString:
-                    if (Raw.Read(_hex) != _hex.Length) throw new EndOfStreamException("a 32-byte hash was cut short");
-                    return Convert.ToHexStringLower(_hex);
-                case NewString:
-                    var s = Raw.ReadString();
-                    _seen.Add(s);
-                    return s;
-                default:
-                    var index = tag - FirstReference;
-                    return index < _seen.Count ? _seen[index] : throw new FormatException($"string reference {index} before {_seen.Count} strings were read");
-            }
-        }
-
-        private string Required(string what) => String() ?? throw new FormatException($"{what} is missing");
-
-        public IReadOnlyList<string> Strings()
-        {
-            var count = Raw.Read7BitEncodedInt();
-            if (count == 0) return [];
-            var list = new string[count];
-            for (var i = 0; i < count; i++) list[i] = Required("a list's string");
-            return list;
-        }
-
-        public DateTimeOffset Time()
-        {
-            var ticks = Raw.ReadInt64();
-            var offset = TimeSpan.FromMinutes(Raw.ReadInt16());
-            return new DateTimeOffset(ticks + offset.Ticks, offset);
-        }
-
-        public DateTimeOffset? MaybeTime() => Raw.ReadBoolean() ? Time() : null;
-
-        public double? MaybeDouble() => Raw.ReadBoolean() ? Raw.ReadDouble() : null;
-
-        public JobState Job()
-        {
-            var jobId = Required("job id");
-            var model = Required("model");
-            var mode = Required("mode");
-            var hyper = Required("hyper");
-            var split = Required("split recipe");
-            var trainHosts = Strings();
-            var seed = Raw.Read7BitEncodedInt64();
-            var priority = Raw.Read7BitEncodedInt();
-            var maxAttempts = Raw.Read7BitEncodedInt();
-            JobConstraints? constraints = null;
-            if (Raw.ReadBoolean()) constraints = new JobConstraints(Raw.ReadBoolean(), Raw.ReadBoolean(), Raw.ReadDouble(), Raw.ReadDouble(), Strings());
-            var spec = new JobSpec(jobId, model, mode, hyper, split, trainHosts, seed, priority, maxAttempts, constraints, String());
-
-            var status = Required("status");
-            var seq = Raw.Read7BitEncodedInt64();
-            var failed = Raw.Read7BitEncodedInt();
-            var leaseId = Raw.Read7BitEncodedInt64();
-            var workerId = String();
-            var addedAt = Time();
-            var leasedAt = MaybeTime();
-            var startedAt = MaybeTime();
-            var finishedAt = MaybeTime();
-            var sha = String();
-            var metricCount = Raw.Read7BitEncodedInt();
-            var metrics = NoMetrics;
-            if (metricCount > 0)
-            {
-                var d = new Dictionary<string, double>(metricCount, StringComparer.Ordinal);
-                for (var i = 0; i < metricCount; i++) d[Required("metric name")] = Raw.ReadDouble();
-                metrics = d;
-            }
-            var lastError = String();
-            var retryAt = MaybeTime();
-            var attemptCount = Raw.Read7BitEncodedInt() - 1;
-            List<AttemptRecord>? attempts = null;
-            if (attemptCount >= 0)
-            {
-                attempts = new List<AttemptRecord>(attemptCount);
-                for (var i = 0; i < attemptCount; i++)
-                    attempts.Add(new AttemptRecord(Raw.Read7BitEncodedInt64(), Required("attempt worker"), Time(), MaybeTime(), MaybeTime(),
-                        Required("attempt outcome"), String()));
-            }
-            return new JobState(spec, status, seq, failed, leaseId, workerId, addedAt, leasedAt, startedAt, finishedAt, sha, metrics, lastError,
-                retryAt, attempts, MaybeDouble());
         }
     }
 }

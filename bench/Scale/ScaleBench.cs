@@ -220,7 +220,7 @@ public static partial class ScaleBench
         }
     }
 
-    private static string Ms(double? seconds) => seconds is { } s ? double.IsPositiveInfinity(s) ? "∞" : $"{s * 1000:0.#} ms" : "n/a";
+    internal static string Ms(double? seconds) => seconds is { } s ? double.IsPositiveInfinity(s) ? "∞" : $"{s * 1000:0.#} ms" : "n/a";
 
     private static void Summary(ScaleReport r)
     {
@@ -261,7 +261,7 @@ public static partial class ScaleBench
     [System.Text.RegularExpressions.GeneratedRegex(@"^\[\w+\]\[(\d\d/\d\d/\d{4} \d\d:\d\d:\d\d\.\d{3})Z\]")]
     private static partial System.Text.RegularExpressions.Regex LogTime();
 
-    private static string Manifest(int jobs)
+    internal static string Manifest(int jobs)
     {
         var text = new StringBuilder(jobs * 64);
         for (var i = 1; i <= jobs; i++) text.Append("[[jobs]]\nmodel = \"knn\"\nmode = \"realistic\"\nseed = ").Append(i).Append("\nmax_attempts = 3\n\n");
@@ -269,11 +269,11 @@ public static partial class ScaleBench
     }
 
     /// <summary>The 1, 5 and 15 minute load averages (the machine is shared: every figure is printed beside them).</summary>
-    private static string LoadAverage() =>
+    internal static string LoadAverage() =>
         string.Join(" ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
 
     /// <summary>Runs one of our programs to its end (the shell as an operator runs it) and returns its exit code and output.</summary>
-    private static async Task<(int Exit, string Stdout, string Stderr)> Program(IReadOnlyDictionary<string, string> env, string project, params string[] args)
+    internal static async Task<(int Exit, string Stdout, string Stderr)> Program(IReadOnlyDictionary<string, string> env, string project, params string[] args)
     {
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var (k, v) in env) psi.Environment[k] = v;
