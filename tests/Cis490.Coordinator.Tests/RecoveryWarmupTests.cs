@@ -28,7 +28,7 @@ public sealed class RecoveryWarmupTests
             Assert.IsType<OperatorProtocol.ManifestAccepted>(
                 await coordinator.Ask<object>(new OperatorProtocol.SubmitManifest("m.toml", manifest, TestConfig.Token), TimeSpan.FromSeconds(20)));
             var before = Rows(db);
-            Assert.True(before >= 3, $"{before} events written");
+            Assert.True(before >= 1, $"{before} journal entries written"); // the manifest's 3 events: one entry (a JEB batch)
 
             // Beside the running coordinator, as on a coordinator node that restarts or stands by.
             var warmup = system.ActorOf(JournalWarmup.Props(replaysOne: true), "journal-replay-warmup");
