@@ -24,7 +24,8 @@ public sealed record CoordinatorSettings(
     double SnapshotTableFraction = 0,
     int WriteBatchMaxEvents = 1000,
     double SnapshotTimeShare = 1,
-    bool GatherBeforeWrite = true)
+    bool GatherBeforeWrite = true,
+    int CollectAfterWriteOf = 0)
 {
     private static double SnapshotFraction(Akka.Configuration.Config c)
     {
@@ -38,6 +39,13 @@ public sealed record CoordinatorSettings(
         var share = c.GetDouble("snapshot-time-share", 1);
         return share is > 0 and <= 1 ? share : throw new InvalidOperationException(
             $"cis490.coordinator.snapshot-time-share must be above 0 and at most 1 (the most of its time the coordinator spends saving snapshots), got {share}");
+    }
+
+    private static int CollectAfterFrom(Akka.Configuration.Config c)
+    {
+        var events = c.GetInt("collect-after-write-of", 0);
+        return events >= 0 ? events : throw new InvalidOperationException(
+            $"cis490.coordinator.collect-after-write-of must be 0 (never) or a number of events, got {events}");
     }
 
     public string ModelsDir => Path.Combine(DataDir, "models");
@@ -101,6 +109,7 @@ public sealed record CoordinatorSettings(
             SnapshotFraction(c),
             WriteBatchFrom(c),
             SnapshotTimeShareFrom(c),
-            c.GetBoolean("gather-before-write", true));
+            c.GetBoolean("gather-before-write", true),
+            CollectAfterFrom(c));
     }
 }
