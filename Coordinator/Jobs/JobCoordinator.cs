@@ -374,7 +374,9 @@ public sealed class JobCoordinator : ReceivePersistentActor, IWithTimers
         var before = GC.GetTotalMemory(false);
         var clock = System.Diagnostics.Stopwatch.StartNew();
         System.Runtime.GCSettings.LargeObjectHeapCompactionMode = System.Runtime.GCLargeObjectHeapCompactionMode.CompactOnce;
-        GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
+        // Aggressive: compacting, and the freed memory is handed back to the OS now rather than kept committed for later (with
+        // Forced the GC heap fell to ~1 KB per job but RSS stayed at 9.3 KB per job for minutes).
+        GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true);
         // Committed: what the runtime still holds from the OS (it returns freed memory gradually, so RSS falls later than the heap).
         _log.Info("Collected after a write of {0} events: managed heap {1:F0} -> {2:F0} MB in {3} ms, {4:F0} MB committed (cis490.coordinator.collect-after-write-of = {5})",
             m.Events, before / 1e6, GC.GetTotalMemory(false) / 1e6, clock.ElapsedMilliseconds, GC.GetGCMemoryInfo().TotalCommittedBytes / 1e6,
